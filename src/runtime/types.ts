@@ -1,0 +1,75 @@
+// The runtime seams (sockets, HTTP, clock, files, hashing) that src/core uses; adapters implement them, only main.ts picks one.
+import type { Sha256Into } from "../../protocols/pow/types.ts";
+
+/** One accepted or dialled TCP connection. Writes never block: the adapter queues what the kernel did not take. */
+export interface SocketHandle {
+  /** Unique per process, stable for the socket's life. */
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Queue bytes for sending; returns bytes now buffered in user space (0 = all handed to the kernel). */
+  write(data: Uint8Array): number;
+  /** Flush what is queued, then close. */
+  end(): void;
+  /** Close now, dropping anything queued. */
+  destroy(): void;
+  /** Bytes queued in user space, not yet taken by the kernel. */
+  readonly buffered: number;
+  /** Free slot for the core's per-connection state (avoids a Map lookup per read). */
+  ctx: unknown;
+}
+
+export interface SocketHandlers {
+  open(s: SocketHandle): void;
+  data(s: SocketHandle, chunk: Uint8Array): void;
+  /** Called once, whoever closed it. */
+  close(s: SocketHandle): void;
+}
+
+export interface TcpListener {
+  readonly host: string;
+  readonly port: number;
+  /** Stop accepting; open sockets stay up. */
+  close(): void;
+}
+
+export interface HttpServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export type TimerId = unknown;
+
+/** Injected time: production uses the real one, tests a manual clock. Milliseconds. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerId;
+  clearTimeout(id: TimerId): void;
+  setInterval(fn: () => void, ms: number): TimerId;
+  clearInterval(id: TimerId): void;
+}
+
+export interface Files {
+  mkdirp(path: string): void;
+  /** Append and fsync before returning: used for found blocks, which must never be lost. */
+  appendDurable(path: string, text: string): void;
+  readText(path: string): string | undefined;
+  writeText(path: string, text: string): void;
+}
+
+export interface Runtime {
+  readonly name: "bun" | "deno" | "node";
+  listen(host: string, port: number, h: SocketHandlers): Promise<TcpListener>;
+  connect(host: string, port: number, h: SocketHandlers): Promise<SocketHandle>;
+  serveHttp(host: string, port: number, fetch: (req: Request) => Response | Promise<Response>): Promise<HttpServer>;
+  readonly sha256: Sha256Into;
+  readonly clock: Clock;
+  readonly files: Files;
+  /** Resident set size in bytes. */
+  rss(): number;
+  onSignal(signal: "SIGINT" | "SIGTERM", fn: () => void): void;
+  exit(code: number): never;
+  /** Command-line arguments after the program (and script) name. */
+  args(): string[];
+  env(name: string): string | undefined;
+}
