@@ -1,0 +1,438 @@
+// Stratum v1 session reducer: subscribe/authorize/configure/submit state machine and share checks; performs no I/O.
+import type { Sha256Into } from "../pow/types.ts";
+import type { Reason } from "../errors/reasons.ts";
+import type { RpcMessage, RpcParseError, JsonRpcId } from "../jsonrpc/envelope.ts";
+import type { Action, CloseReason } from "../core/actions.ts";
+import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
+import { type VardiffPolicy, type VardiffState, clampDifficulty, vardiffOnShare, vardiffOnTick, vardiffStart } from "../core/vardiff.ts";
+import type { StratumJob } from "./job_types.ts";
+import { parseClientMessage, parseConfigure, type ClientMessage } from "./client_to_server.ts";
+import {
+  encodeConfigureResult,
+  encodeNotify,
+  encodeNotifyBytes,
+  encodePong,
+  encodeReconnect,
+  encodeResult,
+  encodeSetDifficulty,
+  encodeSubscribeResult,
+  encodeTrue,
+} from "./server_to_client.ts";
+import { encodeReason } from "./errors.ts";
+import { hashShare, validateSubmit } from "./share.ts";
+import { difficultyToTarget, hashMeetsTarget, hashToDifficulty, targetToLE } from "../pow/target.ts";
+import { bytesToHex, hexToBytes } from "../pow/hex.ts";
+
+export interface StratumV1Policy {
+  /** Pool's BIP320 mask; the session's mask is this ∩ the miner's. */
+  versionMask: number;
+  extranonce2Size: number;
+  initialDifficulty: number;
+  /** Lowest difficulty a mining.suggest_difficulty or d= password may set. */
+  suggestFloor: number;
+  vardiff: VardiffPolicy;
+  loginTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Close after this many malformed requests on one connection. */
+  maxMalformed: number;
+  /** Sent in client.reconnect on shutdown (empty = same host). */
+  reconnectHost: string;
+  reconnectPort: number;
+}
+
+/** The pool's job book as a session sees it. */
+export interface JobLookup {
+  current(): StratumJob | undefined;
+  get(id: string): StratumJob | undefined;
+  /** Same work under a fresh id (used to re-send the current job after a difficulty change). */
+  alias(job: StratumJob): StratumJob;
+}
+
+export interface ExtranonceClaim {
+  /** Take `en1` for this connection if no one holds it (resume after reconnect). */
+  claim(en1: string): boolean;
+  release(en1: string): void;
+}
+
+export interface StratumV1Env {
+  now: number;
+  sha: Sha256Into;
+  jobs: JobLookup;
+  extranonce: ExtranonceClaim;
+  policy: StratumV1Policy;
+}
+
+interface SentJob {
+  difficulty: number;
+  targetLE: Uint8Array;
+  /** Duplicate detection: 48 low bits of each share hash seen for this job (collision odds ~2^-48 per pair). */
+  seen: Set<number> | undefined;
+}
+
+export interface StratumV1State {
+  remoteAddress: string;
+  extranonce1: string;
+  extranonce1Bytes: Uint8Array;
+  agent: string;
+  subscribed: boolean;
+  subscribeExtranonce: boolean;
+  workers: Set<string>;
+  /** Negotiated version-rolling mask (0 = none). */
+  versionMask: number;
+  /** Difficulty the next job goes out with. */
+  difficulty: number;
+  /** Difficulty last announced with mining.set_difficulty (NaN = never). */
+  announced: number;
+  /** From a d=NUMBER password: vardiff off. */
+  fixed: number | undefined;
+  /** Lower bound from suggest_difficulty or BIP310 minimum-difficulty. */
+  floor: number;
+  sentJobs: Map<string, SentJob>;
+  /** Set when work must go out at the end of this read (first job, or a difficulty change). */
+  needsWork: boolean;
+  workSent: boolean;
+  vardiff: VardiffState;
+  openedAt: number;
+  lastMessageAt: number;
+  malformed: number;
+  closing: boolean;
+  accepted: number;
+  rejected: number;
+}
+
+const hashOut = new Uint8Array(32);
+const targetCache = new Map<number, Uint8Array>();
+
+/** Share target bytes for a difficulty, memoised (vardiff values are rounded, so the map stays small). */
+export function shareTargetLE(difficulty: number): Uint8Array {
+  let t = targetCache.get(difficulty);
+  if (t === undefined) {
+    t = targetToLE(difficultyToTarget(difficulty));
+    if (targetCache.size > 4096) targetCache.clear();
+    targetCache.set(difficulty, t);
+  }
+  return t;
+}
+
+function reject(s: StratumV1State, id: JsonRpcId, reason: Reason, out: Action[], detail?: string): void {
+  out.push({ kind: "write", data: encodeReason(id, reason, detail) });
+}
+
+function close(s: StratumV1State, reason: CloseReason, out: Action[]): void {
+  if (s.closing) return;
+  s.closing = true;
+  out.push({ kind: "close", reason });
+}
+
+function malformed(s: StratumV1State, id: JsonRpcId, env: StratumV1Env, out: Action[], detail: string): void {
+  s.malformed++;
+  reject(s, id, "malformed", out, detail);
+  if (s.malformed >= env.policy.maxMalformed) close(s, "malformed", out);
+}
+
+/** Difficulty from an authorize password like "x,d=0.5" or "d=1024"; undefined when absent or unusable. */
+export function passwordDifficulty(password: string): number | undefined {
+  const m = /(?:^|[,;\s])d=([0-9]*\.?[0-9]+(?:e[-+]?\d+)?)/i.exec(password);
+  if (!m || m[1] === undefined) return undefined;
+  const d = Number(m[1]);
+  return Number.isFinite(d) && d > 0 ? d : undefined;
+}
+
+function effectiveDifficulty(s: StratumV1State, env: StratumV1Env): number {
+  const p = env.policy;
+  if (s.fixed !== undefined) return clampDifficulty(s.fixed, p.suggestFloor, p.vardiff.max);
+  return clampDifficulty(s.difficulty, Math.max(s.floor, p.suggestFloor), p.vardiff.max);
+}
+
+function pruneSentJobs(s: StratumV1State, env: StratumV1Env): void {
+  for (const id of s.sentJobs.keys()) if (env.jobs.get(id) === undefined) s.sentJobs.delete(id);
+}
+
+function recordSent(s: StratumV1State, jobId: string, difficulty: number): void {
+  s.sentJobs.set(jobId, { difficulty, targetLE: shareTargetLE(difficulty), seen: undefined });
+}
+
+function announceDifficulty(s: StratumV1State, d: number, out: Action[]): void {
+  if (d !== s.announced) {
+    s.announced = d;
+    out.push({ kind: "write", data: encodeSetDifficulty(d) });
+  }
+}
+
+/** Send the current job to this session alone (first work, or re-issue after a difficulty change). */
+function sendWork(s: StratumV1State, env: StratumV1Env, out: Action[]): void {
+  s.needsWork = false;
+  let job = env.jobs.current();
+  if (job === undefined) return; // sent by the first broadcast instead
+  const d = effectiveDifficulty(s, env);
+  announceDifficulty(s, d, out);
+  // A job id already sent at another difficulty gets a fresh alias, so shares of the old one
+  // are still judged at the difficulty that was in force when it was sent.
+  if (s.sentJobs.has(job.id)) job = env.jobs.alias(job);
+  recordSent(s, job.id, d);
+  out.push({ kind: "write", data: encodeNotify(job, true, job.id) });
+  s.workSent = true;
+}
+
+function setDifficulty(s: StratumV1State, d: number, env: StratumV1Env): void {
+  if (d === s.difficulty) return;
+  s.difficulty = d;
+  if (s.workSent && effectiveDifficulty(s, env) !== s.announced) s.needsWork = true;
+}
+
+function onSubmit(
+  s: StratumV1State,
+  m: Extract<ClientMessage, { type: "submit" }>,
+  env: StratumV1Env,
+  out: Action[],
+): void {
+  const now = env.now;
+  if (!s.subscribed) return reject(s, m.id, "not_subscribed", out);
+  if (!s.workers.has(m.worker)) return reject(s, m.id, "unauthorized", out);
+  const sent = s.sentJobs.get(m.jobId);
+  const job = sent === undefined ? undefined : env.jobs.get(m.jobId);
+  if (sent === undefined || job === undefined) {
+    return shareResult(s, m.worker, m.jobId, 0, 0, "stale", now, out, m.id);
+  }
+  const v = validateSubmit(job, m, s.versionMask);
+  if (!v.ok) {
+    shareResult(s, m.worker, m.jobId, job.height, sent.difficulty, v.reason, now, out, m.id, v.message);
+    if (v.reason === "malformed" && ++s.malformed >= env.policy.maxMalformed) close(s, "malformed", out);
+    return;
+  }
+  hashShare(job, s.extranonce1Bytes, v, env.sha, hashOut);
+  // 48 bits of the hash as a number: two different shares of one job collide with odds ~2^-48.
+  const key = hashOut[0]! + hashOut[1]! * 0x100 + hashOut[2]! * 0x10000 + hashOut[3]! * 0x1000000 +
+    (hashOut[4]! + hashOut[5]! * 0x100) * 0x100000000;
+  let seen = sent.seen;
+  if (seen === undefined) seen = sent.seen = new Set();
+  if (seen.has(key)) return shareResult(s, m.worker, m.jobId, job.height, sent.difficulty, "duplicate", now, out, m.id);
+  seen.add(key);
+  if (!hashMeetsTarget(hashOut, sent.targetLE)) {
+    return shareResult(s, m.worker, m.jobId, job.height, sent.difficulty, "low_difficulty", now, out, m.id);
+  }
+  const shareDiff = hashToDifficulty(hashOut);
+  out.push({ kind: "write", data: encodeTrue(m.id) });
+  s.accepted++;
+  out.push({
+    kind: "share",
+    share: { worker: m.worker, accepted: true, difficulty: sent.difficulty, shareDifficulty: shareDiff, jobId: m.jobId, height: job.height, at: now },
+  });
+  if (hashMeetsTarget(hashOut, job.networkTargetLE)) {
+    const display = new Uint8Array(32);
+    for (let i = 0; i < 32; i++) display[i] = hashOut[31 - i]!;
+    out.push({
+      kind: "block",
+      block: { algo: "sha256d", worker: m.worker, height: job.height, hash: bytesToHex(display), job, extranonce1: s.extranonce1Bytes, fields: { ...v }, at: now },
+    });
+  }
+  if (s.fixed === undefined) {
+    const next = vardiffOnShare(s.vardiff, s.difficulty, now, env.policy.vardiff, Math.max(s.floor, env.policy.suggestFloor));
+    if (next !== undefined) setDifficulty(s, next, env);
+  }
+}
+
+function shareResult(
+  s: StratumV1State,
+  worker: string,
+  jobId: string,
+  height: number,
+  difficulty: number,
+  reason: Reason,
+  now: number,
+  out: Action[],
+  id: JsonRpcId,
+  detail?: string,
+): void {
+  s.rejected++;
+  reject(s, id, reason, out, detail);
+  out.push({ kind: "share", share: { worker, accepted: false, reason, difficulty, shareDifficulty: 0, jobId, height, at: now } });
+}
+
+function onMessage(s: StratumV1State, m: ClientMessage, env: StratumV1Env, out: Action[]): void {
+  switch (m.type) {
+    case "submit":
+      return onSubmit(s, m, env, out);
+    case "subscribe": {
+      if (m.resume !== undefined && m.resume !== s.extranonce1 && /^[0-9a-f]+$/i.test(m.resume) &&
+        m.resume.length === s.extranonce1.length && env.extranonce.claim(m.resume.toLowerCase())) {
+        env.extranonce.release(s.extranonce1);
+        s.extranonce1 = m.resume.toLowerCase();
+        s.extranonce1Bytes = hexToBytes(s.extranonce1)!;
+      }
+      s.subscribed = true;
+      if (m.agent !== undefined) s.agent = m.agent.slice(0, 128);
+      out.push({ kind: "write", data: encodeSubscribeResult(m.id, s.extranonce1, s.extranonce1, env.policy.extranonce2Size) });
+      if (s.workers.size > 0 && !s.workSent) s.needsWork = true;
+      return;
+    }
+    case "authorize": {
+      const user = m.user.trim();
+      if (user.length === 0 || user.length > 256) return reject(s, m.id, "unauthorized", out);
+      s.workers.add(m.user);
+      const d = passwordDifficulty(m.password);
+      if (d !== undefined) {
+        s.fixed = d;
+        if (s.workSent && effectiveDifficulty(s, env) !== s.announced) s.needsWork = true;
+      }
+      out.push({ kind: "write", data: encodeTrue(m.id) });
+      if (s.subscribed && !s.workSent) s.needsWork = true;
+      return;
+    }
+    case "configure": {
+      const c = parseConfigure(m);
+      const result: Record<string, unknown> = {};
+      if (c.versionRolling !== undefined) {
+        s.versionMask = (c.versionRolling.mask & env.policy.versionMask) >>> 0;
+        result["version-rolling"] = s.versionMask !== 0;
+        result["version-rolling.mask"] = s.versionMask.toString(16).padStart(8, "0");
+      }
+      if (c.minimumDifficulty !== undefined) {
+        const d = c.minimumDifficulty;
+        const ok = Number.isFinite(d) && d > 0;
+        if (ok) {
+          s.floor = clampDifficulty(d, env.policy.suggestFloor, env.policy.vardiff.max);
+          if (s.difficulty < s.floor) setDifficulty(s, s.floor, env);
+        }
+        result["minimum-difficulty"] = ok;
+      }
+      if (c.subscribeExtranonce) {
+        s.subscribeExtranonce = true;
+        result["subscribe-extranonce"] = true;
+      }
+      out.push({ kind: "write", data: encodeConfigureResult(m.id, result) });
+      return;
+    }
+    case "suggest_difficulty": {
+      const d = clampDifficulty(m.difficulty, env.policy.suggestFloor, env.policy.vardiff.max);
+      s.floor = d;
+      setDifficulty(s, d, env);
+      out.push({ kind: "write", data: encodeTrue(m.id) });
+      return;
+    }
+    case "suggest_target":
+      // Honoured like suggest_difficulty would be, but the conversion needs a target parse; answer plainly.
+      out.push({ kind: "write", data: encodeTrue(m.id) });
+      return;
+    case "extranonce_subscribe":
+      s.subscribeExtranonce = true;
+      out.push({ kind: "write", data: encodeTrue(m.id) });
+      return;
+    case "ping":
+      out.push({ kind: "write", data: encodePong(m.id) });
+      return;
+    case "pong":
+    case "response":
+      // Replies to our mining.ping / client.get_version (ESP-Miner sends pong request-shaped): no answer.
+      return;
+    case "multi_version":
+      out.push({ kind: "write", data: encodeTrue(m.id) });
+      return;
+    case "get_transactions":
+      out.push({ kind: "write", data: encodeResult(m.id, []) });
+      return;
+    case "unknown":
+      return reject(s, m.id, "unsupported_method", out, m.method.slice(0, 64));
+    case "invalid":
+      return malformed(s, m.id, env, out, m.detail);
+  }
+}
+
+export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
+  name: "stratum-v1",
+
+  detect(first) {
+    if (first.kind !== "request") return false;
+    if (first.method === "mining.subscribe") {
+      const p = first.params;
+      // EthereumStratum/1.0.0 subscribes name their protocol in params[1]; those belong to another dialect.
+      return !(Array.isArray(p) && typeof p[1] === "string" && p[1].startsWith("EthereumStratum"));
+    }
+    return first.method === "mining.configure" || first.method === "mining.authorize" ||
+      first.method === "mining.extranonce.subscribe" || first.method === "mining.suggest_difficulty";
+  },
+
+  open(info: OpenInfo, env) {
+    const now = env.now;
+    return {
+      remoteAddress: info.remoteAddress,
+      extranonce1: info.extranonce1,
+      extranonce1Bytes: hexToBytes(info.extranonce1)!,
+      agent: "",
+      subscribed: false,
+      subscribeExtranonce: false,
+      workers: new Set(),
+      versionMask: 0,
+      difficulty: env.policy.initialDifficulty,
+      announced: Number.NaN,
+      fixed: undefined,
+      floor: 0,
+      sentJobs: new Map(),
+      needsWork: false,
+      workSent: false,
+      vardiff: vardiffStart(now),
+      openedAt: now,
+      lastMessageAt: now,
+      malformed: 0,
+      closing: false,
+      accepted: 0,
+      rejected: 0,
+    };
+  },
+
+  receive(s, msg: RpcMessage | RpcParseError, env, out) {
+    if (s.closing) return;
+    s.lastMessageAt = env.now;
+    if (msg.kind === "invalid") return malformed(s, msg.id, env, out, msg.detail);
+    onMessage(s, parseClientMessage(msg), env, out);
+  },
+
+  flush(s, env, out) {
+    if (s.needsWork && !s.closing && s.subscribed && s.workers.size > 0) sendWork(s, env, out);
+  },
+
+  job(s, ev: JobEvent<StratumJob>, env, out) {
+    if (!s.workSent || s.closing) return;
+    if (ev.clean) s.sentJobs.clear();
+    else pruneSentJobs(s, env);
+    const d = effectiveDifficulty(s, env);
+    announceDifficulty(s, d, out);
+    recordSent(s, ev.job.id, d);
+    s.needsWork = false;
+    let bytes = ev.memo.get("stratum-v1");
+    if (bytes === undefined) {
+      bytes = encodeNotifyBytes(ev.job, ev.clean, ev.job.id);
+      ev.memo.set("stratum-v1", bytes);
+    }
+    out.push({ kind: "write", data: bytes });
+  },
+
+  tick(s, env, out) {
+    if (s.closing) return;
+    const now = env.now;
+    const p = env.policy;
+    if (s.workers.size === 0 && now - s.openedAt >= p.loginTimeoutMs) return close(s, "login_timeout", out);
+    if (now - s.lastMessageAt >= p.idleTimeoutMs) return close(s, "idle_timeout", out);
+    if (s.workSent && s.fixed === undefined) {
+      const next = vardiffOnTick(s.vardiff, s.difficulty, now, p.vardiff, Math.max(s.floor, p.suggestFloor));
+      if (next !== undefined) {
+        setDifficulty(s, next, env);
+        if (s.needsWork) sendWork(s, env, out);
+      }
+    }
+  },
+
+  shutdown(s, env, out) {
+    if (s.closing) return;
+    const p = env.policy;
+    out.push({
+      kind: "write",
+      data: p.reconnectHost ? encodeReconnect(p.reconnectHost, p.reconnectPort || undefined, 0) : encodeReconnect(),
+    });
+    close(s, "shutdown", out);
+  },
+
+  closed(s, env) {
+    env.extranonce.release(s.extranonce1);
+  },
+};

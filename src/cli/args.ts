@@ -1,0 +1,74 @@
+// Parses the command line into a command and options; knows nothing about running them.
+import { parseArgs } from "node:util";
+
+export type Command = "run" | "demo" | "bench" | "help" | "version";
+
+export interface CliOptions {
+  command: Command;
+  configFile?: string;
+  /** `--set path=value` overrides, applied after the config file. */
+  sets: Record<string, string>;
+  json: boolean;
+  /** Remaining command-specific flags (demo/bench), as strings. */
+  flags: Record<string, string | boolean>;
+}
+
+export const HELP = `stratum-edge — a single-binary Stratum relay (Bitcoin Stratum v1 today; see README)
+
+Usage:
+  stratum-edge [run] [--config FILE] [--set KEY=VALUE]... [--log-json]
+      Run the relay. With no config it serves the embedded devnet:
+      Stratum on 0.0.0.0:3333, HTTP (/healthz /metrics /api/stats) on 0.0.0.0:8080.
+  stratum-edge demo [--miners N] [--seconds S] [--config FILE] [--set KEY=VALUE]...
+      Run the relay plus N built-in CPU miners that find real shares and devnet
+      blocks against it, with a live status line. Start here.
+  stratum-edge bench [--connections N] [--seconds S] [--target HOST:PORT] [--mode MODE]
+      Load generator (another process). MODE: shares (default), idle, fanout, all.
+      Without --target it starts the relay itself as a child process.
+  stratum-edge --help | --version
+
+Options:
+  --config FILE       TOML config file (see README for every key)
+  --set KEY=VALUE     Override one config key, e.g. --set stratum.port=4444
+  --log-json          JSON log lines instead of human ones (same as --set log.format=json)
+`;
+
+export function parseCli(argv: string[]): CliOptions {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: "string", short: "c" },
+      set: { type: "string", multiple: true },
+      "log-json": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+      miners: { type: "string" },
+      seconds: { type: "string" },
+      connections: { type: "string" },
+      target: { type: "string" },
+      mode: { type: "string" },
+      binary: { type: "string" },
+    },
+  });
+  const first = positionals[0];
+  let command: Command = "run";
+  if (values.help) command = "help";
+  else if (values.version) command = "version";
+  else if (first === "run" || first === "demo" || first === "bench" || first === "help" || first === "version") command = first;
+  else if (first !== undefined) throw new Error(`unknown command "${first}" (try --help)`);
+  if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}" (try --help)`);
+  const sets: Record<string, string> = {};
+  for (const s of values.set ?? []) {
+    const eq = s.indexOf("=");
+    if (eq <= 0) throw new Error(`--set expects KEY=VALUE, got "${s}"`);
+    sets[s.slice(0, eq)] = s.slice(eq + 1);
+  }
+  const flags: Record<string, string | boolean> = {};
+  for (const k of ["miners", "seconds", "connections", "target", "mode", "binary"] as const) {
+    const v = values[k];
+    if (v !== undefined) flags[k] = v;
+  }
+  return { command, ...(values.config ? { configFile: values.config } : {}), sets, json: values["log-json"] === true, flags };
+}

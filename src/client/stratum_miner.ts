@@ -1,0 +1,598 @@
+// A real Stratum v1 CPU miner over a Runtime socket (demo, load generator, end-to-end tests); hashes in slices and yields, no pool logic.
+import type { Sha256Into } from "../../protocols/pow/types.ts";
+import type { Runtime, SocketHandle } from "../runtime/types.ts";
+import type { JsonRpcId } from "../../protocols/jsonrpc/envelope.ts";
+import { encodeRequest, encodeResult, parseLine } from "../../protocols/jsonrpc/envelope.ts";
+import { createLineFramer } from "../../protocols/jsonrpc/framer.ts";
+import { parseServerMessage, parseSubscribeResult, type ServerMessage } from "../../protocols/stratum-v1/server_messages.ts";
+import { hexToBytes, hexToU32, u32ToHex } from "../../protocols/pow/hex.ts";
+import { sha256d } from "../../protocols/pow/sha256d.ts";
+import { bitsToTarget, difficultyToTarget, hashMeetsTarget, hashToDifficulty, targetToLE } from "../../protocols/pow/target.ts";
+import { merkleRootFromBranch } from "../../protocols/bitcoin/merkle.ts";
+import { writeHeader } from "../../protocols/bitcoin/header.ts";
+import { writeU32LE } from "../../protocols/bitcoin/script.ts";
+
+/** The mining.notify fields the hash depends on (hex exactly as on the wire). */
+export type NotifyJob = Extract<ServerMessage, { type: "notify" }>;
+
+export type MinerEvent =
+  | { type: "connected"; host: string; port: number }
+  | { type: "configured"; versionMask?: number }
+  | { type: "subscribed"; extranonce1: string; extranonce2Size: number }
+  | { type: "authorized"; ok: boolean; error?: unknown }
+  | { type: "difficulty"; difficulty: number }
+  | { type: "extranonce"; extranonce1: string; extranonce2Size: number }
+  | { type: "job"; jobId: string; clean: boolean }
+  | {
+      type: "share";
+      accepted: boolean;
+      jobId: string;
+      extranonce2: string;
+      ntime: string;
+      nonce: string;
+      versionBits?: string;
+      /** Difficulty the share was mined against, and the hash's own. */
+      difficulty: number;
+      hashDifficulty: number;
+      /** The hash met the network target from nbits. */
+      block: boolean;
+      /** The server's error value as sent (e.g. [23, "Low difficulty share", null]); null when accepted. */
+      error: unknown;
+    }
+  | { type: "reconnect"; host: string; port: number; waitSeconds: number }
+  | { type: "message"; text: string }
+  | { type: "closed" }
+  | { type: "error"; message: string };
+
+export interface StratumMinerOptions {
+  runtime: Runtime;
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  /** Sent in mining.subscribe and answered to client.get_version. */
+  agent?: string;
+  sha: Sha256Into;
+  /** BIP310: ask for version rolling (mask 1fffe000, BIP320's general-purpose bits). */
+  configure?: { versionRolling?: boolean };
+  suggestDifficulty?: number;
+  /** Nonces per slice before yielding to the event loop, so one process can run many miners. */
+  hashesPerSlice?: number;
+  onEvent?: (e: MinerEvent) => void;
+}
+
+export interface MinerStats {
+  accepted: number;
+  rejected: number;
+  /** Keyed by the error's message text ("Low difficulty share"), else its code, else "false" for a bare false result. */
+  rejectReasons: Record<string, number>;
+  hashes: number;
+  /** Block-grade shares the server accepted. */
+  blocksFound: number;
+  difficulty: number;
+}
+
+export interface StratumMiner {
+  /** Connects and pipelines the handshake; resolves once subscribed and authorized, rejects otherwise. */
+  start(): Promise<void>;
+  stop(): void;
+  stats(): MinerStats;
+}
+
+/** BIP320 general-purpose version bits, what ASIC firmware asks for. */
+const BIP320_MASK = 0x1fffe000;
+const DEFAULT_SLICE = 20_000;
+
+/** A notify decoded once into bytes: everything the inner loop needs, no hex work per hash. */
+interface Work {
+  job: NotifyJob;
+  coinbase: Uint8Array;
+  /** Where extranonce2 goes inside coinbase. */
+  en2Offset: number;
+  en2Size: number;
+  branchBytes: Uint8Array;
+  prevhash: Uint8Array;
+  version: number;
+  bits: number;
+  ntime: number;
+  networkTargetLE: Uint8Array;
+  /** Difficulty in force when the job arrived. */
+  difficulty: number;
+}
+
+/** notify prevhash → header order: each 4-byte word byte-swapped back (bitcoin.json _meta.conventions). */
+function unswapPrevhash(notifyHex: string): Uint8Array | undefined {
+  const b = hexToBytes(notifyHex);
+  if (!b || b.length !== 32) return undefined;
+  const out = new Uint8Array(32);
+  for (let w = 0; w < 32; w += 4) {
+    out[w] = b[w + 3] as number;
+    out[w + 1] = b[w + 2] as number;
+    out[w + 2] = b[w + 1] as number;
+    out[w + 3] = b[w] as number;
+  }
+  return out;
+}
+
+function prepareWork(job: NotifyJob, en1Hex: string, en2Size: number, difficulty: number): Work | undefined {
+  const c1 = hexToBytes(job.coinb1);
+  const c2 = hexToBytes(job.coinb2);
+  const en1 = hexToBytes(en1Hex);
+  const prevhash = unswapPrevhash(job.prevhash);
+  const version = hexToU32(job.version);
+  const bits = hexToU32(job.nbits);
+  const ntime = hexToU32(job.ntime);
+  if (!c1 || !c2 || !en1 || !prevhash || version < 0 || bits < 0 || ntime < 0) return undefined;
+  const branchBytes = new Uint8Array(32 * job.branch.length);
+  for (let i = 0; i < job.branch.length; i++) {
+    const step = hexToBytes(job.branch[i] as string);
+    if (!step || step.length !== 32) return undefined;
+    branchBytes.set(step, 32 * i);
+  }
+  const coinbase = new Uint8Array(c1.length + en1.length + en2Size + c2.length);
+  coinbase.set(c1, 0);
+  coinbase.set(en1, c1.length);
+  coinbase.set(c2, c1.length + en1.length + en2Size);
+  return {
+    job,
+    coinbase,
+    en2Offset: c1.length + en1.length,
+    en2Size,
+    branchBytes,
+    prevhash,
+    version,
+    bits,
+    ntime,
+    networkTargetLE: targetToLE(bitsToTarget(bits)),
+    difficulty,
+  };
+}
+
+/** extranonce2 counter as fixed-width big-endian hex (any fixed mapping works; this one reads naturally in logs). */
+function en2Hex(counter: number, size: number): string {
+  return counter.toString(16).padStart(size * 2, "0").slice(-size * 2);
+}
+
+/** Writes the header for (work, extranonce2, version) into header; nonce is filled per hash. */
+function fillHeader(w: Work, en2: Uint8Array, version: number, ntime: number, sha: Sha256Into, header: Uint8Array): void {
+  w.coinbase.set(en2, w.en2Offset);
+  const cbHash = new Uint8Array(32);
+  sha256d(sha, w.coinbase, cbHash);
+  const root = new Uint8Array(32);
+  merkleRootFromBranch(cbHash, w.branchBytes, sha, root);
+  writeHeader(header, version, w.prevhash, root, ntime, w.bits, 0);
+}
+
+/**
+ * sha256d of the share's header, raw (internal) byte order: coinbase = coinb1‖en1‖en2‖coinb2, root folded
+ * up the branch, header with prevhash un-swapped and version/ntime/nonce as u32 LE. Throws RangeError on
+ * malformed hex (a test helper; the miner itself validates notify fields first).
+ */
+export function computeShareHash(
+  job: Pick<NotifyJob, "prevhash" | "coinb1" | "coinb2" | "branch" | "version" | "nbits" | "ntime"> & Partial<NotifyJob>,
+  en1: string,
+  en2: string,
+  ntime: number,
+  nonce: number,
+  version: number,
+  sha: Sha256Into,
+): Uint8Array {
+  const full: NotifyJob = { type: "notify", jobId: "", clean: false, ...job };
+  const en2Bytes = hexToBytes(en2);
+  const w = en2Bytes ? prepareWork(full, en1, en2Bytes.length, 1) : undefined;
+  if (!w || !en2Bytes) throw new RangeError("computeShareHash: malformed hex in job or extranonce");
+  const header = new Uint8Array(80);
+  fillHeader(w, en2Bytes, version >>> 0, ntime >>> 0, sha, header);
+  writeU32LE(header, 76, nonce >>> 0);
+  const out = new Uint8Array(32);
+  sha256d(sha, header, out);
+  return out;
+}
+
+/** Spreads the low bits of n over the set bits of mask (PDEP): distinct n → distinct rolled versions inside the mask. */
+function depositBits(n: number, mask: number): number {
+  let out = 0;
+  let bit = 1;
+  for (let m = mask >>> 0; m !== 0; m &= m - 1) {
+    const low = m & -m;
+    if (n & bit) out |= low;
+    bit *= 2;
+    if (bit > 0x40000000) break;
+  }
+  return out >>> 0;
+}
+
+const yieldToLoop: (fn: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === "function"
+    ? (fn) => {
+        (globalThis as unknown as { setImmediate: (f: () => void) => void }).setImmediate(fn);
+      }
+    : (fn) => {
+        setTimeout(fn, 0);
+      };
+
+function rejectKey(error: unknown, result: unknown): string {
+  if (Array.isArray(error)) {
+    if (typeof error[1] === "string") return error[1];
+    if (error[0] !== undefined && error[0] !== null) return String(error[0]);
+  }
+  if (error && typeof error === "object" && typeof (error as { message?: unknown }).message === "string") {
+    return (error as { message: string }).message;
+  }
+  if (typeof error === "string") return error;
+  return String(result);
+}
+
+type Pending =
+  | { kind: "configure" | "subscribe" | "authorize" | "suggest" }
+  | {
+      kind: "submit";
+      jobId: string;
+      extranonce2: string;
+      ntime: string;
+      nonce: string;
+      versionBits?: string;
+      difficulty: number;
+      hashDifficulty: number;
+      block: boolean;
+    };
+
+export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
+  const sha = opts.sha;
+  const agent = opts.agent ?? "stratum-edge-miner/0.1";
+  const slice = Math.max(1, Math.floor(opts.hashesPerSlice ?? DEFAULT_SLICE));
+  const emit = (e: MinerEvent) => opts.onEvent?.(e);
+  const encoder = new TextEncoder();
+
+  const stats: MinerStats = { accepted: 0, rejected: 0, rejectReasons: {}, hashes: 0, blocksFound: 0, difficulty: 1 };
+  let host = opts.host;
+  let port = opts.port;
+  let sock: SocketHandle | undefined;
+  let stopped = false;
+  let nextId = 1;
+  const pending = new Map<JsonRpcId, Pending>();
+
+  // Session state, reset on every (re)connection.
+  let en1 = "";
+  let en2Size = 0;
+  /** set_extranonce takes effect with the next notify (NiceHash extranonce spec). */
+  let nextExtranonce: { en1: string; size: number } | undefined;
+  let versionMask = 0;
+  let subscribed = false;
+  let authorized = false;
+  let work: Work | undefined;
+  let en2Counter = 0;
+  let nonce = 0;
+  let rolledVersion = 0;
+  let mining = false;
+  const header = new Uint8Array(80);
+  const hash = new Uint8Array(32);
+  let shareTargetLE = targetToLE(difficultyToTarget(1));
+  let shareTargetDiff = 1;
+
+  let generation = 0;
+  let ready: { resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  function send(method: string, params: unknown[], p: Pending): string {
+    const id = nextId++;
+    pending.set(id, p);
+    return encodeRequest(id, method, params);
+  }
+
+  function write(text: string): void {
+    sock?.write(encoder.encode(text));
+  }
+
+  function fail(message: string): void {
+    emit({ type: "error", message });
+    if (ready) {
+      ready.reject(new Error(message));
+      ready = undefined;
+    }
+  }
+
+  /** Share target = the stricter of the job's difficulty and the current one, so a raise mid-job never yields low-difficulty rejects. */
+  function refreshTarget(): void {
+    const d = Math.max(work?.difficulty ?? stats.difficulty, stats.difficulty);
+    if (d !== shareTargetDiff) {
+      shareTargetDiff = d;
+      shareTargetLE = targetToLE(difficultyToTarget(d));
+    }
+  }
+
+  /** New extranonce2 (or new job): rebuild coinbase → root → header, and roll the version when negotiated. */
+  function loadEn2(): boolean {
+    if (!work) return false;
+    if (work.en2Size < 7 && en2Counter >= 2 ** (8 * work.en2Size)) return false; // space exhausted: wait for a new job
+    const en2 = hexToBytes(en2Hex(en2Counter, work.en2Size)) as Uint8Array;
+    rolledVersion = versionMask !== 0 ? ((work.version & ~versionMask) | depositBits(en2Counter + 1, versionMask)) >>> 0 : work.version;
+    fillHeader(work, en2, rolledVersion, work.ntime, sha, header);
+    nonce = 0;
+    return true;
+  }
+
+  function submit(): void {
+    const w = work;
+    if (!w) return;
+    const en2 = en2Hex(en2Counter, w.en2Size);
+    const ntime = u32ToHex(w.ntime);
+    const nonceHex = u32ToHex(nonce);
+    const params: unknown[] = [opts.user, w.job.jobId, en2, ntime, nonceHex];
+    let versionBits: string | undefined;
+    if (versionMask !== 0) {
+      // BIP310: the pool rebuilds version = (job.version & ~mask) | (version_bits & mask).
+      versionBits = u32ToHex(rolledVersion & versionMask);
+      params.push(versionBits);
+    }
+    const p: Pending = {
+      kind: "submit",
+      jobId: w.job.jobId,
+      extranonce2: en2,
+      ntime,
+      nonce: nonceHex,
+      difficulty: shareTargetDiff,
+      hashDifficulty: hashToDifficulty(hash),
+      block: hashMeetsTarget(hash, w.networkTargetLE),
+    };
+    if (versionBits !== undefined) p.versionBits = versionBits;
+    write(send("mining.submit", params, p));
+  }
+
+  function mineSlice(): void {
+    mining = false;
+    if (stopped || !authorized || !work || !sock) return;
+    const w = work;
+    for (let i = 0; i < slice; i++) {
+      writeU32LE(header, 76, nonce);
+      sha256d(sha, header, hash);
+      stats.hashes++;
+      if (hashMeetsTarget(hash, shareTargetLE)) submit();
+      if (nonce === 0xffffffff) {
+        en2Counter++;
+        if (!loadEn2()) {
+          work = undefined;
+          return;
+        }
+      } else {
+        nonce++;
+      }
+    }
+    if (work === w) schedule();
+  }
+
+  function schedule(): void {
+    if (mining || stopped || !authorized || !work) return;
+    mining = true;
+    yieldToLoop(mineSlice);
+  }
+
+  function onNotify(m: NotifyJob): void {
+    emit({ type: "job", jobId: m.jobId, clean: m.clean });
+    if (nextExtranonce) {
+      en1 = nextExtranonce.en1;
+      en2Size = nextExtranonce.size;
+      nextExtranonce = undefined;
+    }
+    // A non-clean notify is also a fresher job (e.g. a new ntime or more txs); a CPU miner simply switches.
+    const w = prepareWork(m, en1, en2Size, stats.difficulty);
+    if (!w) {
+      emit({ type: "error", message: `notify ${m.jobId}: malformed fields` });
+      return;
+    }
+    work = w;
+    en2Counter = 0;
+    loadEn2();
+    refreshTarget();
+    schedule();
+  }
+
+  function onResult(id: JsonRpcId, result: unknown, error: unknown): void {
+    const p = pending.get(id);
+    if (!p) return;
+    pending.delete(id);
+    const ok = error === null && result !== false && result !== null;
+    switch (p.kind) {
+      case "configure": {
+        const r = result as Record<string, unknown> | null;
+        if (r && r["version-rolling"] === true && typeof r["version-rolling.mask"] === "string") {
+          versionMask = (hexToU32(r["version-rolling.mask"]) >>> 0) & BIP320_MASK;
+          if (work) loadEn2();
+        }
+        emit(versionMask ? { type: "configured", versionMask } : { type: "configured" });
+        return;
+      }
+      case "subscribe": {
+        const s = ok ? parseSubscribeResult(result) : undefined;
+        if (!s) {
+          fail(`subscribe refused: ${JSON.stringify(error ?? result)}`);
+          return;
+        }
+        en1 = s.extranonce1;
+        en2Size = s.extranonce2Size;
+        subscribed = true;
+        emit({ type: "subscribed", extranonce1: en1, extranonce2Size: en2Size });
+        return;
+      }
+      case "authorize": {
+        authorized = result === true && error === null;
+        emit(authorized ? { type: "authorized", ok: true } : { type: "authorized", ok: false, error });
+        if (!authorized) {
+          fail(`authorize refused: ${JSON.stringify(error ?? result)}`);
+          return;
+        }
+        if (subscribed && ready) {
+          ready.resolve();
+          ready = undefined;
+        } else if (!subscribed) {
+          fail("authorized before a usable subscribe result");
+          return;
+        }
+        schedule();
+        return;
+      }
+      case "suggest":
+        return;
+      case "submit": {
+        const accepted = result === true && error === null;
+        if (accepted) {
+          stats.accepted++;
+          if (p.block) stats.blocksFound++;
+        } else {
+          stats.rejected++;
+          const key = rejectKey(error, result);
+          stats.rejectReasons[key] = (stats.rejectReasons[key] ?? 0) + 1;
+        }
+        const { kind: _k, ...fields } = p;
+        emit({ type: "share", accepted, error: accepted ? null : error, ...fields });
+        return;
+      }
+    }
+  }
+
+  function onLine(line: string): void {
+    const rpc = parseLine(line);
+    if (rpc.kind === "invalid") {
+      emit({ type: "error", message: `unparsable line from server: ${rpc.detail}` });
+      return;
+    }
+    const m = parseServerMessage(rpc);
+    switch (m.type) {
+      case "result":
+        onResult(m.id, m.result, m.error);
+        return;
+      case "notify":
+        onNotify(m);
+        return;
+      case "set_difficulty":
+        stats.difficulty = m.difficulty;
+        emit({ type: "difficulty", difficulty: m.difficulty });
+        refreshTarget();
+        return;
+      case "set_extranonce":
+        nextExtranonce = { en1: m.extranonce1, size: m.extranonce2Size };
+        emit({ type: "extranonce", extranonce1: m.extranonce1, extranonce2Size: m.extranonce2Size });
+        return;
+      case "set_version_mask":
+        // Only bits we asked for (BIP320 range) and only when rolling was negotiated.
+        if (versionMask !== 0 || opts.configure?.versionRolling) versionMask = m.mask & BIP320_MASK;
+        if (work) loadEn2();
+        return;
+      case "ping":
+        write(encodeResult(m.id, "pong"));
+        return;
+      case "get_version":
+        write(encodeResult(m.id, agent));
+        return;
+      case "show_message":
+        emit({ type: "message", text: m.text });
+        return;
+      case "reconnect":
+        reconnect(m.host ?? host, m.port ?? port, m.waitSeconds ?? 0);
+        return;
+      case "unknown":
+      case "invalid":
+        if (m.id !== null) write(`{"id":${JSON.stringify(m.id)},"result":null,"error":[20,"Unsupported method",null]}\n`);
+        return;
+    }
+  }
+
+  function resetSession(): void {
+    pending.clear();
+    en1 = "";
+    en2Size = 0;
+    nextExtranonce = undefined;
+    versionMask = 0;
+    subscribed = false;
+    authorized = false;
+    work = undefined;
+  }
+
+  async function connect(): Promise<void> {
+    resetSession();
+    const framer = createLineFramer({ maxLineBytes: 1 << 20 });
+    // Events from a socket of an earlier generation (replaced by reconnect, or stopped) are ignored.
+    const myGen = ++generation;
+    let s: SocketHandle;
+    const started = new Promise<void>((resolve, reject) => {
+      ready = { resolve, reject };
+    });
+    try {
+      s = await opts.runtime.connect(host, port, {
+        open() {},
+        data(from, chunk) {
+          if (myGen !== generation) return;
+          const out = framer.push(chunk);
+          for (const line of out.lines) onLine(line);
+          if (out.overflow) {
+            fail("server line over 1 MiB");
+            from.destroy();
+          }
+        },
+        close() {
+          if (myGen !== generation) return;
+          sock = undefined;
+          authorized = false;
+          emit({ type: "closed" });
+          fail("connection closed");
+        },
+      });
+    } catch (e) {
+      ready = undefined;
+      throw e instanceof Error ? e : new Error(String(e));
+    }
+    if (stopped || myGen !== generation) {
+      s.destroy();
+      throw new Error("stopped");
+    }
+    sock = s;
+    emit({ type: "connected", host, port });
+    // Pipelined like cgminer/ESP-Miner do: the whole handshake in one write, no waiting for replies.
+    let hello = "";
+    if (opts.configure?.versionRolling) {
+      hello += send(
+        "mining.configure",
+        [["version-rolling"], { "version-rolling.mask": u32ToHex(BIP320_MASK), "version-rolling.min-bit-count": 2 }],
+        { kind: "configure" },
+      );
+    }
+    hello += send("mining.subscribe", [agent], { kind: "subscribe" });
+    hello += send("mining.authorize", [opts.user, opts.password ?? "x"], { kind: "authorize" });
+    if (opts.suggestDifficulty !== undefined) {
+      hello += send("mining.suggest_difficulty", [opts.suggestDifficulty], { kind: "suggest" });
+    }
+    write(hello);
+    return started;
+  }
+
+  function reconnect(h: string, p: number, waitSeconds: number): void {
+    emit({ type: "reconnect", host: h, port: p, waitSeconds });
+    const old = sock;
+    sock = undefined;
+    generation++;
+    old?.destroy();
+    host = h;
+    port = p;
+    setTimeout(() => {
+      if (stopped) return;
+      connect().catch((e: unknown) => emit({ type: "error", message: `reconnect failed: ${(e as Error).message}` }));
+    }, waitSeconds * 1000);
+  }
+
+  return {
+    start: () => connect(),
+    stop() {
+      stopped = true;
+      generation++;
+      authorized = false;
+      work = undefined;
+      const s = sock;
+      sock = undefined;
+      s?.destroy();
+      if (ready) {
+        ready.reject(new Error("stopped"));
+        ready = undefined;
+      }
+    },
+    stats: () => ({ ...stats, rejectReasons: { ...stats.rejectReasons } }),
+  };
+}

@@ -1,0 +1,128 @@
+// The one definition of stratum-edge configuration (zod v4): types, defaults, limits and the doc text README is generated from; no file I/O.
+import { z } from "zod";
+
+// Nested objects use .prefault({}) so an absent section is parsed (inner defaults apply); zod v4's
+// .default() would return the literal {} unparsed. Objects are strict: an unknown key is a typo.
+
+const port = (what: string) => z.number().int().min(0).max(65535).describe(what);
+const hex = (digits: number, what: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^[0-9a-fA-F]{${digits}}$`), `expected ${digits} hex digits`)
+    .describe(what);
+
+export const LogSchema = z
+  .strictObject({
+    format: z.enum(["human", "json"]).default("human").describe("Log line format: `human` (timestamp LEVEL message key=value) or `json` (one object per line)."),
+    level: z.enum(["debug", "info", "warn", "error"]).default("info").describe("Lowest level written."),
+  })
+  .describe("Logging.");
+
+export const HttpSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Serve /healthz, /metrics and /api/* over HTTP."),
+    host: z.string().default("0.0.0.0").describe("HTTP listen address."),
+    port: port("HTTP listen port (0 = any free port).").default(8080),
+  })
+  .describe("HTTP API and metrics server.");
+
+export const StratumSchema = z
+  .strictObject({
+    host: z.string().default("0.0.0.0").describe("Stratum listen address."),
+    port: port("Stratum listen port (0 = any free port).").default(3333),
+    maxLineBytes: z.number().int().min(256).max(1_048_576).default(16384).describe("Longest accepted JSON-RPC line in bytes; a longer line closes the connection (stops memory abuse)."),
+    maxConnections: z.number().int().min(1).default(20000).describe("Connections accepted in total; more are closed at accept."),
+    maxConnectionsPerAddress: z.number().int().min(0).default(0).describe("Connections accepted per source address; 0 = unlimited."),
+    loginTimeoutMs: z.number().int().min(0).default(30000).describe("Close a connection that has not authorized/logged in within this many milliseconds; 0 = never."),
+    idleTimeoutMs: z.number().int().min(0).default(600000).describe("Close a connection that sent nothing for this many milliseconds; 0 = never."),
+    extranonce1Size: z.number().int().min(2).max(8).default(4).describe("Bytes of extranonce1 the relay assigns per connection (2..8)."),
+    extranonce2Size: z.number().int().min(2).max(16).default(4).describe("Bytes of extranonce2 the miner rolls (2..16; cgminer refuses other sizes)."),
+    versionMask: hex(8, "Version-rolling mask offered in mining.configure, 8 hex digits (BIP320 reserves 1fffe000).").default("1fffe000"),
+    maxWriteBufferBytes: z.number().int().min(1024).default(1048576).describe("Bytes queued for one slow miner before it is disconnected."),
+  })
+  .describe("Stratum listener and per-connection limits.");
+
+export const DifficultySchema = z
+  .strictObject({
+    initial: z.number().positive().default(0.01).describe("Share difficulty given to a new connection."),
+    min: z.number().positive().default(0.0001).describe("Lowest share difficulty vardiff may set."),
+    max: z.number().positive().default(1e15).describe("Highest share difficulty vardiff may set."),
+    suggestFloor: z.number().positive().default(0.0001).describe("Lowest difficulty a miner may request with mining.suggest_difficulty."),
+    targetShareSeconds: z.number().positive().default(10).describe("Vardiff aims for one share per this many seconds per connection."),
+    retargetSeconds: z.number().positive().default(60).describe("Seconds between vardiff adjustments."),
+    variancePercent: z.number().min(0).max(100).default(30).describe("Vardiff leaves difficulty alone while the share interval is within this percentage of the target."),
+  })
+  .superRefine((d, ctx) => {
+    if (!(d.min <= d.initial && d.initial <= d.max)) {
+      ctx.addIssue({ code: "custom", path: ["initial"], input: d.initial, message: `expected min (${d.min}) <= initial <= max (${d.max})` });
+    }
+  })
+  .describe("Share difficulty and vardiff.");
+
+export const CoinbaseSchema = z
+  .strictObject({
+    payoutScript: z
+      .string()
+      .regex(/^(?:[0-9a-fA-F]{2})*$/, "expected hex bytes")
+      .default("")
+      .describe("scriptPubKey (hex) the block reward pays to; empty = `51` (OP_TRUE, anyone-can-spend), acceptable only on devnet."),
+    poolTag: z
+      .string()
+      .default("/stratum-edge/")
+      .refine((s) => new TextEncoder().encode(s).byteLength <= 40, { message: "expected at most 40 bytes (coinbase scriptSig is limited to 100 bytes in all)" })
+      .describe("Text written into the coinbase scriptSig (at most 40 UTF-8 bytes)."),
+  })
+  .describe("Coinbase transaction built for devnet and getblocktemplate work.");
+
+export const JobsSchema = z
+  .strictObject({
+    refreshSeconds: z.number().positive().default(30).describe("Re-issue the current template with a new ntime after this many seconds."),
+    keepJobs: z.number().int().min(1).default(8).describe("Recent jobs kept valid for submits (older ones answer 'job not found')."),
+  })
+  .describe("Job issuing.");
+
+export const DevnetSchema = z
+  .strictObject({
+    bits: hex(8, "Network target in compact form (nBits), 8 hex digits; 1e0ffff0 is easy enough for a CPU.").default("1e0ffff0"),
+    blockIntervalSeconds: z.number().positive().default(60).describe("A simulated new block (new prevhash) every this many seconds."),
+    transactionsPerBlock: z.number().int().min(0).default(3).describe("Synthetic transactions per template (exercises the merkle branch)."),
+    startHeight: z.number().int().min(1).default(1).describe("Height of the first block (BIP34 puts it in the coinbase)."),
+    coinbaseValueSats: z.number().int().min(0).max(21e14).default(5000000000).describe("Block reward in satoshis."),
+  })
+  .describe("Embedded simulated chain.");
+
+export const DevnetUpstreamSchema = z
+  .strictObject({
+    type: z.literal("devnet").default("devnet").describe("Upstream kind: `devnet` (embedded simulated chain)."),
+    devnet: DevnetSchema.prefault({}),
+  })
+  .describe("Work from the embedded devnet.");
+
+// A discriminated union on `type` so later upstreams (bitcoind, ethnode, pool) slot in as new members.
+export const UpstreamSchema = z.discriminatedUnion("type", [DevnetUpstreamSchema]).describe("Where work comes from.");
+
+export const ShutdownSchema = z
+  .strictObject({
+    drainMs: z.number().int().min(0).default(1000).describe("On SIGINT/SIGTERM, milliseconds to let queued writes flush before exiting."),
+    reconnectHost: z.string().default("").describe("If set, miners get client.reconnect to this host before shutdown."),
+    reconnectPort: port("Port sent with client.reconnect (0 = the stratum port).").default(0),
+  })
+  .describe("Graceful shutdown.");
+
+export const ConfigSchema = z
+  .strictObject({
+    log: LogSchema.prefault({}),
+    dataDir: z.string().min(1).default("./stratum-edge-data").describe("Directory for found blocks, journals and bans."),
+    http: HttpSchema.prefault({}),
+    stratum: StratumSchema.prefault({}),
+    difficulty: DifficultySchema.prefault({}),
+    coinbase: CoinbaseSchema.prefault({}),
+    jobs: JobsSchema.prefault({}),
+    upstream: UpstreamSchema.prefault({ type: "devnet" }),
+    shutdown: ShutdownSchema.prefault({}),
+  })
+  .describe("stratum-edge configuration (TOML).");
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export const DEFAULT_CONFIG: Config = ConfigSchema.parse({});

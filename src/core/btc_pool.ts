@@ -1,0 +1,175 @@
+// One sha256d pool: turns upstream templates into jobs, broadcasts them, records shares and submits found blocks durably.
+import type { BlockTemplate } from "../../protocols/bitcoin/template.ts";
+import type { BlockCandidate, ShareRecord } from "../../protocols/core/actions.ts";
+import type { JobEvent } from "../../protocols/core/dialect.ts";
+import type { StratumJob } from "../../protocols/stratum-v1/job_types.ts";
+import type { StratumV1Env, StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
+import { assembleBlock } from "../../protocols/stratum-v1/share.ts";
+import { bitsToTarget, targetToDifficulty } from "../../protocols/pow/target.ts";
+import type { Runtime } from "../runtime/types.ts";
+import type { BitcoinWorkSource, TemplateReason } from "../upstream/types.ts";
+import type { BlockJournal } from "../store/block_journal.ts";
+import type { Logger } from "./log.ts";
+import type { PoolPort } from "./server.ts";
+import { createExtranonceAllocator } from "./extranonce.ts";
+import { createJobBook, type JobBook } from "./job_book.ts";
+import { createShareStats, type ShareStats } from "./stats.ts";
+
+export interface BtcPoolHooks {
+  share(s: ShareRecord): void;
+  block(result: "accepted" | "rejected" | "error"): void;
+  jobBroadcast(clean: boolean): void;
+}
+
+export interface BlockReport {
+  height: number;
+  hash: string;
+  worker: string;
+  foundAt: string;
+  result?: { accepted: boolean; reason?: string };
+}
+
+export interface BtcPool extends PoolPort<StratumV1Env> {
+  readonly book: JobBook;
+  readonly stats: ShareStats;
+  /** Where jobs go: set by the relay once the server is listening. */
+  setBroadcast(fn: (ev: JobEvent<StratumJob>) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  blocks(): BlockReport[];
+  /** Resolves when every block submission started so far has an answer (shutdown waits on it). */
+  settle(): Promise<void>;
+  summary(): { height: number; networkDifficulty: number; jobId: string | undefined; blocksFound: number };
+}
+
+export function createBtcPool(opts: {
+  name: string;
+  runtime: Runtime;
+  source: BitcoinWorkSource;
+  journal: BlockJournal;
+  policy: StratumV1Policy;
+  coinbase: { payoutScript: Uint8Array; poolTag: string };
+  extranonce1Size: number;
+  extranonce1Prefix?: string;
+  keepJobs: number;
+  refreshSeconds: number;
+  log: Logger;
+  hooks: BtcPoolHooks;
+}): BtcPool {
+  const { runtime, source, journal, log, hooks } = opts;
+  const clock = runtime.clock;
+  const en1 = createExtranonceAllocator(opts.extranonce1Size, opts.extranonce1Prefix ?? "");
+  const book = createJobBook({
+    keep: opts.keepJobs,
+    sha: runtime.sha256,
+    coinbase: {
+      payoutScript: opts.coinbase.payoutScript,
+      poolTag: opts.coinbase.poolTag,
+      extranonce1Size: opts.extranonce1Size,
+      extranonce2Size: opts.policy.extranonce2Size,
+    },
+  });
+  const stats = createShareStats({ startedAt: clock.now() });
+  const env: StratumV1Env = { now: clock.now(), sha: runtime.sha256, jobs: book, extranonce: en1, policy: opts.policy };
+  let broadcast: (ev: JobEvent<StratumJob>) => void = () => {};
+  let template: BlockTemplate | undefined;
+  let refreshTimer: unknown;
+  const found: BlockReport[] = [];
+  const inflight = new Set<Promise<void>>();
+
+  function issue(t: BlockTemplate, clean: boolean): void {
+    template = t;
+    const job = book.add(t, clean);
+    hooks.jobBroadcast(clean);
+    broadcast({ job, clean, memo: new Map() });
+  }
+
+  function onTemplate(t: BlockTemplate, reason: TemplateReason): void {
+    const clean = reason !== "refresh";
+    if (clean) log.info("new block template", { height: t.height, txs: t.transactions.length, bits: t.bits });
+    issue(t, clean);
+  }
+
+  async function submit(block: BlockCandidate, report: BlockReport): Promise<void> {
+    let hex: string;
+    try {
+      hex = assembleBlock(block.job, block.extranonce1, block.fields, runtime.sha256);
+    } catch (e) {
+      hooks.block("error");
+      log.error("block assembly failed", { hash: block.hash, error: String(e) });
+      return;
+    }
+    // Written (fsync) before submission: a crash between here and the upstream's answer loses nothing.
+    try {
+      journal.record({ height: block.height, hash: block.hash, blockHex: hex, worker: block.worker, foundAt: block.at });
+    } catch (e) {
+      log.error("could not journal block candidate; submitting anyway", { hash: block.hash, error: String(e) });
+    }
+    try {
+      const r = await source.submitBlock(hex);
+      report.result = r;
+      journal.recordResult(block.hash, { ...r, at: clock.now() });
+      hooks.block(r.accepted ? "accepted" : "rejected");
+      if (r.accepted) log.info("block accepted", { height: block.height, hash: block.hash, worker: block.worker });
+      else log.warn("block rejected by upstream", { height: block.height, hash: block.hash, reason: r.reason });
+    } catch (e) {
+      hooks.block("error");
+      log.error("block submission failed", { height: block.height, hash: block.hash, error: String(e) });
+    }
+  }
+
+  return {
+    name: opts.name,
+    env,
+    book,
+    stats,
+    allocateExtranonce1: () => en1.allocate(),
+    releaseExtranonce1: (x) => en1.release(x),
+    setBroadcast(fn) {
+      broadcast = fn;
+    },
+    onShare(share, remote) {
+      stats.record(share, remote);
+      hooks.share(share);
+    },
+    onBlock(block, _remote) {
+      log.info("block candidate found", { height: block.height, hash: block.hash, worker: block.worker });
+      const report: BlockReport = { height: block.height, hash: block.hash, worker: block.worker, foundAt: new Date(block.at).toISOString() };
+      found.push(report);
+      if (found.length > 1000) found.shift();
+      const p = submit(block, report).finally(() => inflight.delete(p));
+      inflight.add(p);
+    },
+    async start() {
+      source.onTemplate(onTemplate);
+      await source.start();
+      const t = source.current();
+      if (t !== undefined && template === undefined) issue(t, true);
+      // Re-issue the template with a fresh ntime so miners never exhaust nonce×extranonce2 space
+      // and the ntime window (job ntime .. +7000 s) never expires under a slow chain.
+      refreshTimer = clock.setInterval(() => {
+        if (template !== undefined) issue({ ...template, curtime: Math.max(template.curtime, Math.floor(clock.now() / 1000)) }, false);
+      }, opts.refreshSeconds * 1000);
+    },
+    async stop() {
+      clock.clearInterval(refreshTimer);
+      await this.settle();
+      await source.stop();
+    },
+    blocks() {
+      return found.slice();
+    },
+    async settle() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+    summary() {
+      const job = book.current();
+      return {
+        height: template?.height ?? 0,
+        networkDifficulty: template ? targetToDifficulty(bitsToTarget(parseInt(template.bits, 16))) : 0,
+        jobId: job?.id,
+        blocksFound: found.length,
+      };
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// Hands out unique extranonce1 values per connection and lets a reconnecting miner reclaim its old one; no I/O.
+
+export interface ExtranonceAllocator {
+  /** A fresh extranonce1 (hex, size bytes) not held by any live connection. */
+  allocate(): string;
+  /** Take a specific one (cgminer's resume id) if it is free. */
+  claim(en1: string): boolean;
+  release(en1: string): void;
+  readonly inUse: number;
+}
+
+/**
+ * Sequential from a random start: consecutive connections differ, a released value is not
+ * handed out again until the counter wraps (2^32 allocations at size 4), so a miner that
+ * reconnects within that span can resume its extranonce1. `prefix` (hex) pins leading bytes
+ * per instance so several relays behind one upstream never overlap.
+ */
+export function createExtranonceAllocator(size: number, prefix = "", random: () => number = Math.random): ExtranonceAllocator {
+  if (size < 1 || size > 8) throw new RangeError(`extranonce1 size ${size} outside 1..8`);
+  if (prefix.length % 2 !== 0 || prefix.length / 2 >= size || !/^[0-9a-f]*$/.test(prefix)) {
+    throw new RangeError(`extranonce1 prefix "${prefix}" must be lowercase hex shorter than ${size} bytes`);
+  }
+  const freeBytes = size - prefix.length / 2;
+  const space = 2 ** (8 * freeBytes);
+  const held = new Set<string>();
+  let counter = Math.floor(random() * space);
+  const width = freeBytes * 2;
+  return {
+    allocate() {
+      if (held.size >= space) throw new RangeError("extranonce1 space exhausted");
+      for (;;) {
+        counter = (counter + 1) % space;
+        const en1 = prefix + counter.toString(16).padStart(width, "0");
+        if (!held.has(en1)) {
+          held.add(en1);
+          return en1;
+        }
+      }
+    },
+    claim(en1) {
+      if (en1.length !== size * 2 || !en1.startsWith(prefix) || held.has(en1)) return false;
+      held.add(en1);
+      return true;
+    },
+    release(en1) {
+      held.delete(en1);
+    },
+    get inUse() {
+      return held.size;
+    },
+  };
+}

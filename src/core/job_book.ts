@@ -1,0 +1,58 @@
+// Keeps the recent Stratum v1 jobs of one pool (built once from each template) and their per-session aliases.
+import type { BlockTemplate } from "../../protocols/bitcoin/template.ts";
+import type { Sha256Into } from "../../protocols/pow/types.ts";
+import type { CoinbaseOptions, StratumJob } from "../../protocols/stratum-v1/job_types.ts";
+import type { JobLookup } from "../../protocols/stratum-v1/session.ts";
+import { buildJob } from "../../protocols/stratum-v1/job.ts";
+
+export interface JobBook extends JobLookup {
+  /** Build and keep a job for this template; `clean` (new block) forgets every older job. */
+  add(template: BlockTemplate, clean: boolean): StratumJob;
+  readonly size: number;
+}
+
+export function createJobBook(opts: { keep: number; coinbase: CoinbaseOptions; sha: Sha256Into }): JobBook {
+  const jobs = new Map<string, StratumJob>();
+  /** Base job ids oldest first, each with the aliases minted from it. */
+  const order: { id: string; aliases: string[] }[] = [];
+  let next = Math.floor(Math.random() * 0x1000);
+  let current: StratumJob | undefined;
+  const newId = () => (next = (next + 1) % 0x100000000).toString(16);
+
+  const forget = (entry: { id: string; aliases: string[] }) => {
+    jobs.delete(entry.id);
+    for (const a of entry.aliases) jobs.delete(a);
+  };
+
+  return {
+    add(template, clean) {
+      const job = buildJob(newId(), template, opts.coinbase, opts.sha);
+      if (clean) {
+        for (const e of order) forget(e);
+        order.length = 0;
+      }
+      jobs.set(job.id, job);
+      order.push({ id: job.id, aliases: [] });
+      while (order.length > opts.keep) forget(order.shift()!);
+      current = job;
+      return job;
+    },
+    alias(job) {
+      const base = order.find((e) => e.id === job.id);
+      const copy: StratumJob = { ...job, id: newId() };
+      if (base === undefined) return copy; // retired meanwhile: shares for it will be stale
+      base.aliases.push(copy.id);
+      jobs.set(copy.id, copy);
+      return copy;
+    },
+    get(id) {
+      return jobs.get(id);
+    },
+    current() {
+      return current;
+    },
+    get size() {
+      return jobs.size;
+    },
+  };
+}

@@ -1,0 +1,169 @@
+// Wires one relay together (work source, pool, Stratum listener, HTTP) from a parsed config; owns no protocol logic.
+import type { Config } from "../config/schema.ts";
+import type { Runtime, HttpServer } from "../runtime/types.ts";
+import type { StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
+import { stratumV1 } from "../../protocols/stratum-v1/session.ts";
+import { hexToBytes } from "../../protocols/pow/hex.ts";
+import { createDevnet } from "../upstream/devnet.ts";
+import { createBlockJournal } from "../store/block_journal.ts";
+import { createHttpApp } from "../http/app.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createRelayMetrics } from "./relay_metrics.ts";
+import { createBtcPool, type BtcPool } from "./btc_pool.ts";
+import { startStratumServer, type StratumServer } from "./server.ts";
+import { VERSION } from "../version.ts";
+
+export interface RelayStats {
+  version: string;
+  runtime: string;
+  uptimeSeconds: number;
+  connections: number;
+  pool: {
+    name: string;
+    algorithm: "sha256d";
+    upstream: string;
+    height: number;
+    networkDifficulty: number;
+    currentJob: string | undefined;
+    hashrate: number;
+    accepted: number;
+    rejected: number;
+    rejectedByReason: Record<string, number>;
+    blocks: ReturnType<BtcPool["blocks"]>;
+  };
+  workers: ReturnType<BtcPool["stats"]["snapshot"]>["workers"];
+  lastShares: ReturnType<BtcPool["stats"]["snapshot"]>["lastShares"];
+}
+
+export interface Relay {
+  start(): Promise<{ stratumPort: number; httpPort: number | undefined }>;
+  /** Graceful: stop accepting, client.reconnect every miner, wait for block submissions, close. */
+  stop(): Promise<void>;
+  stats(): RelayStats;
+  readonly log: Logger;
+}
+
+/** The policy a Stratum v1 session runs under, derived from config. */
+export function stratumPolicy(config: Config): StratumV1Policy {
+  const d = config.difficulty;
+  return {
+    versionMask: parseInt(config.stratum.versionMask, 16) >>> 0,
+    extranonce2Size: config.stratum.extranonce2Size,
+    initialDifficulty: d.initial,
+    suggestFloor: d.suggestFloor,
+    vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: d.min, max: d.max },
+    loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
+    idleTimeoutMs: config.stratum.idleTimeoutMs > 0 ? config.stratum.idleTimeoutMs : Infinity,
+    maxMalformed: 10,
+    reconnectHost: config.shutdown.reconnectHost,
+    reconnectPort: config.shutdown.reconnectPort || config.stratum.port,
+  };
+}
+
+export function createRelayWith(config: Config, runtime: Runtime, log?: Logger): Relay {
+  const logger = log ?? createLogger({ format: config.log.format, level: config.log.level });
+  const clock = runtime.clock;
+  const startedAt = clock.now();
+  const metrics = createRelayMetrics(runtime);
+  const up = config.upstream;
+  const source = createDevnet({
+    bits: up.devnet.bits,
+    blockIntervalSeconds: up.devnet.blockIntervalSeconds,
+    transactionsPerBlock: up.devnet.transactionsPerBlock,
+    startHeight: up.devnet.startHeight,
+    coinbaseValueSats: BigInt(up.devnet.coinbaseValueSats),
+    sha: runtime.sha256,
+    clock,
+    log: (msg, fields) => logger.debug(msg, fields as Record<string, unknown>),
+  });
+  runtime.files.mkdirp(config.dataDir);
+  const journal = createBlockJournal(runtime.files, config.dataDir);
+  const payout = config.coinbase.payoutScript === "" ? new Uint8Array([0x51]) : hexToBytes(config.coinbase.payoutScript)!;
+  const pool = createBtcPool({
+    name: "btc",
+    runtime,
+    source,
+    journal,
+    policy: stratumPolicy(config),
+    coinbase: { payoutScript: payout, poolTag: config.coinbase.poolTag },
+    extranonce1Size: config.stratum.extranonce1Size,
+    keepJobs: config.jobs.keepJobs,
+    refreshSeconds: config.jobs.refreshSeconds,
+    log: logger,
+    hooks: metrics.poolHooks,
+  });
+  let server: StratumServer | undefined;
+  let http: HttpServer | undefined;
+
+  const stats = (): RelayStats => {
+    const now = clock.now();
+    const snap = pool.stats.snapshot(now);
+    const sum = pool.summary();
+    return {
+      version: VERSION,
+      runtime: runtime.name,
+      uptimeSeconds: Math.round((now - startedAt) / 1000),
+      connections: server?.connections ?? 0,
+      pool: {
+        name: pool.name,
+        algorithm: "sha256d",
+        upstream: source.kind,
+        height: sum.height,
+        networkDifficulty: sum.networkDifficulty,
+        currentJob: sum.jobId,
+        hashrate: snap.hashrate,
+        accepted: snap.accepted,
+        rejected: snap.rejected,
+        rejectedByReason: snap.rejectedByReason,
+        blocks: pool.blocks(),
+      },
+      workers: snap.workers,
+      lastShares: snap.lastShares,
+    };
+  };
+
+  return {
+    log: logger,
+    stats,
+    async start() {
+      server = await startStratumServer({
+        runtime,
+        host: config.stratum.host,
+        port: config.stratum.port,
+        dialects: [stratumV1],
+        pool,
+        limits: {
+          maxLineBytes: config.stratum.maxLineBytes,
+          maxConnections: config.stratum.maxConnections,
+          maxConnectionsPerAddress: config.stratum.maxConnectionsPerAddress,
+          loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
+          maxWriteBufferBytes: config.stratum.maxWriteBufferBytes,
+          tickMs: 1000,
+        },
+        hooks: metrics.serverHooks,
+        log: logger,
+      });
+      const srv = server;
+      pool.setBroadcast((ev) => srv.broadcast(ev));
+      await pool.start();
+      logger.info("stratum listening", { host: config.stratum.host, port: server.port, upstream: source.kind });
+      if (config.http.enabled) {
+        const app = createHttpApp({
+          metrics: metrics.registry,
+          stats,
+          health: () => ({ ok: pool.book.current() !== undefined, height: pool.summary().height, connections: srv.connections }),
+          version: VERSION,
+        });
+        http = await runtime.serveHttp(config.http.host, config.http.port, app.fetch);
+        logger.info("http listening", { host: config.http.host, port: http.port });
+      }
+      return { stratumPort: server.port, httpPort: http?.port };
+    },
+    async stop() {
+      if (server) await server.shutdown(config.shutdown.drainMs);
+      await pool.stop();
+      if (http) await http.close();
+      logger.info("stopped", { uptimeSeconds: Math.round((clock.now() - startedAt) / 1000) });
+    },
+  };
+}

@@ -1,0 +1,261 @@
+// The connection core: accepts sockets, frames lines, picks a dialect from the first message and performs session actions.
+import type { Runtime, SocketHandle, TcpListener } from "../runtime/types.ts";
+import type { Action, BlockCandidate, CloseReason, ShareRecord } from "../../protocols/core/actions.ts";
+import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
+import { createLineFramer, type LineFramer } from "../../protocols/jsonrpc/framer.ts";
+import { parseLine, encodeErrorRaw } from "../../protocols/jsonrpc/envelope.ts";
+import type { Logger } from "./log.ts";
+
+/** What the core needs from a pool: the session env (time updated per event) and where results go. */
+export interface PoolPort<E extends { now: number }> {
+  readonly name: string;
+  readonly env: E;
+  allocateExtranonce1(): string;
+  releaseExtranonce1(en1: string): void;
+  onShare(share: ShareRecord, remoteAddress: string): void;
+  onBlock(block: BlockCandidate, remoteAddress: string): void;
+}
+
+export interface ServerLimits {
+  maxLineBytes: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  /** Close a connection that has not produced a recognisable first message in this time. */
+  loginTimeoutMs: number;
+  /** A reader this far behind is dropped rather than buffered without bound. */
+  maxWriteBufferBytes: number;
+  tickMs: number;
+}
+
+export interface ServerHooks {
+  connections(open: number): void;
+  refused(reason: string): void;
+  closed(reason: CloseReason | "peer"): void;
+  fanout(seconds: number, sockets: number): void;
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyDialect = Dialect<any, any, any>;
+
+interface Conn {
+  sock: SocketHandle;
+  framer: LineFramer;
+  dialect: AnyDialect | undefined;
+  state: unknown;
+  openedAt: number;
+  extranonce1: string;
+  closing: boolean;
+}
+
+export interface StratumServer {
+  readonly port: number;
+  readonly connections: number;
+  broadcast<J>(ev: JobEvent<J>): void;
+  /** Stop accepting, send every session its shutdown message, close; resolves when all are gone or after drainMs. */
+  shutdown(drainMs: number): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+export async function startStratumServer<E extends { now: number }>(opts: {
+  runtime: Runtime;
+  host: string;
+  port: number;
+  dialects: AnyDialect[];
+  pool: PoolPort<E>;
+  limits: ServerLimits;
+  hooks: ServerHooks;
+  log: Logger;
+}): Promise<StratumServer> {
+  const { runtime, pool, limits, hooks, log } = opts;
+  const clock = runtime.clock;
+  const env = pool.env;
+  const conns = new Set<Conn>();
+  const perAddress = new Map<string, number>();
+  const out: Action[] = [];
+  let accepting = true;
+
+  /** Carry out a session's actions in order; consecutive string writes become one socket write. */
+  function perform(c: Conn): void {
+    let text = "";
+    let closeReason: CloseReason | undefined;
+    for (let i = 0; i < out.length; i++) {
+      const a = out[i]!;
+      switch (a.kind) {
+        case "write":
+          if (typeof a.data === "string") text += a.data;
+          else {
+            if (text) {
+              c.sock.write(encoder.encode(text));
+              text = "";
+            }
+            c.sock.write(a.data);
+          }
+          break;
+        case "share":
+          pool.onShare(a.share, c.sock.remoteAddress);
+          break;
+        case "block":
+          pool.onBlock(a.block, c.sock.remoteAddress);
+          break;
+        case "close":
+          closeReason = a.reason;
+          break;
+        case "log":
+          log[a.level](a.msg, { ...a.fields, remote: c.sock.remoteAddress });
+          break;
+      }
+    }
+    out.length = 0;
+    if (text) c.sock.write(encoder.encode(text));
+    if (closeReason !== undefined) closeConn(c, closeReason, true);
+    else if (c.sock.buffered > limits.maxWriteBufferBytes) closeConn(c, "write_overflow", false);
+  }
+
+  function closeConn(c: Conn, reason: CloseReason, flush: boolean): void {
+    if (c.closing) return;
+    c.closing = true;
+    hooks.closed(reason);
+    if (reason !== "shutdown") log.debug("closing connection", { remote: c.sock.remoteAddress, reason });
+    if (flush) c.sock.end();
+    else c.sock.destroy();
+  }
+
+  function onLine(c: Conn, line: string): void {
+    const msg = parseLine(line);
+    if (c.dialect === undefined) {
+      if (msg.kind === "invalid") {
+        c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Malformed request", null])));
+        return closeConn(c, "malformed", true);
+      }
+      const d = opts.dialects.find((x) => x.detect(msg));
+      if (d === undefined) {
+        // Unknown first message (e.g. EIP-1571 mining.hello): a prompt error and close, so
+        // auto-detecting miners fall through to a dialect we speak without waiting for a timeout.
+        c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Unsupported protocol", null])));
+        return closeConn(c, "unsupported_dialect", true);
+      }
+      c.dialect = d;
+      c.state = d.open({ remoteAddress: c.sock.remoteAddress, extranonce1: c.extranonce1 }, env);
+    }
+    c.dialect.receive(c.state, msg, env, out);
+  }
+
+  const listener: TcpListener = await runtime.listen(opts.host, opts.port, {
+    open(sock) {
+      const addr = sock.remoteAddress;
+      const n = perAddress.get(addr) ?? 0;
+      if (!accepting || conns.size >= limits.maxConnections ||
+        (limits.maxConnectionsPerAddress > 0 && n >= limits.maxConnectionsPerAddress)) {
+        hooks.refused(!accepting ? "shutting_down" : conns.size >= limits.maxConnections ? "max_connections" : "max_per_address");
+        sock.ctx = undefined;
+        sock.destroy();
+        return;
+      }
+      perAddress.set(addr, n + 1);
+      const c: Conn = {
+        sock,
+        framer: createLineFramer({ maxLineBytes: limits.maxLineBytes }),
+        dialect: undefined,
+        state: undefined,
+        openedAt: clock.now(),
+        extranonce1: pool.allocateExtranonce1(),
+        closing: false,
+      };
+      sock.ctx = c;
+      conns.add(c);
+      hooks.connections(conns.size);
+    },
+    data(sock, chunk) {
+      const c = sock.ctx as Conn | undefined;
+      if (c === undefined || c.closing) return;
+      env.now = clock.now();
+      const r = c.framer.push(chunk);
+      try {
+        for (let i = 0; i < r.lines.length && !c.closing; i++) onLine(c, r.lines[i]!);
+        if (c.dialect !== undefined && !c.closing) c.dialect.flush(c.state, env, out);
+      } catch (e) {
+        // A bug in a session must not take the process (and every other miner) down.
+        out.length = 0;
+        log.error("session error", { remote: sock.remoteAddress, error: String(e instanceof Error ? e.stack : e) });
+        c.sock.write(encoder.encode(encodeErrorRaw(null, [20, "Other/Unknown", null])));
+        return closeConn(c, "malformed", true);
+      }
+      if (!c.closing) perform(c);
+      else out.length = 0;
+      if (r.overflow && !c.closing) {
+        c.sock.write(encoder.encode(encodeErrorRaw(null, [20, `Line longer than ${limits.maxLineBytes} bytes`, null])));
+        closeConn(c, "line_too_long", true);
+      }
+    },
+    close(sock) {
+      const c = sock.ctx as Conn | undefined;
+      if (c === undefined) return;
+      sock.ctx = undefined;
+      if (!c.closing) {
+        c.closing = true;
+        hooks.closed("peer");
+      }
+      conns.delete(c);
+      const n = (perAddress.get(sock.remoteAddress) ?? 1) - 1;
+      if (n <= 0) perAddress.delete(sock.remoteAddress);
+      else perAddress.set(sock.remoteAddress, n);
+      if (c.dialect !== undefined) c.dialect.closed(c.state, env);
+      else pool.releaseExtranonce1(c.extranonce1);
+      hooks.connections(conns.size);
+    },
+  });
+
+  const ticker = clock.setInterval(() => {
+    env.now = clock.now();
+    for (const c of conns) {
+      if (c.closing) continue;
+      if (c.dialect === undefined) {
+        if (env.now - c.openedAt >= limits.loginTimeoutMs) closeConn(c, "login_timeout", false);
+        continue;
+      }
+      c.dialect.tick(c.state, env, out);
+      if (out.length > 0) perform(c);
+    }
+  }, limits.tickMs);
+
+  return {
+    get port() {
+      return listener.port;
+    },
+    get connections() {
+      return conns.size;
+    },
+    broadcast(ev) {
+      const t0 = performance.now();
+      env.now = clock.now();
+      let n = 0;
+      for (const c of conns) {
+        if (c.closing || c.dialect === undefined) continue;
+        c.dialect.job(c.state, ev, env, out);
+        if (out.length > 0) {
+          perform(c);
+          n++;
+        }
+      }
+      hooks.fanout((performance.now() - t0) / 1000, n);
+    },
+    async shutdown(drainMs) {
+      accepting = false;
+      listener.close();
+      clock.clearInterval(ticker);
+      env.now = clock.now();
+      for (const c of conns) {
+        if (c.closing) continue;
+        if (c.dialect !== undefined) {
+          c.dialect.shutdown(c.state, env, out);
+          perform(c);
+        }
+        closeConn(c, "shutdown", true);
+      }
+      const deadline = Date.now() + drainMs;
+      while (conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      for (const c of conns) c.sock.destroy();
+    },
+  };
+}

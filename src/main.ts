@@ -1,0 +1,71 @@
+// CLI entry point: picks the runtime (Bun, Deno or Node), parses arguments and config, runs a command; nothing else.
+import { loadRuntime } from "./runtime/select.ts";
+import { HELP, parseCli, type CliOptions } from "./cli/args.ts";
+import { applyOverrides, loadConfig } from "./config/load.ts";
+import type { Config } from "./config/schema.ts";
+import type { Runtime } from "./runtime/types.ts";
+import { createRelayWith } from "./core/relay.ts";
+import { VERSION } from "./version.ts";
+
+function readConfig(cli: CliOptions, runtime: Runtime): Config {
+  let text: string | undefined;
+  let source = "defaults";
+  if (cli.configFile !== undefined) {
+    text = runtime.files.readText(cli.configFile);
+    if (text === undefined) throw new Error(`cannot read config file ${cli.configFile}`);
+    source = cli.configFile;
+  }
+  const sets = { ...cli.sets };
+  if (cli.json) sets["log.format"] = "json";
+  let config = loadConfig(text, source);
+  if (Object.keys(sets).length > 0) config = applyOverrides(config, sets);
+  return config;
+}
+
+async function main(): Promise<void> {
+  const runtime = await loadRuntime();
+  let cli: CliOptions;
+  let config: Config;
+  try {
+    cli = parseCli(runtime.args());
+    if (cli.command === "help") {
+      console.log(HELP);
+      return runtime.exit(0);
+    }
+    if (cli.command === "version") {
+      console.log(`stratum-edge ${VERSION} (${runtime.name})`);
+      return runtime.exit(0);
+    }
+    config = readConfig(cli, runtime);
+  } catch (e) {
+    console.error(`stratum-edge: ${e instanceof Error ? e.message : String(e)}`);
+    return runtime.exit(2);
+  }
+  if (cli.command === "bench") {
+    const { runBench } = await import("./cli/bench.ts");
+    return runtime.exit(await runBench(runtime, cli.flags));
+  }
+  if (cli.command === "demo") {
+    const { runDemo } = await import("./cli/demo.ts");
+    return runtime.exit(await runDemo(runtime, config, cli.flags));
+  }
+  const relay = createRelayWith(config, runtime);
+  try {
+    await relay.start();
+  } catch (e) {
+    relay.log.error("could not start", { error: e instanceof Error ? e.message : String(e) });
+    return runtime.exit(1);
+  }
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    relay.log.info("shutting down: sending client.reconnect, draining");
+    await relay.stop();
+    runtime.exit(0);
+  };
+  runtime.onSignal("SIGINT", stop);
+  runtime.onSignal("SIGTERM", stop);
+}
+
+await main();

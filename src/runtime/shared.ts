@@ -1,0 +1,48 @@
+// Runtime pieces identical on Bun, Deno and Node: the real clock and node:fs file helpers; no sockets, no runtime globals.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import type { Clock, Files } from "./types.ts";
+
+/** Wall-clock milliseconds (Date.now, not performance.now: timestamps are compared with ntime and logged). */
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (id) => clearInterval(id as ReturnType<typeof setInterval>),
+};
+
+/** node:fs helpers: Bun and Deno both implement node:fs, so one implementation serves all three. */
+export const nodeFiles: Files = {
+  mkdirp(path) {
+    mkdirSync(path, { recursive: true });
+  },
+  appendDurable(path, text) {
+    // open(O_APPEND) + write + fsync + close: a found-block record is on disk before we return.
+    const fd = openSync(path, "a");
+    try {
+      const bytes = new TextEncoder().encode(text);
+      let off = 0;
+      while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  },
+  readText(path) {
+    try {
+      return readFileSync(path, "utf8");
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT") return undefined;
+      throw e;
+    }
+  },
+  writeText(path, text) {
+    writeFileSync(path, text);
+  },
+};
+
+/** "::ffff:1.2.3.4" (IPv4-mapped, seen when a dual-stack socket accepts IPv4) → "1.2.3.4", so bans and per-address limits see one form. */
+export function normalizeAddress(a: string | undefined): string {
+  if (!a) return "";
+  return a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
+}
