@@ -86,7 +86,7 @@ export function createLineFramer(opts?: LineFramerOptions): LineFramer {
     for (;;) {
       const nl = chunk.indexOf(NL, lineStart);
       if (nl < 0) break;
-      if (nl - lineStart > max + 1) {
+      if (nl - lineStart > max) {
         if (lastNl >= start) splitInto(lines, decoder.decode(chunk.subarray(start, lastNl)));
         return fail(lines);
       }

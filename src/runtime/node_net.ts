@@ -110,14 +110,8 @@ function serveNodeHttp(host: string, port: number, fetch: (req: Request) => Resp
 }
 
 async function serveDenoHttp(host: string, port: number, fetch: (req: Request) => Response | Promise<Response>): Promise<HttpServer> {
-  const D = deno();
-  const server = await new Promise<{ addr: { port: number }; shutdown(): Promise<void> }>((resolve, reject) => {
-    try {
-      const s = D.serve({ hostname: host, port, onListen: () => resolve(s) }, fetch);
-    } catch (e) {
-      reject(e);
-    }
-  });
+  // Deno.serve binds synchronously (throws on EADDRINUSE) and exposes the bound port on .addr; onListen silences its banner.
+  const server: { addr: { port: number }; shutdown(): Promise<void> } = deno().serve({ hostname: host, port, onListen: () => {} }, fetch);
   return { port: server.addr.port, close: () => server.shutdown() };
 }
 

@@ -1,0 +1,57 @@
+// The relay's Prometheus metrics: declares every series once and exposes typed hooks for the server and pools; no logic.
+import type { Runtime } from "../runtime/types.ts";
+import type { Reason } from "../../protocols/errors/reasons.ts";
+import { REASONS } from "../../protocols/errors/reasons.ts";
+import { createRegistry, LATENCY_BUCKETS_SECONDS, type CounterChild, type Registry } from "./metrics.ts";
+import type { ServerHooks } from "./server.ts";
+import type { BtcPoolHooks } from "./btc_pool.ts";
+
+export interface RelayMetrics {
+  registry: Registry;
+  serverHooks: ServerHooks;
+  poolHooks: BtcPoolHooks;
+}
+
+export function createRelayMetrics(runtime: Runtime): RelayMetrics {
+  const r = createRegistry();
+  const connections = r.gauge("stratum_edge_connections", "Open miner connections.");
+  const refused = r.counter("stratum_edge_connections_refused_total", "Connections closed at accept, by reason.", ["reason"]);
+  const closed = r.counter("stratum_edge_connections_closed_total", "Connections closed, by reason (peer = the miner hung up).", ["reason"]);
+  const shares = r.counter("stratum_edge_shares_total", "Shares checked, by result and reason.", ["result", "reason"]);
+  const acceptedDiff = r.counter("stratum_edge_accepted_difficulty_total", "Sum of the difficulty of accepted shares (hashrate = rate × 2^32).");
+  const blocks = r.counter("stratum_edge_blocks_total", "Block candidates found, by upstream answer.", ["result"]);
+  const broadcasts = r.counter("stratum_edge_job_broadcasts_total", "Jobs broadcast to miners, by clean flag.", ["clean"]);
+  const fanout = r.histogram("stratum_edge_notify_fanout_seconds", "Time to hand one job to every connected miner's socket.", LATENCY_BUCKETS_SECONDS);
+  const fanoutSockets = r.gauge("stratum_edge_notify_fanout_sockets", "Sockets reached by the last job broadcast.");
+  const rss = r.gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+  r.onCollect(() => rss.set(runtime.rss()));
+
+  const accepted = shares.labels({ result: "accepted", reason: "" });
+  const rejected = {} as Record<Reason, CounterChild>;
+  for (const reason of REASONS) rejected[reason] = shares.labels({ result: "rejected", reason });
+  const clean = broadcasts.labels({ clean: "true" });
+  const notClean = broadcasts.labels({ clean: "false" });
+
+  return {
+    registry: r,
+    serverHooks: {
+      connections: (n) => connections.set(n),
+      refused: (reason) => refused.labels({ reason }).inc(),
+      closed: (reason) => closed.labels({ reason }).inc(),
+      fanout: (seconds, sockets) => {
+        fanout.observe(seconds);
+        fanoutSockets.set(sockets);
+      },
+    },
+    poolHooks: {
+      share: (s) => {
+        if (s.accepted) {
+          accepted.inc();
+          acceptedDiff.inc(s.difficulty);
+        } else rejected[s.reason ?? "internal"].inc();
+      },
+      block: (result) => blocks.labels({ result }).inc(),
+      jobBroadcast: (isClean) => (isClean ? clean : notClean).inc(),
+    },
+  };
+}

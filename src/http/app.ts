@@ -1,0 +1,34 @@
+// HTTP routes on hono: /healthz, /metrics (Prometheus text 0.0.4), /api/stats, JSON 404/500; no listening (the runtime's serveHttp does that).
+import { Hono } from "hono";
+import type { Registry } from "../core/metrics.ts";
+
+export interface HttpAppDeps {
+  metrics: Registry;
+  stats: () => unknown;
+  health: () => { ok: boolean; [k: string]: unknown };
+  version: string;
+}
+
+/** JSON that tolerates bigint (difficulties, targets) by writing it as a decimal string. */
+function json(body: unknown, status = 200): Response {
+  const text = JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  return new Response(text, { status, headers: { "content-type": "application/json; charset=utf-8" } });
+}
+
+export function createHttpApp(deps: HttpAppDeps): Hono {
+  const app = new Hono();
+
+  app.get("/healthz", () => {
+    const h = deps.health();
+    // 503 lets a load balancer take this instance out of rotation.
+    return json({ ...h, version: deps.version }, h.ok ? 200 : 503);
+  });
+
+  app.get("/metrics", () => new Response(deps.metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
+
+  app.get("/api/stats", () => json(deps.stats()));
+
+  app.notFound((c) => json({ error: "not found", path: c.req.path }, 404));
+  app.onError(() => json({ error: "internal error" }, 500));
+  return app;
+}

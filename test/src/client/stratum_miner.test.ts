@@ -1,0 +1,255 @@
+// Stratum v1 CPU miner: computeShareHash against the slush-doc vector, and a full session against a scripted pool on the devnet.
+import { describe, expect, test } from "bun:test";
+import { computeShareHash, createStratumMiner, type MinerEvent } from "../../../src/client/stratum_miner.ts";
+import { createDevnet } from "../../../src/upstream/devnet.ts";
+import { createManualClock } from "../../../src/runtime/manual_clock.ts";
+import { createSocketPair } from "../../../src/runtime/memory_socket.ts";
+import type { Runtime, SocketHandle, SocketHandlers } from "../../../src/runtime/types.ts";
+import type { StratumJob } from "../../../protocols/stratum-v1/job_types.ts";
+import { buildJob } from "../../../protocols/stratum-v1/job.ts";
+import { assembleBlock, hashShare, validateSubmit } from "../../../protocols/stratum-v1/share.ts";
+import {
+  encodeNotify,
+  encodeSetDifficulty,
+  encodeSetExtranonce,
+  encodeStratumError,
+  encodeSubscribeResult,
+  encodeTrue,
+} from "../../../protocols/stratum-v1/server_to_client.ts";
+import { nobleSha256Into } from "../../../protocols/pow/sha256d.ts";
+import { bytesToHexReversed, hexToBytes, hexToU32 } from "../../../protocols/pow/hex.ts";
+import { difficultyToTarget, hashMeetsTarget, targetToLE } from "../../../protocols/pow/target.ts";
+import fixtures from "../../fixtures/bitcoin.json";
+
+const sha = nobleSha256Into;
+
+describe("computeShareHash", () => {
+  test("slush-doc testnet block: submit ntime/nonce give the doc's block hash", () => {
+    const v = fixtures.stratum_vectors[0] as (typeof fixtures.stratum_vectors)[number];
+    const [, prevhash, coinb1, coinb2, branch, version, nbits, ntime] = v.notify_params as [
+      string, string, string, string, string[], string, string, string, boolean,
+    ];
+    const [, , en2, subNtime, subNonce] = v.submit_params as string[];
+    const job = { prevhash, coinb1, coinb2, branch, version, nbits, ntime };
+    const hash = computeShareHash(job, v.extranonce1, en2 as string, hexToU32(subNtime as string), hexToU32(subNonce as string), hexToU32(version), sha);
+    expect(bytesToHexReversed(hash)).toBe(v.expected.hash);
+    expect(v.expected.hash.startsWith("000000002076870f")).toBe(true);
+    // The notify's own ntime gives the documented wrong hash: the function really uses its ntime argument.
+    const other = computeShareHash(job, v.extranonce1, en2 as string, hexToU32(ntime), hexToU32(subNonce as string), hexToU32(version), sha);
+    expect(bytesToHexReversed(other)).toBe("9998664f794db55cdf7a9b4462626115b3af2541944f0fcdec1547c6493a3618");
+  });
+
+  test("malformed hex throws RangeError", () => {
+    const v = fixtures.stratum_vectors[0] as (typeof fixtures.stratum_vectors)[number];
+    const [, prevhash, coinb1, coinb2, branch, version, nbits, ntime] = v.notify_params as [
+      string, string, string, string, string[], string, string, string, boolean,
+    ];
+    expect(() => computeShareHash({ prevhash, coinb1: "zz", coinb2, branch, version, nbits, ntime }, "00", "00", 0, 0, 2, sha)).toThrow(
+      RangeError,
+    );
+  });
+});
+
+/** A tiny pool written against the protocol modules: jobs from the devnet, shares checked with share.ts, blocks to the devnet. */
+function scriptedPool(opts: { difficulty: number; rejectAll?: string }) {
+  const clock = createManualClock(1_700_000_000_000);
+  // 2000ffff: network target 2^-8 of the hash space → a block every ~256 hashes, shares (diff 1e-6) every ~4300... no:
+  // share target (diff 1e-6 ≈ 2^-12 of space) is HARDER than this network target, so pick bits so blocks are rarer.
+  const devnet = createDevnet({
+    bits: "1f00ffff", // target ≈ 2^240: ~65536 hashes per block
+    blockIntervalSeconds: 0,
+    transactionsPerBlock: 3,
+    startHeight: 300,
+    coinbaseValueSats: 625_000_000n,
+    sha,
+    clock,
+  });
+  let en1 = "f0000001";
+  let job: StratumJob | undefined;
+  let jobs = 0;
+  const seen: string[] = [];
+  const submits: Array<{ params: unknown[]; ok: boolean }> = [];
+  let server: SocketHandle | undefined;
+  let mask = 0;
+  const blocks: string[] = [];
+  const send = (line: string) => server?.write(new TextEncoder().encode(line));
+
+  function newJob(clean: boolean) {
+    const t = devnet.current();
+    if (!t) throw new Error("devnet not started");
+    job = buildJob(String(++jobs), t, { payoutScript: Uint8Array.of(0x51), poolTag: "test", extranonce1Size: 4, extranonce2Size: 4 }, sha);
+    send(encodeNotify(job, clean));
+  }
+  devnet.onTemplate(() => {
+    if (server) newJob(true);
+  });
+
+  let carry = "";
+  const handlers: SocketHandlers = {
+    open(s) {
+      server = s;
+    },
+    data(_s, chunk) {
+      carry += new TextDecoder().decode(chunk);
+      let i: number;
+      while ((i = carry.indexOf("\n")) >= 0) {
+        const line = carry.slice(0, i);
+        carry = carry.slice(i + 1);
+        seen.push(line);
+        const m = JSON.parse(line) as { id: number; method?: string; params?: unknown[]; result?: unknown };
+        if (m.method === undefined) continue; // the miner's replies to ping/get_version; asserted via `seen`
+        switch (m.method) {
+          case "mining.configure":
+            mask = 0x1fffe000;
+            send(`{"id":${m.id},"result":{"version-rolling":true,"version-rolling.mask":"1fffe000"},"error":null}\n`);
+            break;
+          case "mining.subscribe":
+            send(encodeSubscribeResult(m.id, "s1", en1, 4));
+            break;
+          case "mining.authorize":
+            send(encodeTrue(m.id));
+            send(encodeSetDifficulty(opts.difficulty));
+            newJob(true);
+            break;
+          case "mining.suggest_difficulty":
+            send(encodeTrue(m.id));
+            break;
+          case "mining.submit": {
+            const p = m.params as string[];
+            const f = validateSubmit(job as StratumJob, { extranonce2: p[2] as string, ntime: p[3] as string, nonce: p[4] as string, versionBits: p[5] }, mask);
+            let ok = false;
+            if (f.ok && p[1] === job?.id) {
+              const out = new Uint8Array(32);
+              hashShare(job, hexToBytes(en1) as Uint8Array, f, sha, out);
+              ok = hashMeetsTarget(out, targetToLE(difficultyToTarget(opts.difficulty)));
+              if (ok && hashMeetsTarget(out, job.networkTargetLE)) {
+                const hex = assembleBlock(job, hexToBytes(en1) as Uint8Array, f, sha) as string;
+                blocks.push(hex);
+                void devnet.submitBlock(hex).then((r) => {
+                  if (!r.accepted) throw new Error(`devnet refused the miner's block: ${r.reason}`);
+                });
+              }
+            }
+            submits.push({ params: p, ok });
+            if (opts.rejectAll) send(encodeStratumError(m.id, 23, opts.rejectAll));
+            else send(ok ? encodeTrue(m.id) : encodeStratumError(m.id, 23, "Low difficulty share"));
+            break;
+          }
+        }
+      }
+    },
+    close() {
+      server = undefined;
+    },
+  };
+
+  const runtime = {
+    name: "bun",
+    async connect(_host: string, _port: number, h: SocketHandlers) {
+      return createSocketPair({ server: handlers, client: h, delivery: "microtask" }).client;
+    },
+  } as unknown as Runtime;
+
+  return {
+    runtime,
+    devnet,
+    seen,
+    submits,
+    blocks,
+    send,
+    setEn1(v: string) {
+      en1 = v;
+    },
+    newJob,
+  };
+}
+
+async function waitFor(cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe("stratum miner against a scripted pool", () => {
+  test("pipelined handshake, valid shares, a devnet block, version rolling, set_extranonce, ping and get_version", async () => {
+    const pool = scriptedPool({ difficulty: 0.000001 });
+    await pool.devnet.start();
+    const events: MinerEvent[] = [];
+    const miner = createStratumMiner({
+      runtime: pool.runtime,
+      host: "pool",
+      port: 3333,
+      user: "bc1qtest.worker1",
+      agent: "test-miner/1.0",
+      sha,
+      configure: { versionRolling: true },
+      suggestDifficulty: 0.5,
+      hashesPerSlice: 2000,
+      onEvent: (e) => events.push(e),
+    });
+    await miner.start();
+    // The four handshake requests arrived in order, before any reply could have been awaited.
+    const methods = pool.seen.slice(0, 4).map((l) => (JSON.parse(l) as { method: string }).method);
+    expect(methods).toEqual(["mining.configure", "mining.subscribe", "mining.authorize", "mining.suggest_difficulty"]);
+    expect(JSON.parse(pool.seen[1] as string).params).toEqual(["test-miner/1.0"]);
+
+    await waitFor(() => miner.stats().accepted >= 5 && miner.stats().blocksFound >= 1);
+    expect(pool.devnet.tip().height).toBeGreaterThanOrEqual(300);
+    expect(miner.stats().rejected).toBe(0);
+    expect(miner.stats().difficulty).toBe(0.000001);
+    expect(miner.stats().hashes).toBeGreaterThan(1000);
+    // Version rolling negotiated: every submit carries version bits inside the BIP320 mask, not all equal.
+    const vbits = pool.submits.map((s) => hexToU32(s.params[5] as string));
+    expect(vbits.every((v) => v !== 0 && (v & ~0x1fffe000) === 0)).toBe(true);
+
+    // ping / get_version answered.
+    pool.send('{"id":"p1","method":"mining.ping","params":[]}\n');
+    pool.send('{"id":77,"method":"client.get_version","params":[]}\n');
+    await waitFor(() => pool.seen.some((l) => l.includes('"p1"')) && pool.seen.some((l) => l.startsWith('{"id":77')));
+    expect(JSON.parse(pool.seen.find((l) => l.includes('"p1"')) as string).result).toBe("pong");
+    expect(JSON.parse(pool.seen.find((l) => l.startsWith('{"id":77')) as string).result).toBe("test-miner/1.0");
+
+    // set_extranonce applies from the next job: shares after it validate only with the new extranonce1.
+    pool.send(encodeSetExtranonce("f00000aa", 4));
+    pool.setEn1("f00000aa");
+    pool.newJob(true);
+    const before = miner.stats().accepted;
+    await waitFor(() => miner.stats().accepted >= before + 3);
+    expect(miner.stats().rejected).toBe(0);
+
+    miner.stop();
+    const shares = events.filter((e) => e.type === "share");
+    expect(shares.length).toBeGreaterThan(0);
+    expect(shares.some((e) => e.type === "share" && e.block)).toBe(true);
+    const after = miner.stats().hashes;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(miner.stats().hashes).toBe(after); // stop() really stops hashing
+  }, 30_000);
+
+  test("server rejections are counted by message and reported with the error array", async () => {
+    const pool = scriptedPool({ difficulty: 0.000001, rejectAll: "Job not found" });
+    await pool.devnet.start();
+    const events: MinerEvent[] = [];
+    const miner = createStratumMiner({
+      runtime: pool.runtime,
+      host: "pool",
+      port: 3333,
+      user: "w",
+      sha,
+      hashesPerSlice: 2000,
+      onEvent: (e) => events.push(e),
+    });
+    await miner.start();
+    await waitFor(() => miner.stats().rejected >= 2);
+    miner.stop();
+    const s = miner.stats();
+    expect(s.accepted).toBe(0);
+    expect(s.rejectReasons["Job not found"]).toBe(s.rejected);
+    const ev = events.find((e) => e.type === "share");
+    expect(ev && ev.type === "share" && ev.error).toEqual([23, "Job not found", null]);
+    // Without configure, no version bits are sent.
+    expect(pool.submits.every((x) => x.params.length === 5)).toBe(true);
+  }, 30_000);
+});
