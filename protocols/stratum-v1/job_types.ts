@@ -16,6 +16,8 @@ export interface CoinbaseOptions {
 export interface StratumJob {
   /** Job id as sent on the wire (short hex). */
   id: string;
+  /** Set on a re-issue of another job (same template, ntime bumped): shares of both count as one for duplicates. */
+  aliasOf?: string;
   height: number;
   template: BlockTemplate;
   extranonce1Size: number;

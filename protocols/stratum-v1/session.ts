@@ -20,7 +20,7 @@ import {
 } from "./server_to_client.ts";
 import { encodeReason } from "./errors.ts";
 import { hashShare, validateSubmit } from "./share.ts";
-import { difficultyToTarget, hashMeetsTarget, hashToDifficulty, targetToLE } from "../pow/target.ts";
+import { difficultyToTarget, hashMeetsTarget, hashToDifficulty, targetToDifficulty, targetToLE } from "../pow/target.ts";
 import { bytesToHex, hexToBytes } from "../pow/hex.ts";
 
 export interface StratumV1Policy {
@@ -138,18 +138,37 @@ export function passwordDifficulty(password: string): number | undefined {
   return Number.isFinite(d) && d > 0 ? d : undefined;
 }
 
+const networkDifficulty = new WeakMap<StratumJob, number>();
+
+/** Share difficulty never exceeds the network's: a miner only submits hashes that meet its share target, so a higher one would hide blocks. */
+function ceiling(env: StratumV1Env): number {
+  const job = env.jobs.current();
+  if (job === undefined) return env.policy.vardiff.max;
+  let n = networkDifficulty.get(job);
+  if (n === undefined) {
+    n = targetToDifficulty(job.networkTarget);
+    networkDifficulty.set(job, n);
+  }
+  return Math.min(env.policy.vardiff.max, n);
+}
+
 function effectiveDifficulty(s: StratumV1State, env: StratumV1Env): number {
   const p = env.policy;
-  if (s.fixed !== undefined) return clampDifficulty(s.fixed, p.suggestFloor, p.vardiff.max);
-  return clampDifficulty(s.difficulty, Math.max(s.floor, p.suggestFloor), p.vardiff.max);
+  const hi = ceiling(env);
+  if (s.fixed !== undefined) return clampDifficulty(s.fixed, Math.min(p.suggestFloor, hi), hi);
+  return clampDifficulty(s.difficulty, Math.min(Math.max(s.floor, p.suggestFloor), hi), hi);
 }
 
 function pruneSentJobs(s: StratumV1State, env: StratumV1Env): void {
   for (const id of s.sentJobs.keys()) if (env.jobs.get(id) === undefined) s.sentJobs.delete(id);
 }
 
-function recordSent(s: StratumV1State, jobId: string, difficulty: number): void {
-  s.sentJobs.set(jobId, { difficulty, targetLE: shareTargetLE(difficulty), seen: undefined });
+function recordSent(s: StratumV1State, job: StratumJob, difficulty: number): void {
+  // A re-issue shares its original's duplicate set: a miner rolling ntime on the old job can
+  // reach exactly the header of the new one.
+  const base = job.aliasOf === undefined ? undefined : s.sentJobs.get(job.aliasOf);
+  if (base !== undefined && base.seen === undefined) base.seen = new Set();
+  s.sentJobs.set(job.id, { difficulty, targetLE: shareTargetLE(difficulty), seen: base?.seen });
 }
 
 function announceDifficulty(s: StratumV1State, d: number, out: Action[]): void {
@@ -169,7 +188,7 @@ function sendWork(s: StratumV1State, env: StratumV1Env, out: Action[]): void {
   // A job id already sent at another difficulty gets a fresh alias, so shares of the old one
   // are still judged at the difficulty that was in force when it was sent.
   if (s.sentJobs.has(job.id)) job = env.jobs.alias(job);
-  recordSent(s, job.id, d);
+  recordSent(s, job, d);
   out.push({ kind: "write", data: encodeNotify(job, true, job.id) });
   s.workSent = true;
 }
@@ -227,7 +246,7 @@ function onSubmit(
     });
   }
   if (s.fixed === undefined) {
-    const next = vardiffOnShare(s.vardiff, s.difficulty, now, env.policy.vardiff, Math.max(s.floor, env.policy.suggestFloor));
+    const next = vardiffOnShare(s.vardiff, sent.difficulty, now, env.policy.vardiff, Math.max(s.floor, env.policy.suggestFloor));
     if (next !== undefined) setDifficulty(s, next, env);
   }
 }
@@ -397,7 +416,7 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
     else pruneSentJobs(s, env);
     const d = effectiveDifficulty(s, env);
     announceDifficulty(s, d, out);
-    recordSent(s, ev.job.id, d);
+    recordSent(s, ev.job, d);
     s.needsWork = false;
     let bytes = ev.memo.get("stratum-v1");
     if (bytes === undefined) {
@@ -414,7 +433,7 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
     if (s.workers.size === 0 && now - s.openedAt >= p.loginTimeoutMs) return close(s, "login_timeout", out);
     if (now - s.lastMessageAt >= p.idleTimeoutMs) return close(s, "idle_timeout", out);
     if (s.workSent && s.fixed === undefined) {
-      const next = vardiffOnTick(s.vardiff, s.difficulty, now, p.vardiff, Math.max(s.floor, p.suggestFloor));
+      const next = vardiffOnTick(s.vardiff, effectiveDifficulty(s, env), now, p.vardiff, Math.max(s.floor, p.suggestFloor));
       if (next !== undefined) {
         setDifficulty(s, next, env);
         if (s.needsWork) sendWork(s, env, out);

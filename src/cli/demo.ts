@@ -55,6 +55,8 @@ export async function runDemo(runtime: Runtime, config: Config, flags: Record<st
       agent: "stratum-edge-demo/1",
       sha: runtime.sha256,
       configure: { versionRolling: true },
+      // A CPU does ~1 MH/s per core here: difficulty 0.0002 (~860k hashes) gives a share every second or so.
+      suggestDifficulty: 0.0002,
       onEvent: (e) => {
         if (e.type === "share" && e.block && e.accepted) blocksSeen.add(`${e.jobId}:${e.nonce}`);
       },
@@ -73,15 +75,18 @@ export async function runDemo(runtime: Runtime, config: Config, flags: Record<st
     const s = relay.stats();
     let accepted = 0;
     let rejected = 0;
+    let hashes = 0;
     for (const m of list) {
       const x = m.stats();
       accepted += x.accepted;
       rejected += x.rejected;
+      hashes += x.hashes;
     }
+    const elapsed = Math.max(1, runtime.clock.now() - started) / 1000;
     const accepted_blocks = s.pool.blocks.filter((b) => b.result?.accepted).length;
     const up = Math.round((runtime.clock.now() - started) / 1000);
     return `height ${s.pool.height} | blocks found ${accepted_blocks} | shares ${accepted} accepted, ${rejected} rejected | ` +
-      `${formatRate(s.pool.hashrate)} | ${s.connections} miner(s) | ${up}s`;
+      `miners ${formatRate(hashes / elapsed)}, relay estimate ${formatRate(s.pool.hashrate)} | ${s.connections} connection(s) | ${up}s`;
   };
   let timer: unknown;
   const done = new Promise<void>((resolve) => {
@@ -103,6 +108,8 @@ export async function runDemo(runtime: Runtime, config: Config, flags: Record<st
   runtime.clock.clearInterval(timer);
   if (tty) console.log("");
   console.log(`final: ${status()}`);
+  const rej = relay.stats().pool.rejectedByReason;
+  if (Object.keys(rej).length > 0) console.log(`rejected by reason: ${JSON.stringify(rej)}`);
   for (const m of list) m.stop();
   await relay.stop();
   return 0;

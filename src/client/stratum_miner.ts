@@ -264,6 +264,8 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
   let en2Counter = 0;
   let nonce = 0;
   let rolledVersion = 0;
+  /** Version-rolling step within the current job; bumped every slice, so (version, nonce) pairs never repeat. */
+  let rollCounter = 0;
   let mining = false;
   const header = new Uint8Array(80);
   const hash = new Uint8Array(32);
@@ -305,10 +307,22 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
     if (!work) return false;
     if (work.en2Size < 7 && en2Counter >= 2 ** (8 * work.en2Size)) return false; // space exhausted: wait for a new job
     const en2 = hexToBytes(en2Hex(en2Counter, work.en2Size)) as Uint8Array;
-    rolledVersion = versionMask !== 0 ? ((work.version & ~versionMask) | depositBits(en2Counter + 1, versionMask)) >>> 0 : work.version;
-    fillHeader(work, en2, rolledVersion, work.ntime, sha, header);
+    fillHeader(work, en2, work.version, work.ntime, sha, header);
+    rollVersion();
     nonce = 0;
     return true;
+  }
+
+  /**
+   * With BIP310 negotiated, each slice hashes under a new version (like ASICs rolling versions instead of
+   * extranonce2): only the header's first word changes, the merkle root stays. Nonces continue, so no
+   * (version, nonce) pair repeats within an extranonce2.
+   */
+  function rollVersion(): void {
+    if (!work) return;
+    rollCounter++;
+    rolledVersion = versionMask !== 0 ? ((work.version & ~versionMask) | depositBits(rollCounter, versionMask)) >>> 0 : work.version;
+    writeU32LE(header, 0, rolledVersion);
   }
 
   function submit(): void {
@@ -340,8 +354,9 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
 
   function mineSlice(): void {
     mining = false;
-    if (stopped || !authorized || !work || !sock) return;
+    if (stopped || !authorized || !subscribed || !work || !sock) return;
     const w = work;
+    if (versionMask !== 0) rollVersion();
     for (let i = 0; i < slice; i++) {
       writeU32LE(header, 76, nonce);
       sha256d(sha, header, hash);
@@ -361,7 +376,7 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
   }
 
   function schedule(): void {
-    if (mining || stopped || !authorized || !work) return;
+    if (mining || stopped || !authorized || !subscribed || !work) return;
     mining = true;
     yieldToLoop(mineSlice);
   }
@@ -381,8 +396,19 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
     }
     work = w;
     en2Counter = 0;
+    rollCounter = 0;
     loadEn2();
     refreshTarget();
+    schedule();
+  }
+
+  /** Ready once both answers are in, whichever order the server sent them in. */
+  function maybeReady(): void {
+    if (!subscribed || !authorized) return;
+    if (ready) {
+      ready.resolve();
+      ready = undefined;
+    }
     schedule();
   }
 
@@ -411,6 +437,7 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
         en2Size = s.extranonce2Size;
         subscribed = true;
         emit({ type: "subscribed", extranonce1: en1, extranonce2Size: en2Size });
+        maybeReady();
         return;
       }
       case "authorize": {
@@ -420,14 +447,7 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
           fail(`authorize refused: ${JSON.stringify(error ?? result)}`);
           return;
         }
-        if (subscribed && ready) {
-          ready.resolve();
-          ready = undefined;
-        } else if (!subscribed) {
-          fail("authorized before a usable subscribe result");
-          return;
-        }
-        schedule();
+        maybeReady();
         return;
       }
       case "suggest":
@@ -533,7 +553,7 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
           sock = undefined;
           authorized = false;
           emit({ type: "closed" });
-          fail("connection closed");
+          if (ready) fail("connection closed before subscribe/authorize completed");
         },
       });
     } catch (e) {

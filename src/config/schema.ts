@@ -83,7 +83,7 @@ export const JobsSchema = z
 
 export const DevnetSchema = z
   .strictObject({
-    bits: hex(8, "Network target in compact form (nBits), 8 hex digits; 1e0ffff0 is easy enough for a CPU.").default("1e0ffff0"),
+    bits: hex(8, "Network target in compact form (nBits), 8 hex digits. The default 1e00ffff (difficulty 1/256, ~16.7M hashes a block) gives a CPU miner a block every few seconds.").default("1e00ffff"),
     blockIntervalSeconds: z.number().positive().default(60).describe("A simulated new block (new prevhash) every this many seconds."),
     transactionsPerBlock: z.number().int().min(0).default(3).describe("Synthetic transactions per template (exercises the merkle branch)."),
     startHeight: z.number().int().min(1).default(1).describe("Height of the first block (BIP34 puts it in the coinbase)."),

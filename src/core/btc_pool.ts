@@ -137,7 +137,9 @@ export function createBtcPool(opts: {
       const report: BlockReport = { height: block.height, hash: block.hash, worker: block.worker, foundAt: new Date(block.at).toISOString() };
       found.push(report);
       if (found.length > 1000) found.shift();
-      const p = submit(block, report).finally(() => inflight.delete(p));
+      // A microtask, not a nested call: the upstream may answer with a new template at once, and
+      // its broadcast must not run inside the finding session's own write-out.
+      const p = Promise.resolve().then(() => submit(block, report)).finally(() => inflight.delete(p));
       inflight.add(p);
     },
     async start() {

@@ -39,7 +39,12 @@ export function createJobBook(opts: { keep: number; coinbase: CoinbaseOptions; s
     },
     alias(job) {
       const base = order.find((e) => e.id === job.id);
-      const copy: StratumJob = { ...job, id: newId() };
+      // The re-issue must be different work: a miner restarting on a clean job with the same
+      // coinbase would redo the same nonces and only find duplicates. Bumping ntime by one
+      // second per re-issue changes every header while staying inside the 7000 s window.
+      const bump = base === undefined ? 1 : base.aliases.length + 1;
+      const ntime = (job.ntime + bump) >>> 0;
+      const copy: StratumJob = { ...job, id: newId(), aliasOf: job.id, ntime, ntimeHex: ntime.toString(16).padStart(8, "0") };
       if (base === undefined) return copy; // retired meanwhile: shares for it will be stale
       base.aliases.push(copy.id);
       jobs.set(copy.id, copy);

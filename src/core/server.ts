@@ -72,15 +72,18 @@ export async function startStratumServer<E extends { now: number }>(opts: {
   const env = pool.env;
   const conns = new Set<Conn>();
   const perAddress = new Map<string, number>();
-  const out: Action[] = [];
+  /** Sessions append here; perform() takes the array, so a nested broadcast gets a fresh one. */
+  let out: Action[] = [];
   let accepting = true;
 
   /** Carry out a session's actions in order; consecutive string writes become one socket write. */
   function perform(c: Conn): void {
+    const acts = out;
+    out = [];
     let text = "";
     let closeReason: CloseReason | undefined;
-    for (let i = 0; i < out.length; i++) {
-      const a = out[i]!;
+    for (let i = 0; i < acts.length; i++) {
+      const a = acts[i]!;
       switch (a.kind) {
         case "write":
           if (typeof a.data === "string") text += a.data;
@@ -106,7 +109,6 @@ export async function startStratumServer<E extends { now: number }>(opts: {
           break;
       }
     }
-    out.length = 0;
     if (text) c.sock.write(encoder.encode(text));
     if (closeReason !== undefined) closeConn(c, closeReason, true);
     else if (c.sock.buffered > limits.maxWriteBufferBytes) closeConn(c, "write_overflow", false);

@@ -91,7 +91,7 @@ function findNonce(job: StratumJob, en1: string, en2: string, difficulty: number
 
 describe("stratum v1 session", () => {
   test("pipelined configure/subscribe/authorize/suggest: results in order, then difficulty, then one job", () => {
-    const { s, env, job } = setup();
+    const { s, env, job } = setup("1a44b9f2"); // network difficulty 244112: a suggestion of 1000 fits under it
     const { writes } = feed(
       s,
       env,
@@ -108,6 +108,12 @@ describe("stratum v1 session", () => {
     expect(writes[4].params).toEqual([1000]);
     expect(writes[5].params[0]).toBe(job.id);
     expect(writes[5].params[8]).toBe(true);
+  });
+
+  test("share difficulty is capped at the network difficulty (a higher one would hide blocks)", () => {
+    const { s, env } = setup("1e00ffff"); // network difficulty 1/256
+    const { writes } = feed(s, env, req(1, "mining.subscribe", []), req(2, "mining.authorize", ["w", "d=50"]));
+    expect(writes.find((w) => w.method === "mining.set_difficulty").params[0]).toBeCloseTo(1 / 256, 12);
   });
 
   test("submit before subscribe is 25, unknown worker 24, unknown job 21", () => {

@@ -31,11 +31,11 @@ describe("computeShareHash", () => {
     ];
     const [, , en2, subNtime, subNonce] = v.submit_params as string[];
     const job = { prevhash, coinb1, coinb2, branch, version, nbits, ntime };
-    const hash = computeShareHash(job, v.extranonce1, en2 as string, hexToU32(subNtime as string), hexToU32(subNonce as string), hexToU32(version), sha);
+    const hash = computeShareHash(job, v.extranonce1 as string, en2 as string, hexToU32(subNtime as string), hexToU32(subNonce as string), hexToU32(version), sha);
     expect(bytesToHexReversed(hash)).toBe(v.expected.hash);
     expect(v.expected.hash.startsWith("000000002076870f")).toBe(true);
     // The notify's own ntime gives the documented wrong hash: the function really uses its ntime argument.
-    const other = computeShareHash(job, v.extranonce1, en2 as string, hexToU32(ntime), hexToU32(subNonce as string), hexToU32(version), sha);
+    const other = computeShareHash(job, v.extranonce1 as string, en2 as string, hexToU32(ntime), hexToU32(subNonce as string), hexToU32(version), sha);
     expect(bytesToHexReversed(other)).toBe("9998664f794db55cdf7a9b4462626115b3af2541944f0fcdec1547c6493a3618");
   });
 
@@ -51,10 +51,9 @@ describe("computeShareHash", () => {
 });
 
 /** A tiny pool written against the protocol modules: jobs from the devnet, shares checked with share.ts, blocks to the devnet. */
-function scriptedPool(opts: { difficulty: number; rejectAll?: string }) {
+function scriptedPool(opts: { difficulty: number; rejectAll?: string; refuseAuth?: boolean }) {
   const clock = createManualClock(1_700_000_000_000);
-  // 2000ffff: network target 2^-8 of the hash space → a block every ~256 hashes, shares (diff 1e-6) every ~4300... no:
-  // share target (diff 1e-6 ≈ 2^-12 of space) is HARDER than this network target, so pick bits so blocks are rarer.
+  // Share difficulty 1e-6 ≈ one share per 4300 hashes; these bits make blocks ~15x rarer, so both kinds occur.
   const devnet = createDevnet({
     bits: "1f00ffff", // target ≈ 2^240: ~65536 hashes per block
     blockIntervalSeconds: 0,
@@ -66,18 +65,22 @@ function scriptedPool(opts: { difficulty: number; rejectAll?: string }) {
   });
   let en1 = "f0000001";
   let job: StratumJob | undefined;
+  // Older jobs stay valid for shares (a second block-grade share from the same job in one slice is still a valid share).
+  const byId = new Map<string, StratumJob>();
   let jobs = 0;
   const seen: string[] = [];
   const submits: Array<{ params: unknown[]; ok: boolean }> = [];
   let server: SocketHandle | undefined;
   let mask = 0;
   const blocks: string[] = [];
+  const blockResults: string[] = [];
   const send = (line: string) => server?.write(new TextEncoder().encode(line));
 
   function newJob(clean: boolean) {
     const t = devnet.current();
     if (!t) throw new Error("devnet not started");
     job = buildJob(String(++jobs), t, { payoutScript: Uint8Array.of(0x51), poolTag: "test", extranonce1Size: 4, extranonce2Size: 4 }, sha);
+    byId.set(job.id, job);
     send(encodeNotify(job, clean));
   }
   devnet.onTemplate(() => {
@@ -107,6 +110,10 @@ function scriptedPool(opts: { difficulty: number; rejectAll?: string }) {
             send(encodeSubscribeResult(m.id, "s1", en1, 4));
             break;
           case "mining.authorize":
+            if (opts.refuseAuth) {
+              send(encodeStratumError(m.id, 24, "Unauthorized worker"));
+              break;
+            }
             send(encodeTrue(m.id));
             send(encodeSetDifficulty(opts.difficulty));
             newJob(true);
@@ -116,18 +123,17 @@ function scriptedPool(opts: { difficulty: number; rejectAll?: string }) {
             break;
           case "mining.submit": {
             const p = m.params as string[];
-            const f = validateSubmit(job as StratumJob, { extranonce2: p[2] as string, ntime: p[3] as string, nonce: p[4] as string, versionBits: p[5] }, mask);
+            const sj = byId.get(p[1] as string);
+            const f = validateSubmit(sj ?? (job as StratumJob), { extranonce2: p[2] as string, ntime: p[3] as string, nonce: p[4] as string, versionBits: p[5] }, mask);
             let ok = false;
-            if (f.ok && p[1] === job?.id) {
+            if (f.ok && sj) {
               const out = new Uint8Array(32);
-              hashShare(job, hexToBytes(en1) as Uint8Array, f, sha, out);
+              hashShare(sj, hexToBytes(en1) as Uint8Array, f, sha, out);
               ok = hashMeetsTarget(out, targetToLE(difficultyToTarget(opts.difficulty)));
-              if (ok && hashMeetsTarget(out, job.networkTargetLE)) {
-                const hex = assembleBlock(job, hexToBytes(en1) as Uint8Array, f, sha) as string;
+              if (ok && hashMeetsTarget(out, sj.networkTargetLE)) {
+                const hex = assembleBlock(sj, hexToBytes(en1) as Uint8Array, f, sha) as string;
                 blocks.push(hex);
-                void devnet.submitBlock(hex).then((r) => {
-                  if (!r.accepted) throw new Error(`devnet refused the miner's block: ${r.reason}`);
-                });
+                void devnet.submitBlock(hex).then((r) => blockResults.push(r.accepted ? "accepted" : `${r.reason}`));
               }
             }
             submits.push({ params: p, ok });
@@ -156,6 +162,7 @@ function scriptedPool(opts: { difficulty: number; rejectAll?: string }) {
     seen,
     submits,
     blocks,
+    blockResults,
     send,
     setEn1(v: string) {
       en1 = v;
@@ -196,13 +203,20 @@ describe("stratum miner against a scripted pool", () => {
     expect(JSON.parse(pool.seen[1] as string).params).toEqual(["test-miner/1.0"]);
 
     await waitFor(() => miner.stats().accepted >= 5 && miner.stats().blocksFound >= 1);
-    expect(pool.devnet.tip().height).toBeGreaterThanOrEqual(300);
+    // Block-grade shares became blocks that passed the devnet's full checks and moved its tip. (A rare second
+    // block from an already-replaced job would be 'prev-blk-not-found', which is the devnet being right.)
+    await waitFor(() => pool.blockResults.length === pool.blocks.length);
+    const acceptedBlocks = pool.blockResults.filter((r) => r === "accepted").length;
+    expect(acceptedBlocks).toBeGreaterThanOrEqual(1);
+    expect(pool.blockResults.every((r) => r === "accepted" || r === "prev-blk-not-found")).toBe(true);
+    expect(pool.devnet.tip().height).toBe(299 + acceptedBlocks);
     expect(miner.stats().rejected).toBe(0);
     expect(miner.stats().difficulty).toBe(0.000001);
     expect(miner.stats().hashes).toBeGreaterThan(1000);
     // Version rolling negotiated: every submit carries version bits inside the BIP320 mask, not all equal.
     const vbits = pool.submits.map((s) => hexToU32(s.params[5] as string));
     expect(vbits.every((v) => v !== 0 && (v & ~0x1fffe000) === 0)).toBe(true);
+    expect(new Set(vbits).size).toBeGreaterThan(1);
 
     // ping / get_version answered.
     pool.send('{"id":"p1","method":"mining.ping","params":[]}\n');
@@ -252,4 +266,17 @@ describe("stratum miner against a scripted pool", () => {
     // Without configure, no version bits are sent.
     expect(pool.submits.every((x) => x.params.length === 5)).toBe(true);
   }, 30_000);
+
+  test("a refused authorize rejects start() and no share is ever sent", async () => {
+    const pool = scriptedPool({ difficulty: 0.000001, refuseAuth: true });
+    await pool.devnet.start();
+    const events: MinerEvent[] = [];
+    const miner = createStratumMiner({ runtime: pool.runtime, host: "pool", port: 1, user: "nobody", sha, onEvent: (e) => events.push(e) });
+    await expect(miner.start()).rejects.toThrow(/authorize refused/);
+    expect(events).toContainEqual({ type: "authorized", ok: false, error: [24, "Unauthorized worker", null] });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(miner.stats().hashes).toBe(0);
+    expect(pool.submits.length).toBe(0);
+    miner.stop();
+  });
 });

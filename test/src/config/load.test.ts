@@ -36,7 +36,7 @@ describe("schema", () => {
       difficulty: { initial: 0.01, min: 0.0001, max: 1e15, suggestFloor: 0.0001, targetShareSeconds: 10, retargetSeconds: 60, variancePercent: 30 },
       coinbase: { payoutScript: "", poolTag: "/stratum-edge/" },
       jobs: { refreshSeconds: 30, keepJobs: 8 },
-      upstream: { type: "devnet", devnet: { bits: "1e0ffff0", blockIntervalSeconds: 60, transactionsPerBlock: 3, startHeight: 1, coinbaseValueSats: 5000000000 } },
+      upstream: { type: "devnet", devnet: { bits: "1e00ffff", blockIntervalSeconds: 60, transactionsPerBlock: 3, startHeight: 1, coinbaseValueSats: 5000000000 } },
       shutdown: { drainMs: 1000, reconnectHost: "", reconnectPort: 0 },
     });
     expect(loadConfig(undefined, "none")).toEqual(DEFAULT_CONFIG);
