@@ -1,0 +1,26 @@
+// Public entry of the pure protocol layer: codecs, share checks and PoW math for use without the relay; no I/O.
+export * from "./pow/mod.ts";
+export type { Reason } from "./errors/reasons.ts";
+export { REASONS, isReason } from "./errors/reasons.ts";
+export type { BlockTemplate, TemplateTx } from "./bitcoin/template.ts";
+export { encodeHeightPush } from "./bitcoin/script.ts";
+export { merkleBranchFromTxids, merkleRootFromBranch, merkleRootFromTxids } from "./bitcoin/merkle.ts";
+export { createLineFramer, DEFAULT_MAX_LINE_BYTES } from "./jsonrpc/framer.ts";
+export type { LineFramer, FramerOutput } from "./jsonrpc/framer.ts";
+export { parseLine, encodeResult, encodeErrorRaw, encodeNotification, encodeRequest } from "./jsonrpc/envelope.ts";
+export type { JsonRpcId, RpcMessage, RpcRequest, RpcResponse, RpcParseError } from "./jsonrpc/envelope.ts";
+export type { StratumJob, CoinbaseOptions } from "./stratum-v1/job_types.ts";
+export { buildJob, tryBuildJob } from "./stratum-v1/job.ts";
+export { validateSubmit, hashShare, buildHeader, assembleBlock, coinbaseTxid } from "./stratum-v1/share.ts";
+export type { SubmitFields, SubmitReject, SubmitInput } from "./stratum-v1/share.ts";
+export { parseClientMessage, parseConfigure } from "./stratum-v1/client_to_server.ts";
+export type { ClientMessage } from "./stratum-v1/client_to_server.ts";
+export * as stratumV1Encode from "./stratum-v1/server_to_client.ts";
+export { parseServerMessage, parseSubscribeResult } from "./stratum-v1/server_messages.ts";
+export type { ServerMessage } from "./stratum-v1/server_messages.ts";
+export { STRATUM_V1_ERRORS, encodeReason } from "./stratum-v1/errors.ts";
+export { stratumV1 } from "./stratum-v1/session.ts";
+export type { StratumV1State, StratumV1Env, StratumV1Policy } from "./stratum-v1/session.ts";
+export type { Dialect, JobEvent } from "./core/dialect.ts";
+export type { Action, ShareRecord, BlockCandidate } from "./core/actions.ts";
+export * from "./core/vardiff.ts";

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole suite (what README's test command and .ci/run run): typecheck, build dist/stratum-edge, bun test unit + e2e.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+if ! command -v bun >/dev/null; then echo "test/run.sh: bun not found: run 'npm ci' first" >&2; exit 1; fi
+echo "== typecheck (tsc --noEmit)"
+tsc --noEmit -p .
+echo "== build (compile.sh)"
+bash compile.sh
+echo "== bun test"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+bun test "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+pass="$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | tr -dc 0-9)"
+fail="$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | tr -dc 0-9)"
+# One plain closing line that any CI log reader understands.
+echo "tests: ${pass:-0} passed, ${fail:-0} failed"
+if [ "${pass:-0}" = "0" ]; then echo "test/run.sh: no test ran" >&2; exit 1; fi
+exit "$status"
