@@ -38,6 +38,7 @@ export const StratumSchema = z
     extranonce1Size: z.number().int().min(2).max(8).default(4).describe("Bytes of extranonce1 the relay assigns per connection (2..8)."),
     extranonce2Size: z.number().int().min(2).max(16).default(4).describe("Bytes of extranonce2 the miner rolls (2..16; cgminer refuses other sizes)."),
     versionMask: hex(8, "Version-rolling mask offered in mining.configure, 8 hex digits (BIP320 reserves 1fffe000).").default("1fffe000"),
+    maxMalformedRequests: z.number().int().min(1).default(10).describe("Malformed requests (bad JSON, wrong params) answered with an error before the connection is closed."),
     maxWriteBufferBytes: z.number().int().min(1024).default(1048576).describe("Bytes queued for one slow miner before it is disconnected."),
   })
   .describe("Stratum listener and per-connection limits.");

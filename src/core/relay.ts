@@ -54,7 +54,7 @@ export function stratumPolicy(config: Config): StratumV1Policy {
     vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: d.min, max: d.max },
     loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
     idleTimeoutMs: config.stratum.idleTimeoutMs > 0 ? config.stratum.idleTimeoutMs : Infinity,
-    maxMalformed: 10,
+    maxMalformed: config.stratum.maxMalformedRequests,
     reconnectHost: config.shutdown.reconnectHost,
     reconnectPort: config.shutdown.reconnectPort || config.stratum.port,
   };

@@ -31,6 +31,7 @@ describe("schema", () => {
         extranonce1Size: 4,
         extranonce2Size: 4,
         versionMask: "1fffe000",
+        maxMalformedRequests: 10,
         maxWriteBufferBytes: 1048576,
       },
       difficulty: { initial: 0.01, min: 0.0001, max: 1e15, suggestFloor: 0.0001, targetShareSeconds: 10, retargetSeconds: 60, variancePercent: 30 },

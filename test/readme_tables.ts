@@ -1,0 +1,50 @@
+// Generates README's config-reference and error-code tables from the zod schema and the typed error tables; prints markdown.
+import { z } from "zod";
+import { ConfigSchema, DEFAULT_CONFIG } from "../src/config/schema.ts";
+import { STRATUM_V1_ERRORS } from "../protocols/stratum-v1/errors.ts";
+import { REASONS } from "../protocols/errors/reasons.ts";
+
+type JsonSchema = { type?: string; description?: string; properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; enum?: unknown[]; minimum?: number; maximum?: number };
+
+function at(obj: unknown, path: string[]): unknown {
+  let cur = obj;
+  for (const p of path) cur = (cur as Record<string, unknown> | undefined)?.[p];
+  return cur;
+}
+
+function rows(schema: JsonSchema, path: string[], out: string[][]): void {
+  const props = schema.properties ?? (schema.anyOf ?? schema.oneOf)?.[0]?.properties;
+  if (props === undefined) return;
+  for (const [key, sub] of Object.entries(props)) {
+    const p = [...path, key];
+    const inner = sub.properties ?? (sub.anyOf ?? sub.oneOf)?.[0]?.properties;
+    if (inner !== undefined) {
+      rows(sub, p, out);
+      continue;
+    }
+    const def = at(DEFAULT_CONFIG, p);
+    const type = sub.enum ? sub.enum.map((e) => `\`${e}\``).join(" \\| ") : sub.type ?? "";
+    out.push([`\`${p.join(".")}\``, type, `\`${JSON.stringify(def)}\``, (sub.description ?? "").replace(/\|/g, "\\|")]);
+  }
+}
+
+export function configTable(): string {
+  const schema = z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  const out: string[][] = [];
+  rows(schema, [], out);
+  return ["| key | type | default | meaning |", "|---|---|---|---|", ...out.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+export function stratumErrorTable(): string {
+  const lines = ["| reason | stratum v1 error `[code, message, null]` |", "|---|---|"];
+  for (const r of REASONS) {
+    const e = STRATUM_V1_ERRORS[r];
+    lines.push(`| \`${r}\` | \`[${e.code}, "${e.message}", null]\` |`);
+  }
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  console.log("<!-- config-table:begin -->\n" + configTable() + "\n<!-- config-table:end -->\n");
+  console.log("<!-- error-table:begin -->\n" + stratumErrorTable() + "\n<!-- error-table:end -->");
+}
