@@ -44,7 +44,17 @@ export function stratumErrorTable(): string {
   return lines.join("\n");
 }
 
+/** `bun test/readme_tables.ts --write` rewrites the marked tables in README.md in place. */
 if (import.meta.main) {
-  console.log("<!-- config-table:begin -->\n" + configTable() + "\n<!-- config-table:end -->\n");
-  console.log("<!-- error-table:begin -->\n" + stratumErrorTable() + "\n<!-- error-table:end -->");
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const tables: Record<string, string> = { "config-table": configTable(), "error-table": stratumErrorTable() };
+  if (process.argv.includes("--write")) {
+    const path = new URL("../README.md", import.meta.url);
+    let text = readFileSync(path, "utf8");
+    for (const [tag, table] of Object.entries(tables)) {
+      const re = new RegExp(`<!-- ${tag}:begin -->[\\s\\S]*?<!-- ${tag}:end -->`);
+      text = text.replace(re, () => `<!-- ${tag}:begin -->\n${table}\n<!-- ${tag}:end -->`);
+    }
+    writeFileSync(path, text);
+  } else for (const [tag, table] of Object.entries(tables)) console.log(`<!-- ${tag}:begin -->\n${table}\n<!-- ${tag}:end -->\n`);
 }
