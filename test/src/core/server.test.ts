@@ -1,0 +1,143 @@
+// Connection core with a fake listener and a manual clock: fan-out shares bytes, limits, timeouts, dialect detection.
+import { describe, expect, test } from "bun:test";
+import type { Runtime, SocketHandle, SocketHandlers } from "../../../src/runtime/types.ts";
+import { createManualClock } from "../../../src/runtime/manual_clock.ts";
+import { startStratumServer, type ServerLimits } from "../../../src/core/server.ts";
+import { createBtcPool } from "../../../src/core/btc_pool.ts";
+import { stratumV1, type StratumV1Policy } from "../../../protocols/stratum-v1/session.ts";
+import { createLogger } from "../../../src/core/log.ts";
+import type { BlockTemplate } from "../../../protocols/bitcoin/template.ts";
+import type { BitcoinWorkSource, TemplateReason } from "../../../src/upstream/types.ts";
+
+const sha = (i: Uint8Array, o: Uint8Array) => void Bun.SHA256.hash(i, o);
+
+interface FakeSock extends SocketHandle {
+  writes: Uint8Array[];
+  ended: boolean;
+  destroyed: boolean;
+  text(): string;
+}
+
+function harness(limits: Partial<ServerLimits> = {}) {
+  const clock = createManualClock(1_700_000_000_000);
+  let handlers: SocketHandlers | undefined;
+  let nextId = 1;
+  const runtime = {
+    name: "bun",
+    clock,
+    sha256: sha,
+    listen: async (_h: string, _p: number, h: SocketHandlers) => {
+      handlers = h;
+      return { host: "127.0.0.1", port: 3333, close() {} };
+    },
+  } as unknown as Runtime;
+  let emit: ((t: BlockTemplate, r: TemplateReason) => void) | undefined;
+  const template: BlockTemplate = {
+    height: 5, version: 0x20000000, previousBlockHash: "11".repeat(32), bits: "1d00ffff", curtime: 1_700_000_000, coinbaseValue: 50n, transactions: [],
+  };
+  const source: BitcoinWorkSource = {
+    kind: "fake",
+    start: async () => emit?.(template, "initial"),
+    stop: async () => {},
+    onTemplate: (cb) => void (emit = cb),
+    current: () => template,
+    submitBlock: async () => ({ accepted: true }),
+  };
+  const policy: StratumV1Policy = {
+    versionMask: 0x1fffe000, extranonce2Size: 4, initialDifficulty: 1, suggestFloor: 1e-12,
+    vardiff: { targetShareSeconds: 10, retargetSeconds: 60, variancePercent: 30, min: 1e-12, max: 1e12 },
+    loginTimeoutMs: 30_000, idleTimeoutMs: 600_000, maxMalformed: 3, reconnectHost: "", reconnectPort: 0,
+  };
+  const log = createLogger({ format: "json", level: "error", write: () => {} });
+  const journal = { record() {}, recordResult() {}, list: () => [], unsubmitted: () => [], path: "" };
+  const pool = createBtcPool({
+    name: "btc", runtime, source, journal: journal as never, policy, coinbase: { payoutScript: new Uint8Array([0x51]), poolTag: "/t/" },
+    extranonce1Size: 4, keepJobs: 4, refreshSeconds: 30, log, hooks: { share() {}, block() {}, jobBroadcast() {} },
+  });
+  const sockets: FakeSock[] = [];
+  const connect = (addr = "10.0.0.1"): FakeSock => {
+    const s: FakeSock = {
+      id: nextId++, remoteAddress: addr, remotePort: 1000, ctx: undefined, buffered: 0, writes: [], ended: false, destroyed: false,
+      write(d) { this.writes.push(d); return 0; },
+      end() { this.ended = true; handlers!.close(this); },
+      destroy() { this.destroyed = true; handlers!.close(this); },
+      text() { return this.writes.map((w) => new TextDecoder().decode(w)).join(""); },
+    };
+    sockets.push(s);
+    handlers!.open(s);
+    return s;
+  };
+  const send = (s: FakeSock, text: string) => handlers!.data(s, new TextEncoder().encode(text));
+  const full: ServerLimits = { maxLineBytes: 1024, maxConnections: 100, maxConnectionsPerAddress: 0, loginTimeoutMs: 5000, maxWriteBufferBytes: 1 << 20, tickMs: 1000, ...limits };
+  return { clock, pool, connect, send, sockets, start: async () => {
+    const server = await startStratumServer({ runtime, host: "127.0.0.1", port: 0, dialects: [stratumV1], pool, limits: full, hooks: { connections() {}, refused() {}, closed() {}, fanout() {} }, log });
+    pool.setBroadcast((ev) => server.broadcast(ev));
+    await pool.start();
+    return server;
+  }, emit: (t: BlockTemplate, r: TemplateReason) => emit!(t, r), template };
+}
+
+const login = '{"id":1,"method":"mining.subscribe","params":[]}\n{"id":2,"method":"mining.authorize","params":["w","x"]}\n';
+
+describe("connection core", () => {
+  test("one notify encoding is written, as the same bytes, to every miner", async () => {
+    const h = harness();
+    await h.start();
+    const miners = [h.connect(), h.connect(), h.connect()];
+    for (const m of miners) h.send(m, login);
+    for (const m of miners) m.writes.length = 0;
+    h.emit({ ...h.template, height: 6, previousBlockHash: "22".repeat(32) }, "new_block");
+    const notifies = miners.map((m) => m.writes.find((w) => new TextDecoder().decode(w).includes("mining.notify")));
+    expect(notifies[0]).toBeDefined();
+    expect(notifies[1]).toBe(notifies[0]!); // the very same Uint8Array
+    expect(notifies[2]).toBe(notifies[0]!);
+  });
+
+  test("limits: max connections refused at accept, per-address cap, oversize line closes", async () => {
+    const h = harness({ maxConnections: 2, maxConnectionsPerAddress: 1, maxLineBytes: 64 });
+    await h.start();
+    const a = h.connect("1.1.1.1");
+    const b = h.connect("1.1.1.1");
+    expect(b.destroyed).toBe(true);
+    const c = h.connect("2.2.2.2");
+    const d = h.connect("3.3.3.3");
+    expect(d.destroyed).toBe(true);
+    h.send(c, "x".repeat(100));
+    expect(c.ended).toBe(true);
+    expect(c.text()).toContain("Line longer than 64 bytes");
+    expect(a.destroyed || a.ended).toBe(false);
+  });
+
+  test("an unknown first message gets a prompt error and close; silence closes at the login timeout", async () => {
+    const h = harness();
+    await h.start();
+    const hello = h.connect();
+    h.send(hello, '{"id":1,"method":"mining.hello","params":[]}\n');
+    expect(hello.text()).toContain("Unsupported protocol");
+    expect(hello.ended).toBe(true);
+    const quiet = h.connect();
+    h.clock.advance(4000);
+    expect(quiet.destroyed).toBe(false);
+    h.clock.advance(2000);
+    expect(quiet.destroyed).toBe(true);
+  });
+
+  test("subscribe result precedes the first notify even when lines arrive split byte by byte", async () => {
+    const h = harness();
+    await h.start();
+    const m = h.connect();
+    for (const ch of login) h.send(m, ch);
+    const lines = m.text().trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.id ?? l.method)).toEqual([1, 2, "mining.set_difficulty", "mining.notify"]);
+  });
+
+  test("graceful shutdown: client.reconnect to every miner, then close", async () => {
+    const h = harness();
+    const server = await h.start();
+    const m = h.connect();
+    h.send(m, login);
+    await server.shutdown(50);
+    expect(m.text()).toContain('"client.reconnect"');
+    expect(m.ended).toBe(true);
+  });
+});
