@@ -13,7 +13,7 @@ echo "built dist/stratum-edge ($(du -h dist/stratum-edge | cut -f1))"
 # deno compile embeds a `denort` runtime binary that Deno downloads on first use; offline
 # (as on our build machines) it fails with a DNS error. Detect that and say so instead of failing.
 if [ "${SKIP_DENO_COMPILE:-}" != "1" ] && [ -x "$DENO" ]; then
-  if out="$("$DENO" compile --quiet --allow-net --allow-read --allow-write --allow-env --allow-sys \
+  if out="$("$DENO" compile --quiet --no-check --allow-net --allow-read --allow-write --allow-env --allow-sys \
       --output dist/stratum-edge-deno src/main.ts 2>&1)"; then
     echo "built dist/stratum-edge-deno"
   else

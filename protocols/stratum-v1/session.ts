@@ -362,13 +362,16 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
 
   detect(first) {
     if (first.kind !== "request") return false;
-    if (first.method === "mining.subscribe") {
+    const m = first.method;
+    if (m === "mining.subscribe") {
       const p = first.params;
       // EthereumStratum/1.0.0 subscribes name their protocol in params[1]; those belong to another dialect.
       return !(Array.isArray(p) && typeof p[1] === "string" && p[1].startsWith("EthereumStratum"));
     }
-    return first.method === "mining.configure" || first.method === "mining.authorize" ||
-      first.method === "mining.extranonce.subscribe" || first.method === "mining.suggest_difficulty";
+    // Any other mining.* opening is ours too (a submit first gets a proper 25 "Not subscribed"),
+    // except EIP-1571's mining.hello (EthereumStratum/2.0.0), which must fail fast so the miner
+    // falls back to a protocol we speak.
+    return m.startsWith("mining.") && m !== "mining.hello" && m !== "mining.noop";
   },
 
   open(info: OpenInfo, env) {

@@ -1,5 +1,5 @@
 // `stratum-edge bench`: drives a relay (a child process, or --target) with load connections and prints figures against the targets; no relay logic.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import type { Runtime } from "../runtime/types.ts";
 import { createLoad, type Load } from "../bench/load_client.ts";
 import { fetchText, readCpuSeconds, readRss, resolveRelayCommand, startRelay, type RelayChild, type RelayCommand } from "../bench/relay_child.ts";
@@ -71,6 +71,7 @@ async function withRelay<T>(ctx: Ctx, extra: Record<string, string>, fn: (host: 
     return await fn("127.0.0.1", child.stratumPort, child);
   } finally {
     await child.stop();
+    rmSync(tmpDataDir(), { recursive: true, force: true });
     const warn = child.output().trim();
     if (warn) console.log(`  relay output (tail):\n    ${warn.split("\n").slice(-8).join("\n    ")}`);
   }
@@ -334,6 +335,7 @@ async function runStart(ctx: Ctx, trials: number): Promise<StartFigures> {
     const child = await startRelay(ctx.relayCmd!, baseSets(tmpDataDir()));
     times.push(child.startMs);
     await child.stop();
+    rmSync(tmpDataDir(), { recursive: true, force: true });
   }
   const s = roundSummary(summarize(times));
   console.log(`  ms: min ${s.min}  median ${s.p50}  max ${s.max}   target ≤ ${TARGETS.startMs} ms: ${verdict(s.p50 <= TARGETS.startMs)}`);
