@@ -4,7 +4,7 @@ import type { Reason } from "../errors/reasons.ts";
 import type { RpcMessage, RpcParseError, JsonRpcId } from "../jsonrpc/envelope.ts";
 import type { Action, CloseReason } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
-import { type VardiffPolicy, type VardiffState, clampDifficulty, vardiffOnShare, vardiffOnTick, vardiffStart } from "../core/vardiff.ts";
+import { type VardiffPolicy, type VardiffState, clampDifficulty, vardiffOnShare, vardiffOnTick } from "../core/vardiff.ts";
 import type { StratumJob } from "./job_types.ts";
 import { parseClientMessage, parseConfigure, type ClientMessage } from "./client_to_server.ts";
 import {
@@ -63,20 +63,22 @@ export interface StratumV1Env {
 }
 
 interface SentJob {
+  id: string;
   difficulty: number;
   targetLE: Uint8Array;
   /** Duplicate detection: 48 low bits of each share hash seen for this job (collision odds ~2^-48 per pair). */
   seen: Set<number> | undefined;
 }
 
-export interface StratumV1State {
-  remoteAddress: string;
+export interface StratumV1State extends VardiffState {
   extranonce1: string;
-  extranonce1Bytes: Uint8Array;
-  agent: string;
+  /** Decoded on first use (an idle miner never needs it): memory per connection is a benchmark target. */
+  extranonce1Bytes: Uint8Array | undefined;
   subscribed: boolean;
   subscribeExtranonce: boolean;
-  workers: Set<string>;
+  /** First authorized worker; further ones (rare: one connection, many workers) in `moreWorkers`. */
+  worker: string | undefined;
+  moreWorkers: Set<string> | undefined;
   /** Negotiated version-rolling mask (0 = none). */
   versionMask: number;
   /** Difficulty the next job goes out with. */
@@ -87,17 +89,18 @@ export interface StratumV1State {
   fixed: number | undefined;
   /** Lower bound from suggest_difficulty or BIP310 minimum-difficulty. */
   floor: number;
-  sentJobs: Map<string, SentJob>;
+  /** Jobs sent to this connection, newest last; a short array (≤ keepJobs + re-issues) beats a Map in memory. */
+  sentJobs: SentJob[];
   /** Set when work must go out at the end of this read (first job, or a difficulty change). */
   needsWork: boolean;
   workSent: boolean;
-  vardiff: VardiffState;
+  /** Vardiff window (this object is its own VardiffState). */
+  windowStartMs: number;
+  shares: number;
   openedAt: number;
   lastMessageAt: number;
   malformed: number;
   closing: boolean;
-  accepted: number;
-  rejected: number;
 }
 
 const hashOut = new Uint8Array(32);
@@ -160,15 +163,21 @@ function effectiveDifficulty(s: StratumV1State, env: StratumV1Env): number {
 }
 
 function pruneSentJobs(s: StratumV1State, env: StratumV1Env): void {
-  for (const id of s.sentJobs.keys()) if (env.jobs.get(id) === undefined) s.sentJobs.delete(id);
+  s.sentJobs = s.sentJobs.filter((j) => env.jobs.get(j.id) !== undefined);
+}
+
+function findSent(s: StratumV1State, id: string): SentJob | undefined {
+  const list = s.sentJobs;
+  for (let i = list.length - 1; i >= 0; i--) if (list[i]!.id === id) return list[i];
+  return undefined;
 }
 
 function recordSent(s: StratumV1State, job: StratumJob, difficulty: number): void {
   // A re-issue shares its original's duplicate set: a miner rolling ntime on the old job can
   // reach exactly the header of the new one.
-  const base = job.aliasOf === undefined ? undefined : s.sentJobs.get(job.aliasOf);
+  const base = job.aliasOf === undefined ? undefined : findSent(s, job.aliasOf);
   if (base !== undefined && base.seen === undefined) base.seen = new Set();
-  s.sentJobs.set(job.id, { difficulty, targetLE: shareTargetLE(difficulty), seen: base?.seen });
+  s.sentJobs.push({ id: job.id, difficulty, targetLE: shareTargetLE(difficulty), seen: base?.seen });
 }
 
 function announceDifficulty(s: StratumV1State, d: number, out: Action[]): void {
@@ -187,7 +196,7 @@ function sendWork(s: StratumV1State, env: StratumV1Env, out: Action[]): void {
   announceDifficulty(s, d, out);
   // A job id already sent at another difficulty gets a fresh alias, so shares of the old one
   // are still judged at the difficulty that was in force when it was sent.
-  if (s.sentJobs.has(job.id)) job = env.jobs.alias(job);
+  if (findSent(s, job.id) !== undefined) job = env.jobs.alias(job);
   recordSent(s, job, d);
   out.push({ kind: "write", data: encodeNotify(job, true, job.id) });
   s.workSent = true;
@@ -207,8 +216,8 @@ function onSubmit(
 ): void {
   const now = env.now;
   if (!s.subscribed) return reject(s, m.id, "not_subscribed", out);
-  if (!s.workers.has(m.worker)) return reject(s, m.id, "unauthorized", out);
-  const sent = s.sentJobs.get(m.jobId);
+  if (m.worker !== s.worker && s.moreWorkers?.has(m.worker) !== true) return reject(s, m.id, "unauthorized", out);
+  const sent = findSent(s, m.jobId);
   const job = sent === undefined ? undefined : env.jobs.get(m.jobId);
   if (sent === undefined || job === undefined) {
     return shareResult(s, m.worker, m.jobId, 0, 0, "stale", now, out, m.id);
@@ -219,7 +228,8 @@ function onSubmit(
     if (v.reason === "malformed" && ++s.malformed >= env.policy.maxMalformed) close(s, "malformed", out);
     return;
   }
-  hashShare(job, s.extranonce1Bytes, v, env.sha, hashOut);
+  const en1 = s.extranonce1Bytes ?? (s.extranonce1Bytes = hexToBytes(s.extranonce1)!);
+  hashShare(job, en1, v, env.sha, hashOut);
   // 48 bits of the hash as a number: two different shares of one job collide with odds ~2^-48.
   const key = hashOut[0]! + hashOut[1]! * 0x100 + hashOut[2]! * 0x10000 + hashOut[3]! * 0x1000000 +
     (hashOut[4]! + hashOut[5]! * 0x100) * 0x100000000;
@@ -232,7 +242,6 @@ function onSubmit(
   }
   const shareDiff = hashToDifficulty(hashOut);
   out.push({ kind: "write", data: encodeTrue(m.id) });
-  s.accepted++;
   out.push({
     kind: "share",
     share: { worker: m.worker, accepted: true, difficulty: sent.difficulty, shareDifficulty: shareDiff, jobId: m.jobId, height: job.height, at: now },
@@ -242,11 +251,11 @@ function onSubmit(
     for (let i = 0; i < 32; i++) display[i] = hashOut[31 - i]!;
     out.push({
       kind: "block",
-      block: { algo: "sha256d", worker: m.worker, height: job.height, hash: bytesToHex(display), job, extranonce1: s.extranonce1Bytes, fields: { ...v }, at: now },
+      block: { algo: "sha256d", worker: m.worker, height: job.height, hash: bytesToHex(display), job, extranonce1: en1, fields: { ...v }, at: now },
     });
   }
   if (s.fixed === undefined) {
-    const next = vardiffOnShare(s.vardiff, sent.difficulty, now, env.policy.vardiff, Math.max(s.floor, env.policy.suggestFloor));
+    const next = vardiffOnShare(s, sent.difficulty, now, env.policy.vardiff, Math.max(s.floor, env.policy.suggestFloor));
     if (next !== undefined) setDifficulty(s, next, env);
   }
 }
@@ -263,7 +272,6 @@ function shareResult(
   id: JsonRpcId,
   detail?: string,
 ): void {
-  s.rejected++;
   reject(s, id, reason, out, detail);
   out.push({ kind: "share", share: { worker, accepted: false, reason, difficulty, shareDifficulty: 0, jobId, height, at: now } });
 }
@@ -277,18 +285,18 @@ function onMessage(s: StratumV1State, m: ClientMessage, env: StratumV1Env, out: 
         m.resume.length === s.extranonce1.length && env.extranonce.claim(m.resume.toLowerCase())) {
         env.extranonce.release(s.extranonce1);
         s.extranonce1 = m.resume.toLowerCase();
-        s.extranonce1Bytes = hexToBytes(s.extranonce1)!;
+        s.extranonce1Bytes = undefined;
       }
       s.subscribed = true;
-      if (m.agent !== undefined) s.agent = m.agent.slice(0, 128);
       out.push({ kind: "write", data: encodeSubscribeResult(m.id, s.extranonce1, s.extranonce1, env.policy.extranonce2Size) });
-      if (s.workers.size > 0 && !s.workSent) s.needsWork = true;
+      if (s.worker !== undefined && !s.workSent) s.needsWork = true;
       return;
     }
     case "authorize": {
       const user = m.user.trim();
       if (user.length === 0 || user.length > 256) return reject(s, m.id, "unauthorized", out);
-      s.workers.add(m.user);
+      if (s.worker === undefined) s.worker = m.user;
+      else if (m.user !== s.worker) (s.moreWorkers ??= new Set()).add(m.user);
       const d = passwordDifficulty(m.password);
       if (d !== undefined) {
         s.fixed = d;
@@ -377,28 +385,26 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
   open(info: OpenInfo, env) {
     const now = env.now;
     return {
-      remoteAddress: info.remoteAddress,
       extranonce1: info.extranonce1,
-      extranonce1Bytes: hexToBytes(info.extranonce1)!,
-      agent: "",
+      extranonce1Bytes: undefined,
       subscribed: false,
       subscribeExtranonce: false,
-      workers: new Set(),
+      worker: undefined,
+      moreWorkers: undefined,
       versionMask: 0,
       difficulty: env.policy.initialDifficulty,
       announced: Number.NaN,
       fixed: undefined,
       floor: 0,
-      sentJobs: new Map(),
+      sentJobs: [],
       needsWork: false,
       workSent: false,
-      vardiff: vardiffStart(now),
+      windowStartMs: now,
+      shares: 0,
       openedAt: now,
       lastMessageAt: now,
       malformed: 0,
       closing: false,
-      accepted: 0,
-      rejected: 0,
     };
   },
 
@@ -410,12 +416,12 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
   },
 
   flush(s, env, out) {
-    if (s.needsWork && !s.closing && s.subscribed && s.workers.size > 0) sendWork(s, env, out);
+    if (s.needsWork && !s.closing && s.subscribed && s.worker !== undefined) sendWork(s, env, out);
   },
 
   job(s, ev: JobEvent<StratumJob>, env, out) {
     if (!s.workSent || s.closing) return;
-    if (ev.clean) s.sentJobs.clear();
+    if (ev.clean) s.sentJobs = [];
     else pruneSentJobs(s, env);
     const d = effectiveDifficulty(s, env);
     announceDifficulty(s, d, out);
@@ -433,10 +439,10 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
     if (s.closing) return;
     const now = env.now;
     const p = env.policy;
-    if (s.workers.size === 0 && now - s.openedAt >= p.loginTimeoutMs) return close(s, "login_timeout", out);
+    if (s.worker === undefined && now - s.openedAt >= p.loginTimeoutMs) return close(s, "login_timeout", out);
     if (now - s.lastMessageAt >= p.idleTimeoutMs) return close(s, "idle_timeout", out);
     if (s.workSent && s.fixed === undefined) {
-      const next = vardiffOnTick(s.vardiff, effectiveDifficulty(s, env), now, p.vardiff, Math.max(s.floor, p.suggestFloor));
+      const next = vardiffOnTick(s, effectiveDifficulty(s, env), now, p.vardiff, Math.max(s.floor, p.suggestFloor));
       if (next !== undefined) {
         setDifficulty(s, next, env);
         if (s.needsWork) sendWork(s, env, out);

@@ -19,73 +19,46 @@ interface BunConn extends SocketHandle {
  * copies: callers must not mutate a buffer after writing it (so the core can encode one notify
  * and write the same bytes to every miner).
  */
+interface ConnFields { raw: Socket<BunConn>; queue: Uint8Array[] | undefined; queued: number; ending: boolean; closed: boolean }
+type ConnImpl = BunConn & ConnFields;
+function flushQ(c: ConnImpl): boolean {
+  const q = c.queue;
+  while (q !== undefined && q.length > 0) {
+    const head = q[0]!;
+    const n = c.raw.write(head);
+    if (n < 0) return false;
+    c.queued -= n;
+    if (n < head.byteLength) { q[0] = head.subarray(n); return false; }
+    q.shift();
+  }
+  c.queue = undefined;
+  return true;
+}
+const connProto = {
+  get buffered(): number {
+    return (this as unknown as ConnImpl).queued;
+  },
+  write(this: ConnImpl, data: Uint8Array) {
+    if (this.closed || this.ending || data.byteLength === 0) return this.queued;
+    if (this.queue !== undefined) { this.queue.push(data); this.queued += data.byteLength; return this.queued; }
+    const n = this.raw.write(data);
+    if (n >= 0 && n < data.byteLength) { this.queue = [n === 0 ? data : data.subarray(n)]; this.queued += data.byteLength - n; }
+    return this.queued;
+  },
+  end(this: ConnImpl) { if (this.closed || this.ending) return; this.ending = true; if (this.queue === undefined) this.raw.end(); },
+  destroy(this: ConnImpl) { if (this.closed) return; this.queue = undefined; this.queued = 0; this.raw.terminate(); },
+  onDrain(this: ConnImpl) { if (!this.closed && flushQ(this) && this.ending) this.raw.end(); },
+  markClosed(this: ConnImpl) { if (this.closed) return false; this.closed = true; this.queue = undefined; this.queued = 0; return true; },
+};
 function makeConn(raw: Socket<BunConn>): BunConn {
-  const queue: Uint8Array[] = [];
-  let queued = 0;
-  let ending = false;
-  let closed = false;
-
-  // Hand the queue to the kernel until it refuses; true when the queue is empty.
-  const flush = (): boolean => {
-    while (queue.length > 0) {
-      const head = queue[0]!;
-      const n = raw.write(head);
-      if (n < 0) return false; // shutting down: the close handler follows
-      queued -= n;
-      if (n < head.byteLength) {
-        queue[0] = head.subarray(n);
-        return false;
-      }
-      queue.shift();
-    }
-    return true;
-  };
-
-  return {
-    id: nextSocketId++,
-    remoteAddress: normalizeAddress(raw.remoteAddress),
-    remotePort: raw.remotePort ?? 0,
-    ctx: undefined,
-    get buffered() {
-      return queued;
-    },
-    write(data) {
-      if (closed || ending || data.byteLength === 0) return queued;
-      // A non-empty queue means the kernel buffer is full: append so bytes stay in order.
-      if (queue.length > 0) {
-        queue.push(data);
-        queued += data.byteLength;
-        return queued;
-      }
-      const n = raw.write(data);
-      if (n >= 0 && n < data.byteLength) {
-        queue.push(n === 0 ? data : data.subarray(n));
-        queued += data.byteLength - n;
-      }
-      return queued;
-    },
-    end() {
-      if (closed || ending) return;
-      ending = true;
-      if (queue.length === 0) raw.end(); // else onDrain ends it once the queue is empty
-    },
-    destroy() {
-      if (closed) return;
-      queue.length = 0;
-      queued = 0;
-      raw.terminate();
-    },
-    onDrain() {
-      if (!closed && flush() && ending) raw.end();
-    },
-    markClosed() {
-      if (closed) return false;
-      closed = true;
-      queue.length = 0;
-      queued = 0;
-      return true;
-    },
-  };
+  const c = Object.create(connProto) as ConnImpl;
+  const w = c as { -readonly [K in keyof ConnImpl]: ConnImpl[K] };
+  w.id = nextSocketId++;
+  w.remoteAddress = normalizeAddress(raw.remoteAddress);
+  w.remotePort = raw.remotePort ?? 0;
+  c.ctx = undefined;
+  c.raw = raw; c.queue = undefined; c.queued = 0; c.ending = false; c.closed = false;
+  return c;
 }
 
 function bunHandlers(h: SocketHandlers, onOpen?: (c: BunConn) => void) {
