@@ -68,4 +68,7 @@ async function main(): Promise<void> {
   runtime.onSignal("SIGTERM", stop);
 }
 
-await main();
+main().catch((e) => {
+  console.error(`stratum-edge: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  (globalThis as { process?: { exit(code: number): never } }).process?.exit(1);
+});
