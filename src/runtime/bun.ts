@@ -19,7 +19,13 @@ interface BunConn extends SocketHandle {
  * copies: callers must not mutate a buffer after writing it (so the core can encode one notify
  * and write the same bytes to every miner).
  */
-interface ConnFields { raw: Socket<BunConn>; queue: Uint8Array[] | undefined; queued: number; ending: boolean; closed: boolean }
+interface ConnFields {
+  raw: Socket<BunConn>;
+  queue: Uint8Array[] | undefined;
+  queued: number;
+  ending: boolean;
+  closed: boolean;
+}
 type ConnImpl = BunConn & ConnFields;
 function flushQ(c: ConnImpl): boolean {
   const q = c.queue;
@@ -28,7 +34,10 @@ function flushQ(c: ConnImpl): boolean {
     const n = c.raw.write(head);
     if (n < 0) return false;
     c.queued -= n;
-    if (n < head.byteLength) { q[0] = head.subarray(n); return false; }
+    if (n < head.byteLength) {
+      q[0] = head.subarray(n);
+      return false;
+    }
     q.shift();
   }
   c.queue = undefined;
@@ -40,15 +49,39 @@ const connProto = {
   },
   write(this: ConnImpl, data: Uint8Array) {
     if (this.closed || this.ending || data.byteLength === 0) return this.queued;
-    if (this.queue !== undefined) { this.queue.push(data); this.queued += data.byteLength; return this.queued; }
+    if (this.queue !== undefined) {
+      this.queue.push(data);
+      this.queued += data.byteLength;
+      return this.queued;
+    }
     const n = this.raw.write(data);
-    if (n >= 0 && n < data.byteLength) { this.queue = [n === 0 ? data : data.subarray(n)]; this.queued += data.byteLength - n; }
+    if (n >= 0 && n < data.byteLength) {
+      this.queue = [n === 0 ? data : data.subarray(n)];
+      this.queued += data.byteLength - n;
+    }
     return this.queued;
   },
-  end(this: ConnImpl) { if (this.closed || this.ending) return; this.ending = true; if (this.queue === undefined) this.raw.end(); },
-  destroy(this: ConnImpl) { if (this.closed) return; this.queue = undefined; this.queued = 0; this.raw.terminate(); },
-  onDrain(this: ConnImpl) { if (!this.closed && flushQ(this) && this.ending) this.raw.end(); },
-  markClosed(this: ConnImpl) { if (this.closed) return false; this.closed = true; this.queue = undefined; this.queued = 0; return true; },
+  end(this: ConnImpl) {
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    if (this.queue === undefined) this.raw.end();
+  },
+  destroy(this: ConnImpl) {
+    if (this.closed) return;
+    this.queue = undefined;
+    this.queued = 0;
+    this.raw.terminate();
+  },
+  onDrain(this: ConnImpl) {
+    if (!this.closed && flushQ(this) && this.ending) this.raw.end();
+  },
+  markClosed(this: ConnImpl) {
+    if (this.closed) return false;
+    this.closed = true;
+    this.queue = undefined;
+    this.queued = 0;
+    return true;
+  },
 };
 function makeConn(raw: Socket<BunConn>): BunConn {
   const c = Object.create(connProto) as ConnImpl;
@@ -57,7 +90,11 @@ function makeConn(raw: Socket<BunConn>): BunConn {
   w.remoteAddress = normalizeAddress(raw.remoteAddress);
   w.remotePort = raw.remotePort ?? 0;
   c.ctx = undefined;
-  c.raw = raw; c.queue = undefined; c.queued = 0; c.ending = false; c.closed = false;
+  c.raw = raw;
+  c.queue = undefined;
+  c.queued = 0;
+  c.ending = false;
+  c.closed = false;
   return c;
 }
 
