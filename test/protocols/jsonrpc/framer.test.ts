@@ -1,5 +1,6 @@
 // Tests for the line framer: chunking independence (every split point), UTF-8 and CRLF splits, the byte cap.
 import { describe, expect, test } from "bun:test";
+import { prng } from "../../support/prng.ts";
 import { createLineFramer, type LineFramer } from "../../../protocols/jsonrpc/framer.ts";
 
 const enc = new TextEncoder();
@@ -174,17 +175,6 @@ describe("line framer cap", () => {
 });
 
 describe("line framer against a reference model under random chunking", () => {
-  // Seeded PRNG (mulberry32) so failures reproduce.
-  function prng(seed: number) {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   function reference(bytes: Uint8Array, cap: number): { lines: string[]; overflow: boolean } {
     const lines: string[] = [];
     let start = 0;

@@ -1,22 +1,12 @@
 // Property/fuzz test: generated hostile input through framer → parseLine → parseClient/ServerMessage never throws, always typed.
 import { describe, expect, test } from "bun:test";
+import { prng } from "../../support/prng.ts";
 import fixtures from "../../fixtures/stratum-messages.json";
 import { createLineFramer } from "../../../protocols/jsonrpc/framer.ts";
 import { parseLine, type RpcMessage, type RpcParseError } from "../../../protocols/jsonrpc/envelope.ts";
 import { parseClientMessage, parseConfigure, type ClientMessage } from "../../../protocols/stratum-v1/client_to_server.ts";
 import { parseServerMessage, parseSubscribeResult } from "../../../protocols/stratum-v1/server_messages.ts";
 
-/** mulberry32: tiny seeded PRNG so every failure is reproducible from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const enc = new TextEncoder();
 const CLIENT_TYPES = new Set([
