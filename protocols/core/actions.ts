@@ -30,7 +30,47 @@ export interface Sha256BlockCandidate {
   at: number;
 }
 
-export type BlockCandidate = Sha256BlockCandidate;
+/** An ethash/etchash share that met the network boundary: what eth_submitWork needs. */
+export interface EthBlockCandidate {
+  algo: "ethash" | "etchash";
+  worker: string;
+  height: number;
+  /** 0x + 16 hex (big-endian), 0x + 64 hex, 0x + 64 hex: eth_submitWork's params. */
+  nonce: string;
+  headerHash: string;
+  mixDigest: string;
+  /** Hashimoto result, 0x + 64 hex. */
+  hash: string;
+  at: number;
+}
+
+export type BlockCandidate = Sha256BlockCandidate | EthBlockCandidate;
+
+/**
+ * A proof-of-work check too slow for the connection's turn (ethash: milliseconds), done off the
+ * event loop by the pool; the answer comes back to the session through Dialect.verified.
+ */
+export interface VerifyRequest {
+  algo: "ethash" | "etchash";
+  epoch: number;
+  fullSize: number;
+  headerHash: Uint8Array;
+  /** 8 bytes, big-endian as on the wire. */
+  nonce: Uint8Array;
+  /** When the miner sent one (eth-proxy): checked against the computed one. */
+  mixDigest?: Uint8Array;
+  /** The session's own context for the answer (request id, worker, job, difficulty…). */
+  ctx: unknown;
+}
+
+export interface VerifyResult {
+  /** false when the cache for the epoch could not be had or the verifier failed (answer: internal error). */
+  ok: boolean;
+  mixDigest?: Uint8Array;
+  /** Hashimoto result (32 bytes, big-endian number). */
+  result?: Uint8Array;
+  error?: string;
+}
 
 export type CloseReason =
   | "malformed"
@@ -46,5 +86,6 @@ export type Action =
   | { kind: "write"; data: string | Uint8Array }
   | { kind: "share"; share: ShareRecord }
   | { kind: "block"; block: BlockCandidate }
+  | { kind: "verify"; request: VerifyRequest }
   | { kind: "close"; reason: CloseReason }
   | { kind: "log"; level: "debug" | "info" | "warn"; msg: string; fields?: Record<string, unknown> };

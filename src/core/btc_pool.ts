@@ -1,6 +1,6 @@
 // One sha256d pool: turns upstream templates into jobs, broadcasts them, records shares and submits found blocks durably.
 import type { BlockTemplate } from "../../protocols/bitcoin/template.ts";
-import type { BlockCandidate, ShareRecord } from "../../protocols/core/actions.ts";
+import type { ShareRecord, Sha256BlockCandidate } from "../../protocols/core/actions.ts";
 import type { JobEvent } from "../../protocols/core/dialect.ts";
 import type { StratumJob } from "../../protocols/stratum-v1/job_types.ts";
 import type { StratumV1Env, StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
@@ -90,7 +90,7 @@ export function createBtcPool(opts: {
     issue(t, clean);
   }
 
-  async function submit(block: BlockCandidate, report: BlockReport): Promise<void> {
+  async function submit(block: Sha256BlockCandidate, report: BlockReport): Promise<void> {
     let hex: string;
     try {
       hex = assembleBlock(block.job, block.extranonce1, block.fields, runtime.sha256);
@@ -133,6 +133,7 @@ export function createBtcPool(opts: {
       hooks.share(share);
     },
     onBlock(block, _remote) {
+      if (block.algo !== "sha256d") return log.error("sha256d pool got a block of another algorithm", { algo: block.algo });
       log.info("block candidate found", { height: block.height, hash: block.hash, worker: block.worker });
       const report: BlockReport = { height: block.height, hash: block.hash, worker: block.worker, foundAt: new Date(block.at).toISOString() };
       found.push(report);

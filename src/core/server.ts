@@ -1,6 +1,6 @@
 // The connection core: accepts sockets, frames lines, picks a dialect from the first message and performs session actions.
 import type { Runtime, SocketHandle, TcpListener } from "../runtime/types.ts";
-import type { Action, BlockCandidate, CloseReason, ShareRecord } from "../../protocols/core/actions.ts";
+import type { Action, BlockCandidate, CloseReason, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
 import { framerPush, initFramerState, type FramerState } from "../../protocols/jsonrpc/framer.ts";
 import { parseLine, encodeErrorRaw } from "../../protocols/jsonrpc/envelope.ts";
@@ -14,6 +14,8 @@ export interface PoolPort<E extends { now: number }> {
   releaseExtranonce1(en1: string): void;
   onShare(share: ShareRecord, remoteAddress: string): void;
   onBlock(block: BlockCandidate, remoteAddress: string): void;
+  /** Off-loop proof-of-work checks (ethash pools); pools whose sessions never ask may omit it. */
+  verify?(req: VerifyRequest): Promise<VerifyResult>;
 }
 
 export interface ServerLimits {
@@ -118,11 +120,26 @@ export async function startStratumServer<E extends { now: number }>(opts: {
         case "log":
           log[a.level](a.msg, { ...a.fields, remote: c.sock.remoteAddress });
           break;
+        case "verify":
+          startVerify(c, a.request);
+          break;
       }
     }
     if (text) c.sock.write(encoder.encode(text));
     if (closeReason !== undefined) closeConn(c, closeReason, true);
     else if (c.sock.buffered > limits.maxWriteBufferBytes) closeConn(c, "write_overflow", false);
+  }
+
+  /** Hand a slow check to the pool; its answer re-enters the session if the connection is still there. */
+  function startVerify(c: Conn, req: VerifyRequest): void {
+    const done = (res: VerifyResult) => {
+      if (c.closing || c.dialect?.verified === undefined) return;
+      env.now = clock.now();
+      c.dialect.verified(c.state, req, res, env, out);
+      if (out.length > 0) perform(c);
+    };
+    if (pool.verify === undefined) return done({ ok: false, error: "this pool verifies nothing off-loop" });
+    pool.verify(req).then(done, (e) => done({ ok: false, error: String(e) }));
   }
 
   function closeConn(c: Conn, reason: CloseReason, flush: boolean): void {
