@@ -130,8 +130,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         runtime,
         host: config.stratum.host,
         port: config.stratum.port,
-        dialects: [stratumV1],
-        pool,
+        routes: [{ dialect: stratumV1, pool }],
         limits: {
           maxLineBytes: config.stratum.maxLineBytes,
           maxConnections: config.stratum.maxConnections,
@@ -144,7 +143,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         log: logger,
       });
       const srv = server;
-      pool.setBroadcast((ev) => srv.broadcast(ev));
+      pool.setBroadcast((ev) => srv.broadcast(pool, ev));
       await pool.start();
       logger.info("stratum listening", { host: config.stratum.host, port: server.port, upstream: source.kind });
       if (config.http.enabled) {

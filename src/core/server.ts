@@ -39,41 +39,49 @@ export interface ServerHooks {
 // deno-lint-ignore no-explicit-any
 type AnyDialect = Dialect<any, any, any>;
 
+/** A dialect and the pool its sessions mine for; one port may carry several (one per dialect). */
+export interface Route {
+  dialect: AnyDialect;
+  // deno-lint-ignore no-explicit-any
+  pool: PoolPort<any>;
+}
+
 /** One connection; it carries its framer's fields itself (one object per miner, not two). */
 interface Conn extends FramerState {
   sock: SocketHandle;
   /** Position in `conns` (swap-remove keeps the array dense). */
   index: number;
-  dialect: AnyDialect | undefined;
+  /** Chosen from the first message; the dialect's session state lives in `state`. */
+  route: Route | undefined;
   state: unknown;
   openedAt: number;
-  extranonce1: string;
   closing: boolean;
 }
 
 export interface StratumServer {
   readonly port: number;
   readonly connections: number;
-  broadcast<J>(ev: JobEvent<J>): void;
+  /** A new job for every session of `pool` (sessions of other pools on this port are untouched). */
+  // deno-lint-ignore no-explicit-any
+  broadcast<J>(pool: PoolPort<any>, ev: JobEvent<J>): void;
   /** Stop accepting, send every session its shutdown message, close; resolves when all are gone or after drainMs. */
   shutdown(drainMs: number): Promise<void>;
 }
 
 const encoder = new TextEncoder();
 
-export async function startStratumServer<E extends { now: number }>(opts: {
+export async function startStratumServer(opts: {
   runtime: Runtime;
   host: string;
   port: number;
-  dialects: AnyDialect[];
-  pool: PoolPort<E>;
+  /** Tried in order against the first message of each connection. */
+  routes: Route[];
   limits: ServerLimits;
   hooks: ServerHooks;
   log: Logger;
 }): Promise<StratumServer> {
-  const { runtime, pool, limits, hooks, log } = opts;
+  const { runtime, limits, hooks, log } = opts;
   const clock = runtime.clock;
-  const env = pool.env;
   // An array, not a Set: ~50 bytes less per connection, and broadcast/tick iterate it without an iterator object.
   const conns: Conn[] = [];
   const remove = (c: Conn) => {
@@ -109,10 +117,10 @@ export async function startStratumServer<E extends { now: number }>(opts: {
           }
           break;
         case "share":
-          pool.onShare(a.share, c.sock.remoteAddress);
+          c.route!.pool.onShare(a.share, c.sock.remoteAddress);
           break;
         case "block":
-          pool.onBlock(a.block, c.sock.remoteAddress);
+          c.route!.pool.onBlock(a.block, c.sock.remoteAddress);
           break;
         case "close":
           closeReason = a.reason;
@@ -132,10 +140,11 @@ export async function startStratumServer<E extends { now: number }>(opts: {
 
   /** Hand a slow check to the pool; its answer re-enters the session if the connection is still there. */
   function startVerify(c: Conn, req: VerifyRequest): void {
+    const { dialect, pool } = c.route!;
     const done = (res: VerifyResult) => {
-      if (c.closing || c.dialect?.verified === undefined) return;
-      env.now = clock.now();
-      c.dialect.verified(c.state, req, res, env, out);
+      if (c.closing || dialect.verified === undefined) return;
+      pool.env.now = clock.now();
+      dialect.verified(c.state, req, res, pool.env, out);
       if (out.length > 0) perform(c);
     };
     if (pool.verify === undefined) return done({ ok: false, error: "this pool verifies nothing off-loop" });
@@ -153,22 +162,23 @@ export async function startStratumServer<E extends { now: number }>(opts: {
 
   function onLine(c: Conn, line: string): void {
     const msg = parseLine(line);
-    if (c.dialect === undefined) {
+    if (c.route === undefined) {
       if (msg.kind === "invalid") {
         c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Malformed request", null])));
         return closeConn(c, "malformed", true);
       }
-      const d = opts.dialects.find((x) => x.detect(msg));
-      if (d === undefined) {
+      const route = opts.routes.find((r) => r.dialect.detect(msg));
+      if (route === undefined) {
         // Unknown first message (e.g. EIP-1571 mining.hello): a prompt error and close, so
         // auto-detecting miners fall through to a dialect we speak without waiting for a timeout.
         c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Unsupported protocol", null])));
         return closeConn(c, "unsupported_dialect", true);
       }
-      c.dialect = d;
-      c.state = d.open({ remoteAddress: c.sock.remoteAddress, extranonce1: c.extranonce1 }, env);
+      c.route = route;
+      route.pool.env.now = clock.now();
+      c.state = route.dialect.open({ remoteAddress: c.sock.remoteAddress, extranonce1: route.pool.allocateExtranonce1() }, route.pool.env);
     }
-    c.dialect.receive(c.state, msg, env, out);
+    c.route.dialect.receive(c.state, msg, c.route.pool.env, out);
   }
 
   const listener: TcpListener = await runtime.listen(opts.host, opts.port, {
@@ -186,10 +196,9 @@ export async function startStratumServer<E extends { now: number }>(opts: {
       const c = initFramerState({
         sock,
         index: conns.length,
-        dialect: undefined,
+        route: undefined,
         state: undefined,
         openedAt: clock.now(),
-        extranonce1: pool.allocateExtranonce1(),
         closing: false,
       } as Omit<Conn, keyof FramerState>, limits.maxLineBytes);
       sock.ctx = c;
@@ -199,11 +208,11 @@ export async function startStratumServer<E extends { now: number }>(opts: {
     data(sock, chunk) {
       const c = sock.ctx as Conn | undefined;
       if (c === undefined || c.closing) return;
-      env.now = clock.now();
+      if (c.route !== undefined) c.route.pool.env.now = clock.now();
       const r = framerPush(c, chunk);
       try {
         for (let i = 0; i < r.lines.length && !c.closing; i++) onLine(c, r.lines[i]!);
-        if (c.dialect !== undefined && !c.closing) c.dialect.flush(c.state, env, out);
+        if (c.route !== undefined && !c.closing) c.route.dialect.flush(c.state, c.route.pool.env, out);
       } catch (e) {
         // A bug in a session must not take the process (and every other miner) down.
         out.length = 0;
@@ -230,23 +239,24 @@ export async function startStratumServer<E extends { now: number }>(opts: {
       const n = (perAddress.get(sock.remoteAddress) ?? 1) - 1;
       if (n <= 0) perAddress.delete(sock.remoteAddress);
       else perAddress.set(sock.remoteAddress, n);
-      if (c.dialect !== undefined) c.dialect.closed(c.state, env);
-      else pool.releaseExtranonce1(c.extranonce1);
+      if (c.route !== undefined) c.route.dialect.closed(c.state, c.route.pool.env);
       hooks.connections(conns.length);
     },
   });
 
+  const pools = [...new Set(opts.routes.map((r) => r.pool))];
   const ticker = clock.setInterval(() => {
-    env.now = clock.now();
+    const now = clock.now();
+    for (const p of pools) p.env.now = now;
     // Downwards: a connection closed during the loop is swap-removed with one already visited.
     for (let i = conns.length - 1; i >= 0; i--) {
       const c = conns[i];
       if (c === undefined || c.closing) continue;
-      if (c.dialect === undefined) {
-        if (env.now - c.openedAt >= limits.loginTimeoutMs) closeConn(c, "login_timeout", false);
+      if (c.route === undefined) {
+        if (now - c.openedAt >= limits.loginTimeoutMs) closeConn(c, "login_timeout", false);
         continue;
       }
-      c.dialect.tick(c.state, env, out);
+      c.route.dialect.tick(c.state, c.route.pool.env, out);
       if (out.length > 0) perform(c);
     }
   }, limits.tickMs);
@@ -258,14 +268,15 @@ export async function startStratumServer<E extends { now: number }>(opts: {
     get connections() {
       return conns.length;
     },
-    broadcast(ev) {
+    broadcast(pool, ev) {
       const t0 = performance.now();
+      const env = pool.env;
       env.now = clock.now();
       let n = 0;
       for (let i = conns.length - 1; i >= 0; i--) {
         const c = conns[i];
-        if (c === undefined || c.closing || c.dialect === undefined) continue;
-        c.dialect.job(c.state, ev, env, out);
+        if (c === undefined || c.closing || c.route === undefined || c.route.pool !== pool) continue;
+        c.route.dialect.job(c.state, ev, env, out);
         if (out.length > 0) {
           perform(c);
           n++;
@@ -277,11 +288,11 @@ export async function startStratumServer<E extends { now: number }>(opts: {
       accepting = false;
       listener.close();
       clock.clearInterval(ticker);
-      env.now = clock.now();
+      for (const p of pools) p.env.now = clock.now();
       for (const c of conns.slice()) {
         if (c.closing) continue;
-        if (c.dialect !== undefined) {
-          c.dialect.shutdown(c.state, env, out);
+        if (c.route !== undefined) {
+          c.route.dialect.shutdown(c.state, c.route.pool.env, out);
           perform(c);
         }
         closeConn(c, "shutdown", true);

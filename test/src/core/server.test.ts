@@ -70,8 +70,8 @@ function harness(limits: Partial<ServerLimits> = {}) {
   const send = (s: FakeSock, text: string) => handlers!.data(s, new TextEncoder().encode(text));
   const full: ServerLimits = { maxLineBytes: 1024, maxConnections: 100, maxConnectionsPerAddress: 0, loginTimeoutMs: 5000, maxWriteBufferBytes: 1 << 20, tickMs: 1000, ...limits };
   return { clock, pool, connect, send, sockets, start: async () => {
-    const server = await startStratumServer({ runtime, host: "127.0.0.1", port: 0, dialects: [stratumV1], pool, limits: full, hooks: { connections() {}, refused() {}, closed() {}, fanout() {} }, log });
-    pool.setBroadcast((ev) => server.broadcast(ev));
+    const server = await startStratumServer({ runtime, host: "127.0.0.1", port: 0, routes: [{ dialect: stratumV1, pool }], limits: full, hooks: { connections() {}, refused() {}, closed() {}, fanout() {} }, log });
+    pool.setBroadcast((ev) => server.broadcast(pool, ev));
     await pool.start();
     return server;
   }, emit: (t: BlockTemplate, r: TemplateReason) => emit!(t, r), template };
