@@ -22,6 +22,9 @@ import { encodeReason } from "./errors.ts";
 import { hashShare, validateSubmit } from "./share.ts";
 import { difficultyToTarget, hashMeetsTarget, hashToDifficulty, targetToDifficulty, targetToLE } from "../pow/target.ts";
 import { bytesToHex, hexToBytes } from "../pow/hex.ts";
+import { passwordDifficulty } from "../core/difficulty.ts";
+
+export { passwordDifficulty };
 
 export interface StratumV1Policy {
   /** Pool's BIP320 mask; the session's mask is this ∩ the miner's. */
@@ -131,14 +134,6 @@ function malformed(s: StratumV1State, id: JsonRpcId, env: StratumV1Env, out: Act
   s.malformed++;
   reject(s, id, "malformed", out, detail);
   if (s.malformed >= env.policy.maxMalformed) close(s, "malformed", out);
-}
-
-/** Difficulty from an authorize password like "x,d=0.5" or "d=1024"; undefined when absent or unusable. */
-export function passwordDifficulty(password: string): number | undefined {
-  const m = /(?:^|[,;\s])d=([0-9]*\.?[0-9]+(?:e[-+]?\d+)?)/i.exec(password);
-  if (!m || m[1] === undefined) return undefined;
-  const d = Number(m[1]);
-  return Number.isFinite(d) && d > 0 ? d : undefined;
 }
 
 const networkDifficulty = new WeakMap<StratumJob, number>();

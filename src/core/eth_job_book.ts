@@ -1,0 +1,70 @@
+// Keeps the recent Ethereum-style jobs of one pool, findable by short id (EthereumStratum) and by header hash (eth-proxy).
+import type { EthAlgo, EthJob, EthWork } from "../../protocols/eth/work.ts";
+import { hexToBytes } from "../../protocols/pow/hex.ts";
+
+export interface EthJobLookup {
+  current(): EthJob | undefined;
+  byId(id: string): EthJob | undefined;
+  byHeader(headerHash: string): EthJob | undefined;
+}
+
+export interface EthJobBook extends EthJobLookup {
+  add(work: EthWork, newBlock: boolean): EthJob;
+  readonly size: number;
+}
+
+/**
+ * Jobs for the last `keepHeights` block numbers stay valid (geth refuses work more than 7 blocks
+ * old, so a relay keeping more would accept shares its node cannot use). A new block drops every
+ * job below the window; several jobs per height (node refreshes) are all kept.
+ */
+export function createEthJobBook(opts: {
+  algo: EthAlgo;
+  keepHeights: number;
+  epochInfo: (blockNumber: number) => { epoch: number; fullSize: number };
+}): EthJobBook {
+  const byId = new Map<string, EthJob>();
+  const byHeader = new Map<string, EthJob>();
+  let current: EthJob | undefined;
+  let next = Math.floor(Math.random() * 0x10000);
+
+  return {
+    add(work, _newBlock) {
+      const headerHash = work.headerHash.toLowerCase();
+      const existing = byHeader.get(headerHash);
+      if (existing !== undefined && existing.target === work.target) {
+        current = existing;
+        return existing;
+      }
+      const { epoch, fullSize } = opts.epochInfo(work.blockNumber);
+      next = (next + 1) % 0x1000000;
+      const job: EthJob = {
+        ...work,
+        headerHash,
+        seedHash: work.seedHash.toLowerCase(),
+        id: next.toString(16).padStart(6, "0"),
+        algo: opts.algo,
+        epoch,
+        fullSize,
+        headerBytes: hexToBytes(headerHash.slice(2))!,
+      };
+      byId.set(job.id, job);
+      byHeader.set(headerHash, job);
+      current = job;
+      const oldest = work.blockNumber - opts.keepHeights + 1;
+      for (const [id, j] of byId) {
+        if (j.blockNumber < oldest || j.blockNumber > work.blockNumber) {
+          byId.delete(id);
+          if (byHeader.get(j.headerHash) === j) byHeader.delete(j.headerHash);
+        }
+      }
+      return job;
+    },
+    current: () => current,
+    byId: (id) => byId.get(id),
+    byHeader: (h) => byHeader.get(h.toLowerCase()),
+    get size() {
+      return byId.size;
+    },
+  };
+}
