@@ -53,6 +53,9 @@ export type BlockCandidate = Sha256BlockCandidate | EthBlockCandidate;
 export interface VerifyRequest {
   algo: "ethash" | "etchash";
   epoch: number;
+  /** The epoch's seed hash (32 bytes) and light-cache size: together they name the cache (etchash epoch 195 and ethash 390 share a seed, not a size). */
+  seed: Uint8Array;
+  cacheSize: number;
   fullSize: number;
   headerHash: Uint8Array;
   /** 8 bytes, big-endian as on the wire. */

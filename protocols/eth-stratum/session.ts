@@ -124,6 +124,8 @@ function onSubmit(s: EthStratumState, m: Extract<EthStratumMessage, { type: "sub
   const request: VerifyRequest = {
     algo: job.algo,
     epoch: job.epoch,
+    seed: job.seedBytes,
+    cacheSize: job.cacheSize,
     fullSize: job.fullSize,
     headerHash: job.headerBytes,
     nonce: hexToBytes(nonce.slice(2))!,

@@ -19,8 +19,10 @@ export interface EthJob extends EthWork {
   id: string;
   algo: EthAlgo;
   epoch: number;
-  /** Dataset size of the epoch (hashimoto's light evaluation needs it). */
+  /** Light-cache and dataset sizes of the epoch (hashimoto's light evaluation needs both). */
+  cacheSize: number;
   fullSize: number;
+  seedBytes: Uint8Array;
   /** headerHash as 32 bytes. */
   headerBytes: Uint8Array;
 }

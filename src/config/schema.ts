@@ -102,6 +102,40 @@ export const DevnetUpstreamSchema = z
 // A discriminated union on `type` so later upstreams (bitcoind, ethnode, pool) slot in as new members.
 export const UpstreamSchema = z.discriminatedUnion("type", [DevnetUpstreamSchema]).describe("Where work comes from.");
 
+export const EthDevnetSchema = z
+  .strictObject({
+    blockDifficulty: z.number().int().min(1).default(100000).describe("Block difficulty in hashes (geth's unit; boundary = 2^256 / difficulty). 100000 lets a ~1 kH/s CPU miner find a block now and then."),
+    blockIntervalSeconds: z.number().min(0).default(15).describe("A simulated new block (new header hash) every this many seconds; 0 = only when a miner finds one."),
+    startBlock: z.number().int().min(1).default(1).describe("Block number of the first work package (epoch 0 below 30000)."),
+  })
+  .describe("Embedded simulated ethash/etchash chain.");
+
+export const EthDevnetUpstreamSchema = z
+  .strictObject({
+    type: z.literal("devnet").default("devnet").describe("Upstream kind: `devnet` (embedded simulated chain)."),
+    devnet: EthDevnetSchema.prefault({}),
+  })
+  .describe("Ethereum-style work from the embedded devnet.");
+
+export const EthashSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Serve Ethereum-style miners (eth-proxy, EthereumStratum/1.0.0, HTTP getwork) on the Stratum port and HTTP port."),
+    algo: z.enum(["ethash", "etchash"]).default("ethash").describe("Proof of work: `ethash` (EthereumPoW and other ethash chains) or `etchash` (Ethereum Classic, ECIP-1099)."),
+    etchashActivationBlock: z.number().int().min(0).default(11_700_000).describe("Etchash: block from which epochs are 60,000 blocks long (11700000 on ETC mainnet, 2520000 on Mordor)."),
+    initialDifficulty: z.number().positive().default(0.0000007).describe("Share difficulty for a new Ethereum-style connection, in the pool unit (1 = target 0x00000000ffff0000…, ≈ 4.295e9 hashes; NiceHash's unit). 0.0000007 ≈ 3000 hashes: a share every few seconds from a ~1 kH/s CPU miner."),
+    minDifficulty: z.number().positive().default(1e-9).describe("Lowest share difficulty vardiff may set for Ethereum-style miners."),
+    maxDifficulty: z.number().positive().default(1e6).describe("Highest share difficulty vardiff may set for Ethereum-style miners."),
+    suggestFloor: z.number().positive().default(1e-9).describe("Lowest difficulty a `d=NUMBER` password may set."),
+    keepHeights: z.number().int().min(1).max(64).default(8).describe("Work for this many recent block heights stays valid (geth refuses work more than 7 blocks old)."),
+    extranonceBytes: z.number().int().min(1).max(3).default(2).describe("EthereumStratum/1.0.0 extranonce bytes per connection (the miner rolls the other 8 − n nonce bytes)."),
+    verifierThreads: z.number().int().min(0).max(64).default(0).describe("Worker threads verifying ethash shares; 0 = one per CPU."),
+    saveCaches: z.boolean().default(true).describe("Keep built light caches in dataDir/caches so a restart does not rebuild them."),
+    disconnectOnError: z.boolean().default(false).describe("eth-proxy: close the connection after every error answer (open-ethereum-pool's documented behaviour); off because miners take it for a dead pool."),
+    upstream: z.discriminatedUnion("type", [EthDevnetUpstreamSchema]).prefault({ type: "devnet" }).describe("Where Ethereum-style work comes from."),
+  })
+  .refine((e) => e.minDifficulty <= e.initialDifficulty && e.initialDifficulty <= e.maxDifficulty, { message: "expected minDifficulty <= initialDifficulty <= maxDifficulty" })
+  .describe("Ethereum-style miners (ethash/etchash).");
+
 export const ShutdownSchema = z
   .strictObject({
     drainMs: z.number().int().min(0).default(1000).describe("On SIGINT/SIGTERM, milliseconds to let queued writes flush before exiting."),
@@ -120,6 +154,7 @@ export const ConfigSchema = z
     coinbase: CoinbaseSchema.prefault({}),
     jobs: JobsSchema.prefault({}),
     upstream: UpstreamSchema.prefault({ type: "devnet" }),
+    ethash: EthashSchema.prefault({}),
     shutdown: ShutdownSchema.prefault({}),
   })
   .describe("stratum-edge configuration (TOML).");

@@ -21,7 +21,7 @@ export interface EthJobBook extends EthJobLookup {
 export function createEthJobBook(opts: {
   algo: EthAlgo;
   keepHeights: number;
-  epochInfo: (blockNumber: number) => { epoch: number; fullSize: number };
+  epochInfo: (blockNumber: number) => { epoch: number; cacheSize: number; fullSize: number };
 }): EthJobBook {
   const byId = new Map<string, EthJob>();
   const byHeader = new Map<string, EthJob>();
@@ -36,7 +36,7 @@ export function createEthJobBook(opts: {
         current = existing;
         return existing;
       }
-      const { epoch, fullSize } = opts.epochInfo(work.blockNumber);
+      const { epoch, cacheSize, fullSize } = opts.epochInfo(work.blockNumber);
       next = (next + 1) % 0x1000000;
       const job: EthJob = {
         ...work,
@@ -45,7 +45,9 @@ export function createEthJobBook(opts: {
         id: next.toString(16).padStart(6, "0"),
         algo: opts.algo,
         epoch,
+        cacheSize,
         fullSize,
+        seedBytes: hexToBytes(work.seedHash.toLowerCase().replace(/^0x/, ""))!,
         headerBytes: hexToBytes(headerHash.slice(2))!,
       };
       byId.set(job.id, job);

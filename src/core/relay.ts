@@ -12,6 +12,13 @@ import { createRelayMetrics } from "./relay_metrics.ts";
 import { createBtcPool, type BtcPool } from "./btc_pool.ts";
 import { startStratumServer, type StratumServer } from "./server.ts";
 import { VERSION } from "../version.ts";
+import { ethProxy, type EthPolicy } from "../../protocols/eth-proxy/session.ts";
+import { ethStratum } from "../../protocols/eth-stratum/session.ts";
+import { createEthDevnet } from "../upstream/eth_devnet.ts";
+import { createEthashVerifier, type EthashVerifier } from "./ethash_verifier.ts";
+import { createEthPool, type EthPool } from "./eth_pool.ts";
+import { mountGetwork } from "../http/getwork.ts";
+import type { Route } from "./server.ts";
 
 export interface RelayStats {
   version: string;
@@ -31,8 +38,40 @@ export interface RelayStats {
     rejectedByReason: Record<string, number>;
     blocks: ReturnType<BtcPool["blocks"]>;
   };
+  /** The Ethereum-style pool (ethash/etchash), when enabled. */
+  eth?: {
+    name: string;
+    algorithm: "ethash" | "etchash";
+    upstream: string;
+    height: number;
+    epoch: number | undefined;
+    networkDifficulty: number;
+    currentJob: string | undefined;
+    hashrate: number;
+    accepted: number;
+    rejected: number;
+    rejectedByReason: Record<string, number>;
+    blocks: ReturnType<EthPool["blocks"]>;
+    verifier: ReturnType<EthashVerifier["stats"]> & { caches: string[] };
+    workers: ReturnType<EthPool["stats"]["snapshot"]>["workers"];
+  };
   workers: ReturnType<BtcPool["stats"]["snapshot"]>["workers"];
   lastShares: ReturnType<BtcPool["stats"]["snapshot"]>["lastShares"];
+}
+
+/** The policy Ethereum-style sessions run under, derived from config. */
+export function ethPolicy(config: Config): EthPolicy {
+  const e = config.ethash;
+  const d = config.difficulty;
+  return {
+    initialDifficulty: e.initialDifficulty,
+    suggestFloor: e.suggestFloor,
+    vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: e.minDifficulty, max: e.maxDifficulty },
+    loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
+    idleTimeoutMs: config.stratum.idleTimeoutMs > 0 ? config.stratum.idleTimeoutMs : Infinity,
+    maxMalformed: config.stratum.maxMalformedRequests,
+    disconnectOnError: e.disconnectOnError,
+  };
 }
 
 export interface Relay {
@@ -57,6 +96,27 @@ export function stratumPolicy(config: Config): StratumV1Policy {
     maxMalformed: config.stratum.maxMalformedRequests,
     reconnectHost: config.shutdown.reconnectHost,
     reconnectPort: config.shutdown.reconnectPort || config.stratum.port,
+  };
+}
+
+function ethStats(eth: EthPool, verifier: EthashVerifier, now: number): NonNullable<RelayStats["eth"]> {
+  const snap = eth.stats.snapshot(now);
+  const sum = eth.summary();
+  return {
+    name: eth.name,
+    algorithm: eth.algo,
+    upstream: eth.source.kind,
+    height: sum.height,
+    epoch: sum.epoch,
+    networkDifficulty: sum.networkDifficulty,
+    currentJob: sum.jobId,
+    hashrate: snap.hashrate,
+    accepted: snap.accepted,
+    rejected: snap.rejected,
+    rejectedByReason: snap.rejectedByReason,
+    blocks: eth.blocks(),
+    verifier: { ...verifier.stats(), caches: verifier.cached() },
+    workers: snap.workers,
   };
 }
 
@@ -92,6 +152,47 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     log: logger,
     hooks: metrics.poolHooks,
   });
+  let verifier: EthashVerifier | undefined;
+  let eth: EthPool | undefined;
+  if (config.ethash.enabled) {
+    const e = config.ethash;
+    const v = createEthashVerifier({
+      ...(e.verifierThreads > 0 ? { threads: e.verifierThreads } : {}),
+      log: logger,
+      files: runtime.files,
+      ...(e.saveCaches ? { cacheDir: `${config.dataDir}/caches` } : {}),
+    });
+    verifier = v;
+    const dev = e.upstream.devnet;
+    const ethSource = createEthDevnet({
+      algo: e.algo,
+      activationBlock: e.etchashActivationBlock,
+      blockDifficulty: BigInt(dev.blockDifficulty),
+      blockIntervalSeconds: dev.blockIntervalSeconds,
+      startBlock: dev.startBlock,
+      clock,
+      verify: async (headerHash, nonce, seed, cacheSize, fullSize, epoch) => {
+        const r = await v.verify({ algo: e.algo, epoch, seed, cacheSize, fullSize, headerHash, nonce, ctx: undefined });
+        return r.ok && r.mixDigest && r.result ? { mixDigest: r.mixDigest, result: r.result } : undefined;
+      },
+      log: (msg, fields) => logger.debug(msg, fields),
+    });
+    eth = createEthPool({
+      name: e.algo,
+      algo: e.algo,
+      activationBlock: e.etchashActivationBlock,
+      runtime,
+      source: ethSource,
+      verifier: v,
+      journal: createBlockJournal(runtime.files, `${config.dataDir}/${e.algo}`),
+      policy: ethPolicy(config),
+      keepHeights: e.keepHeights,
+      extranonceBytes: e.extranonceBytes,
+      log: logger,
+      hooks: metrics.poolHooks,
+    });
+    runtime.files.mkdirp(`${config.dataDir}/${e.algo}`);
+  }
   let server: StratumServer | undefined;
   let http: HttpServer | undefined;
 
@@ -117,6 +218,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         rejectedByReason: snap.rejectedByReason,
         blocks: pool.blocks(),
       },
+      ...(eth !== undefined && verifier !== undefined ? { eth: ethStats(eth, verifier, now) } : {}),
       workers: snap.workers,
       lastShares: snap.lastShares,
     };
@@ -130,7 +232,10 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         runtime,
         host: config.stratum.host,
         port: config.stratum.port,
-        routes: [{ dialect: stratumV1, pool }],
+        routes: [
+          { dialect: stratumV1, pool },
+          ...(eth !== undefined ? ([{ dialect: ethStratum, pool: eth }, { dialect: ethProxy, pool: eth }] as Route[]) : []),
+        ],
         limits: {
           maxLineBytes: config.stratum.maxLineBytes,
           maxConnections: config.stratum.maxConnections,
@@ -145,6 +250,11 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       const srv = server;
       pool.setBroadcast((ev) => srv.broadcast(pool, ev));
       await pool.start();
+      if (eth !== undefined) {
+        const ep = eth;
+        ep.setBroadcast((ev) => srv.broadcast(ep, ev));
+        await ep.start();
+      }
       logger.info("stratum listening", { host: config.stratum.host, port: server.port, upstream: source.kind });
       if (config.http.enabled) {
         const app = createHttpApp({
@@ -153,6 +263,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           health: () => ({ ok: pool.book.current() !== undefined, height: pool.summary().height, connections: srv.connections }),
           version: VERSION,
         });
+        if (eth !== undefined) mountGetwork(app, eth, clock);
         http = await runtime.serveHttp(config.http.host, config.http.port, app.fetch);
         logger.info("http listening", { host: config.http.host, port: http.port });
       }
@@ -161,6 +272,8 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     async stop() {
       if (server) await server.shutdown(config.shutdown.drainMs);
       await pool.stop();
+      await eth?.stop();
+      verifier?.stop();
       if (http) await http.close();
       logger.info("stopped", { uptimeSeconds: Math.round((clock.now() - startedAt) / 1000) });
     },

@@ -1,5 +1,5 @@
 // Runtime pieces identical on Bun, Deno and Node: the real clock and node:fs file helpers; no sockets, no runtime globals.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import type { Clock, Files } from "./types.ts";
 
 /** Wall-clock milliseconds (Date.now, not performance.now: timestamps are compared with ntime and logged). */
@@ -38,6 +38,20 @@ export const nodeFiles: Files = {
   },
   writeText(path, text) {
     writeFileSync(path, text);
+  },
+  readBytes(path) {
+    try {
+      return new Uint8Array(readFileSync(path));
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT") return undefined;
+      throw e;
+    }
+  },
+  writeBytesAtomic(path, data) {
+    // Write then rename: a crash mid-write never leaves a truncated file under the real name.
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
   },
 };
 

@@ -55,6 +55,9 @@ export interface Files {
   appendDurable(path: string, text: string): void;
   readText(path: string): string | undefined;
   writeText(path: string, text: string): void;
+  readBytes(path: string): Uint8Array | undefined;
+  /** Whole-file write that never leaves a partial file under `path` (write to a temp name, then rename). */
+  writeBytesAtomic(path: string, data: Uint8Array): void;
 }
 
 export interface Runtime {

@@ -212,7 +212,7 @@ describe("encoders", () => {
   });
 
   test("encodeTarget pads to 32 bytes: fixture target_examples", () => {
-    const ex = ethash.target_examples as Record<string, string>[];
+    const ex = ethash.target_examples as unknown as Record<string, string>[];
     const unpadded = ex[0]!.boundary_hex_open_ethereum_pool!;
     const padded = ex[1]!.boundary_32byte!;
     expect(encodeTarget(BigInt(unpadded))).toBe(padded);

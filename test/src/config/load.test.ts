@@ -38,6 +38,21 @@ describe("schema", () => {
       coinbase: { payoutScript: "", poolTag: "/stratum-edge/" },
       jobs: { refreshSeconds: 30, keepJobs: 8 },
       upstream: { type: "devnet", devnet: { bits: "1e00ffff", blockIntervalSeconds: 60, transactionsPerBlock: 3, startHeight: 1, coinbaseValueSats: 5000000000 } },
+      ethash: {
+        enabled: true,
+        algo: "ethash",
+        etchashActivationBlock: 11700000,
+        initialDifficulty: 0.0000007,
+        minDifficulty: 1e-9,
+        maxDifficulty: 1e6,
+        suggestFloor: 1e-9,
+        keepHeights: 8,
+        extranonceBytes: 2,
+        verifierThreads: 0,
+        saveCaches: true,
+        disconnectOnError: false,
+        upstream: { type: "devnet", devnet: { blockDifficulty: 100000, blockIntervalSeconds: 15, startBlock: 1 } },
+      },
       shutdown: { drainMs: 1000, reconnectHost: "", reconnectPort: 0 },
     });
     expect(loadConfig(undefined, "none")).toEqual(DEFAULT_CONFIG);

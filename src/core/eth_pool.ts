@@ -1,0 +1,160 @@
+// One ethash/etchash pool: work from the upstream becomes jobs for eth-proxy and EthereumStratum sessions; shares are verified off-loop, blocks submitted durably.
+import type { ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
+import type { JobEvent } from "../../protocols/core/dialect.ts";
+import type { EthAlgo, EthJob, EthWork } from "../../protocols/eth/work.ts";
+import type { EthEnv, EthPolicy } from "../../protocols/eth-proxy/session.ts";
+import { epochParams, type EthashChain } from "../../protocols/pow/ethash.ts";
+import { targetToDifficulty } from "../../protocols/pow/target.ts";
+import type { Runtime } from "../runtime/types.ts";
+import type { EthWorkSource } from "../upstream/eth_types.ts";
+import type { BlockJournal } from "../store/block_journal.ts";
+import type { Logger } from "./log.ts";
+import type { PoolPort } from "./server.ts";
+import type { BlockReport } from "./btc_pool.ts";
+import type { EthashVerifier } from "./ethash_verifier.ts";
+import { createExtranonceAllocator } from "./extranonce.ts";
+import { createEthJobBook, type EthJobBook } from "./eth_job_book.ts";
+import { createShareStats, type ShareStats } from "./stats.ts";
+
+export interface EthPoolHooks {
+  share(s: ShareRecord): void;
+  block(result: "accepted" | "rejected" | "error"): void;
+  jobBroadcast(clean: boolean): void;
+}
+
+export interface EthPool extends PoolPort<EthEnv> {
+  readonly algo: EthAlgo;
+  readonly book: EthJobBook;
+  readonly stats: ShareStats;
+  readonly source: EthWorkSource;
+  setBroadcast(fn: (ev: JobEvent<EthJob>) => void): void;
+  verify(req: VerifyRequest): Promise<VerifyResult>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  blocks(): BlockReport[];
+  summary(): { height: number; networkDifficulty: number; jobId: string | undefined; blocksFound: number; epoch: number | undefined };
+}
+
+export function createEthPool(opts: {
+  name: string;
+  algo: EthAlgo;
+  activationBlock: number;
+  runtime: Runtime;
+  source: EthWorkSource;
+  verifier: EthashVerifier;
+  journal: BlockJournal;
+  policy: EthPolicy;
+  keepHeights: number;
+  /** EthereumStratum extranonce bytes (≤ 3; the miner keeps the rest of the 8-byte nonce). */
+  extranonceBytes: number;
+  log: Logger;
+  hooks: EthPoolHooks;
+}): EthPool {
+  const { runtime, source, journal, log, hooks, verifier } = opts;
+  const clock = runtime.clock;
+  const chain: EthashChain = opts.algo === "etchash" ? { algo: "etchash", activationBlock: opts.activationBlock } : { algo: "ethash" };
+  const en = createExtranonceAllocator(opts.extranonceBytes);
+  const book = createEthJobBook({
+    algo: opts.algo,
+    keepHeights: opts.keepHeights,
+    epochInfo: (n) => {
+      const p = epochParams(n, chain)!;
+      return { epoch: p.epoch, cacheSize: p.cacheSize, fullSize: p.fullSize };
+    },
+  });
+  const stats = createShareStats({ startedAt: clock.now() });
+  const env: EthEnv = { now: clock.now(), jobs: book, policy: opts.policy };
+  let broadcast: (ev: JobEvent<EthJob>) => void = () => {};
+  const found: BlockReport[] = [];
+  const inflight = new Set<Promise<void>>();
+  let preparedNext = -1;
+
+  function onWork(w: EthWork, newBlock: boolean): void {
+    const job = book.add(w, newBlock);
+    if (newBlock) log.debug("new ethash work", { number: w.blockNumber, header: w.headerHash });
+    hooks.jobBroadcast(newBlock);
+    broadcast({ job, clean: newBlock, memo: new Map() });
+    // Build the next epoch's cache ahead of the boundary (a few blocks before it there is time).
+    const next = epochParams(w.blockNumber + 100, chain)!;
+    if (next.epoch !== job.epoch && next.epoch !== preparedNext) {
+      preparedNext = next.epoch;
+      verifier.prepare(next.seed, next.cacheSize, `${opts.algo} epoch ${next.epoch}`).catch((e) => log.warn("could not prepare next ethash cache", { error: String(e) }));
+    }
+  }
+
+  async function submit(block: { height: number; hash: string; worker: string; nonce: string; headerHash: string; mixDigest: string; at: number }, report: BlockReport): Promise<void> {
+    // eth_submitWork first: on Ethereum-style chains a found block is worth most in its first milliseconds.
+    const sent = source.submitWork(block.nonce, block.headerHash, block.mixDigest);
+    try {
+      journal.record({ height: block.height, hash: block.hash, blockHex: JSON.stringify([block.nonce, block.headerHash, block.mixDigest]), worker: block.worker, foundAt: block.at });
+    } catch (e) {
+      log.error("could not journal block candidate", { hash: block.hash, error: String(e) });
+    }
+    try {
+      const r = await sent;
+      report.result = r;
+      journal.recordResult(block.hash, { ...r, at: clock.now() });
+      hooks.block(r.accepted ? "accepted" : "rejected");
+      if (r.accepted) log.info("block accepted", { algo: opts.algo, height: block.height, worker: block.worker });
+      else log.warn("block rejected by upstream", { algo: opts.algo, height: block.height, reason: r.reason });
+    } catch (e) {
+      hooks.block("error");
+      log.error("block submission failed", { height: block.height, error: String(e) });
+    }
+  }
+
+  return {
+    name: opts.name,
+    algo: opts.algo,
+    env,
+    book,
+    stats,
+    source,
+    allocateExtranonce1: () => en.allocate(),
+    releaseExtranonce1: (x) => en.release(x),
+    setBroadcast(fn) {
+      broadcast = fn;
+    },
+    onShare(share, remote) {
+      stats.record(share, remote);
+      hooks.share(share);
+    },
+    onBlock(block) {
+      if (block.algo === "sha256d") return log.error("ethash pool got a sha256d block");
+      log.info("block candidate found", { algo: block.algo, height: block.height, worker: block.worker });
+      const report: BlockReport = { height: block.height, hash: block.hash, worker: block.worker, foundAt: new Date(block.at).toISOString() };
+      found.push(report);
+      if (found.length > 1000) found.shift();
+      const p = Promise.resolve().then(() => submit(block, report)).finally(() => inflight.delete(p));
+      inflight.add(p);
+    },
+    verify(req: VerifyRequest): Promise<VerifyResult> {
+      return verifier.verify(req);
+    },
+    async start() {
+      source.onWork(onWork);
+      await source.start();
+      const w = source.current();
+      if (w !== undefined) {
+        const p = epochParams(w.blockNumber, chain)!;
+        // Warm the current epoch's cache now so the first shares do not wait seconds for it.
+        verifier.prepare(p.seed, p.cacheSize, `${opts.algo} epoch ${p.epoch}`).catch((e) => log.error("could not build ethash cache", { error: String(e) }));
+      }
+    },
+    async stop() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+      await source.stop();
+    },
+    blocks: () => found.slice(),
+    summary() {
+      const job = book.current();
+      return {
+        height: job?.blockNumber ?? 0,
+        networkDifficulty: job ? targetToDifficulty(job.target) : 0,
+        jobId: job?.id,
+        blocksFound: found.length,
+        epoch: job?.epoch,
+      };
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// HTTP getwork for Ethereum miners (open-ethereum-pool's proxy endpoint): POST / and POST /:login/:worker carry eth-proxy JSON-RPC; sessions kept per login+worker.
+import type { Hono } from "hono";
+import type { Action } from "../../protocols/core/actions.ts";
+import { ethProxy, type EthProxyState } from "../../protocols/eth-proxy/session.ts";
+import { parseLine } from "../../protocols/jsonrpc/envelope.ts";
+import type { EthPool } from "../core/eth_pool.ts";
+
+const MAX_BODY_BYTES = 16384;
+const MAX_SESSIONS = 10_000;
+
+/**
+ * Each (login, worker) gets one eth-proxy session, as if it held a connection: the same reducer
+ * answers, so HTTP and TCP miners see identical results, difficulties and error codes. The URL's
+ * login/worker stand in for eth_submitLogin. Sessions idle longest are forgotten past MAX_SESSIONS.
+ */
+export function mountGetwork(app: Hono, pool: EthPool, clock: { now(): number }): void {
+  const sessions = new Map<string, EthProxyState>();
+
+  function session(login: string, worker: string): EthProxyState {
+    const key = `${login}/${worker}`;
+    let s = sessions.get(key);
+    if (s !== undefined) {
+      sessions.delete(key); // re-insert: Map order is recency
+      sessions.set(key, s);
+      return s;
+    }
+    pool.env.now = clock.now();
+    s = ethProxy.open({ remoteAddress: "http", extranonce1: "" }, pool.env);
+    if (login !== "") {
+      const out: Action[] = [];
+      const params = worker === "" ? [login] : [`${login}.${worker}`];
+      ethProxy.receive(s, parseLine(JSON.stringify({ id: 0, method: "eth_submitLogin", params })), pool.env, out);
+    } else {
+      // Plain "POST /" (ethminer's getwork mode, solo mining): no login to give, work anyway.
+      s.loggedIn = true;
+      s.worker = "http";
+    }
+    // HTTP miners poll; pushes have nowhere to go.
+    s.wantsPush = false;
+    sessions.set(key, s);
+    if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+    return s;
+  }
+
+  /** Run one JSON-RPC request through the session; resolves with the response line (verify actions awaited). */
+  async function handle(s: EthProxyState, body: string, remote: string): Promise<string> {
+    pool.env.now = clock.now();
+    const out: Action[] = [];
+    const msg = parseLine(body);
+    ethProxy.receive(s, msg, pool.env, out);
+    s.wantsPush = false;
+    let text = "";
+    for (let i = 0; i < out.length; i++) {
+      const a = out[i]!;
+      if (a.kind === "write") text += typeof a.data === "string" ? a.data : new TextDecoder().decode(a.data);
+      else if (a.kind === "share") pool.onShare(a.share, remote);
+      else if (a.kind === "block") pool.onBlock(a.block, remote);
+      else if (a.kind === "verify") {
+        const res = await pool.verify(a.request);
+        pool.env.now = clock.now();
+        ethProxy.verified!(s, a.request, res, pool.env, out);
+      }
+    }
+    // A login-less or closed HTTP "session" is never closed: the next POST starts over.
+    s.closing = false;
+    return text.trim() || JSON.stringify({ id: null, jsonrpc: "2.0", result: null, error: { code: -1, message: "No answer" } });
+  }
+
+  const route = async (c: { req: { text(): Promise<string>; header(n: string): string | undefined }; body: (b: string, s: number, h: Record<string, string>) => Response }, login: string, worker: string) => {
+    const len = Number(c.req.header("content-length") ?? "0");
+    if (len > MAX_BODY_BYTES) return c.body(JSON.stringify({ id: null, jsonrpc: "2.0", error: { code: -1, message: "Request too large" } }), 413, { "content-type": "application/json" });
+    const body = await c.req.text();
+    if (body.length > MAX_BODY_BYTES) return c.body(JSON.stringify({ id: null, jsonrpc: "2.0", error: { code: -1, message: "Request too large" } }), 413, { "content-type": "application/json" });
+    const line = await handle(session(login, worker), body, c.req.header("x-forwarded-for") ?? "http");
+    return c.body(line, 200, { "content-type": "application/json" });
+  };
+
+  app.post("/", (c) => route(c as never, "", ""));
+  app.post("/:login/:worker", (c) => route(c as never, c.req.param("login"), c.req.param("worker")));
+}
