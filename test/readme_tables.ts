@@ -2,6 +2,8 @@
 import { z } from "zod";
 import { ConfigSchema, DEFAULT_CONFIG } from "../src/config/schema.ts";
 import { STRATUM_V1_ERRORS } from "../protocols/stratum-v1/errors.ts";
+import { ETH_PROXY_ERRORS } from "../protocols/eth-proxy/errors.ts";
+import { ETH_STRATUM_ERRORS } from "../protocols/eth-stratum/errors.ts";
 import { REASONS } from "../protocols/errors/reasons.ts";
 
 type JsonSchema = { type?: string; description?: string; properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; enum?: unknown[]; minimum?: number; maximum?: number };
@@ -36,10 +38,16 @@ export function configTable(): string {
 }
 
 export function stratumErrorTable(): string {
-  const lines = ["| reason | stratum v1 error `[code, message, null]` |", "|---|---|"];
+  const lines = [
+    "| reason | Stratum v1 `error` | eth-proxy | EthereumStratum/1.0.0 `error` |",
+    "|---|---|---|---|",
+  ];
   for (const r of REASONS) {
-    const e = STRATUM_V1_ERRORS[r];
-    lines.push(`| \`${r}\` | \`[${e.code}, "${e.message}", null]\` |`);
+    const v1 = STRATUM_V1_ERRORS[r];
+    const ep = ETH_PROXY_ERRORS[r];
+    const es = ETH_STRATUM_ERRORS[r];
+    const proxy = "result" in ep ? "`result: false`" : `\`{"code": ${ep.code}, "message": "${ep.message}"}\``;
+    lines.push(`| \`${r}\` | \`[${v1.code}, "${v1.message}", null]\` | ${proxy} | \`[${es.code}, "${es.message}", null]\` |`);
   }
   return lines.join("\n");
 }

@@ -207,7 +207,7 @@ const PB = new Int32Array(16);
 
 /** Int32 view of the caller's cache, memoised per cache: Int32Array loads stay small integers in the JIT (Uint32 words ≥ 2^31 become doubles), measured ~12% faster on the parent loop. */
 let lastCache: Uint32Array | undefined;
-let lastView = new Int32Array(0);
+let lastView: Int32Array = new Int32Array(0);
 function int32View(cache: Uint32Array): Int32Array {
   if (cache !== lastCache) {
     lastCache = cache;

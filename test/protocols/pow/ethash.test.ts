@@ -191,6 +191,59 @@ describe("makeCache", () => {
   });
 });
 
+describe("verifyEthashShare and quickCheck at epoch 0", () => {
+  const v = fx.vectors.find((x) => x.id === "chfast-2")!;
+  const base = () => ({ cache: cacheFor(0, 30000), fullSize: v.full_size, headerHash: h(v.header_hash), nonce: h(v.nonce) });
+  const final = uint256BE(h(v.final_hash));
+
+  test("accepts at target = final hash, rejects one below (with and without a mix digest)", () => {
+    expect(verifyEthashShare({ ...base(), mixDigest: h(v.mix_hash), target: final }).ok).toBe(true);
+    expect(verifyEthashShare({ ...base(), target: final })).toMatchObject({ ok: true, meetsBlockTarget: false });
+    expect(verifyEthashShare({ ...base(), mixDigest: h(v.mix_hash), target: final - 1n })).toEqual({ ok: false, reason: "low_difficulty" });
+    expect(verifyEthashShare({ ...base(), target: final - 1n })).toEqual({ ok: false, reason: "low_difficulty" });
+  });
+  test("a wrong mix digest is invalid_solution even when its quick check meets the target", () => {
+    const bad = h(v.mix_hash);
+    bad[5] = (bad[5] as number) ^ 1;
+    const r = verifyEthashShare({ ...base(), mixDigest: bad, target: (1n << 256n) - 1n });
+    expect(r).toEqual({ ok: false, reason: "invalid_solution" });
+  });
+  test("malformed inputs are typed rejections", () => {
+    const t = (1n << 256n) - 1n;
+    expect(verifyEthashShare({ ...base(), headerHash: new Uint8Array(31), target: t })).toEqual({ ok: false, reason: "malformed" });
+    expect(verifyEthashShare({ ...base(), nonce: 1n << 64n, target: t })).toEqual({ ok: false, reason: "malformed" });
+    expect(verifyEthashShare({ ...base(), nonce: -1n, target: t })).toEqual({ ok: false, reason: "malformed" });
+    expect(verifyEthashShare({ ...base(), nonce: new Uint8Array(7), target: t })).toEqual({ ok: false, reason: "malformed" });
+    expect(verifyEthashShare({ ...base(), mixDigest: new Uint8Array(31), target: t })).toEqual({ ok: false, reason: "malformed" });
+    expect(verifyEthashShare({ ...base(), fullSize: 1000, target: t })).toEqual({ ok: false, reason: "malformed" });
+    expect(verifyEthashShare({ ...base(), cache: new Uint32Array(17), target: t })).toEqual({ ok: false, reason: "malformed" });
+  });
+  test("quickCheck equals hashimoto's result for its own mix digest on random shares", () => {
+    const c = cacheFor(0, 30000);
+    for (let i = 0; i < 5; i++) {
+      const hh = crypto.getRandomValues(new Uint8Array(32));
+      const n = crypto.getRandomValues(new Uint8Array(8));
+      const r = hashimotoLight(v.full_size, c, hh, n);
+      expect(hex(quickCheck(hh, n, r.mixDigest))).toBe(hex(r.result));
+    }
+  });
+  test("cross-check against @ethereumjs/ethash run() on random headers and nonces", () => {
+    const c = cacheFor(0, 30000);
+    const e = new Ethash();
+    // Its mkcache takes ~8.4 s here; the cache itself is pinned by cache_keccak256, so hand it ours as its Uint8Array[] items.
+    const bytes = cacheBytes(c);
+    e.cache = Array.from({ length: c.length / 16 }, (_, i) => bytes.slice(64 * i, 64 * i + 64));
+    for (let i = 0; i < 5; i++) {
+      const hh = crypto.getRandomValues(new Uint8Array(32));
+      const n = crypto.getRandomValues(new Uint8Array(8));
+      const theirs = e.run(hh, n, v.full_size);
+      const ours = hashimotoLight(v.full_size, c, hh, n);
+      expect(hex(ours.mixDigest)).toBe(hex(theirs.mix));
+      expect(hex(ours.result)).toBe(hex(theirs.hash));
+    }
+  }, 30_000);
+});
+
 // Grouped per epoch so each cache (16–42 MB, 1.3–3.5 s to build) is built once: every epoch a vector
 // needs, plus 171 (chfast's table); 2047 (285 MB, ~25 s) is not built.
 const groups = new Map<string, { epoch: number; len: number; cacheHash?: string; vectors: Vector[] }>();
@@ -247,59 +300,6 @@ describe("light cache keccak256 and hashimotoLight vectors, per epoch", () => {
       }, 30_000);
     }
   }
-});
-
-describe("verifyEthashShare and quickCheck at epoch 0", () => {
-  const v = fx.vectors.find((x) => x.id === "chfast-2")!;
-  const base = () => ({ cache: cacheFor(0, 30000), fullSize: v.full_size, headerHash: h(v.header_hash), nonce: h(v.nonce) });
-  const final = uint256BE(h(v.final_hash));
-
-  test("accepts at target = final hash, rejects one below (with and without a mix digest)", () => {
-    expect(verifyEthashShare({ ...base(), mixDigest: h(v.mix_hash), target: final }).ok).toBe(true);
-    expect(verifyEthashShare({ ...base(), target: final })).toMatchObject({ ok: true, meetsBlockTarget: false });
-    expect(verifyEthashShare({ ...base(), mixDigest: h(v.mix_hash), target: final - 1n })).toEqual({ ok: false, reason: "low_difficulty" });
-    expect(verifyEthashShare({ ...base(), target: final - 1n })).toEqual({ ok: false, reason: "low_difficulty" });
-  });
-  test("a wrong mix digest is invalid_solution even when its quick check meets the target", () => {
-    const bad = h(v.mix_hash);
-    bad[5] = (bad[5] as number) ^ 1;
-    const r = verifyEthashShare({ ...base(), mixDigest: bad, target: (1n << 256n) - 1n });
-    expect(r).toEqual({ ok: false, reason: "invalid_solution" });
-  });
-  test("malformed inputs are typed rejections", () => {
-    const t = (1n << 256n) - 1n;
-    expect(verifyEthashShare({ ...base(), headerHash: new Uint8Array(31), target: t })).toEqual({ ok: false, reason: "malformed" });
-    expect(verifyEthashShare({ ...base(), nonce: 1n << 64n, target: t })).toEqual({ ok: false, reason: "malformed" });
-    expect(verifyEthashShare({ ...base(), nonce: -1n, target: t })).toEqual({ ok: false, reason: "malformed" });
-    expect(verifyEthashShare({ ...base(), nonce: new Uint8Array(7), target: t })).toEqual({ ok: false, reason: "malformed" });
-    expect(verifyEthashShare({ ...base(), mixDigest: new Uint8Array(31), target: t })).toEqual({ ok: false, reason: "malformed" });
-    expect(verifyEthashShare({ ...base(), fullSize: 1000, target: t })).toEqual({ ok: false, reason: "malformed" });
-    expect(verifyEthashShare({ ...base(), cache: new Uint32Array(17), target: t })).toEqual({ ok: false, reason: "malformed" });
-  });
-  test("quickCheck equals hashimoto's result for its own mix digest on random shares", () => {
-    const c = cacheFor(0, 30000);
-    for (let i = 0; i < 5; i++) {
-      const hh = crypto.getRandomValues(new Uint8Array(32));
-      const n = crypto.getRandomValues(new Uint8Array(8));
-      const r = hashimotoLight(v.full_size, c, hh, n);
-      expect(hex(quickCheck(hh, n, r.mixDigest))).toBe(hex(r.result));
-    }
-  });
-  test("cross-check against @ethereumjs/ethash run() on random headers and nonces", () => {
-    const c = cacheFor(0, 30000);
-    const e = new Ethash();
-    // Its mkcache takes ~8.4 s here; the cache itself is pinned by cache_keccak256, so hand it ours as its Uint8Array[] items.
-    const bytes = cacheBytes(c);
-    e.cache = Array.from({ length: c.length / 16 }, (_, i) => bytes.slice(64 * i, 64 * i + 64));
-    for (let i = 0; i < 5; i++) {
-      const hh = crypto.getRandomValues(new Uint8Array(32));
-      const n = crypto.getRandomValues(new Uint8Array(8));
-      const theirs = e.run(hh, n, v.full_size);
-      const ours = hashimotoLight(v.full_size, c, hh, n);
-      expect(hex(ours.mixDigest)).toBe(hex(theirs.mix));
-      expect(hex(ours.result)).toBe(hex(theirs.hash));
-    }
-  }, 30_000);
 });
 
 describe("targets and difficulties", () => {
