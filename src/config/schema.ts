@@ -136,6 +136,18 @@ export const EthashSchema = z
   .refine((e) => e.minDifficulty <= e.initialDifficulty && e.initialDifficulty <= e.maxDifficulty, { message: "expected minDifficulty <= initialDifficulty <= maxDifficulty" })
   .describe("Ethereum-style miners (ethash/etchash).");
 
+export const ListenerSchema = z
+  .strictObject({
+    host: z.string().default("0.0.0.0").describe("Listen address."),
+    port: port("Listen port (0 = any free port)."),
+    dialects: z
+      .array(z.enum(["stratum-v1", "eth-proxy", "eth-stratum"]))
+      .min(1)
+      .default(["stratum-v1", "eth-proxy", "eth-stratum"])
+      .describe("Dialects this port accepts (the first message must be one of them; others get an error and a close)."),
+  })
+  .describe("An extra Stratum port, optionally pinned to some dialects.");
+
 export const ShutdownSchema = z
   .strictObject({
     drainMs: z.number().int().min(0).default(1000).describe("On SIGINT/SIGTERM, milliseconds to let queued writes flush before exiting."),
@@ -155,6 +167,7 @@ export const ConfigSchema = z
     jobs: JobsSchema.prefault({}),
     upstream: UpstreamSchema.prefault({ type: "devnet" }),
     ethash: EthashSchema.prefault({}),
+    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own dialect list; limits are those of `stratum`."),
     shutdown: ShutdownSchema.prefault({}),
   })
   .describe("stratum-edge configuration (TOML).");

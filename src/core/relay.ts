@@ -194,6 +194,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     runtime.files.mkdirp(`${config.dataDir}/${e.algo}`);
   }
   let server: StratumServer | undefined;
+  const extra: StratumServer[] = [];
   let http: HttpServer | undefined;
 
   const stats = (): RelayStats => {
@@ -204,7 +205,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       version: VERSION,
       runtime: runtime.name,
       uptimeSeconds: Math.round((now - startedAt) / 1000),
-      connections: server?.connections ?? 0,
+      connections: (server?.connections ?? 0) + extra.reduce((n, x) => n + x.connections, 0),
       pool: {
         name: pool.name,
         algorithm: "sha256d",
@@ -228,31 +229,47 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     log: logger,
     stats,
     async start() {
+      const limits = {
+        maxLineBytes: config.stratum.maxLineBytes,
+        maxConnections: config.stratum.maxConnections,
+        maxConnectionsPerAddress: config.stratum.maxConnectionsPerAddress,
+        loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
+        maxWriteBufferBytes: config.stratum.maxWriteBufferBytes,
+        tickMs: 1000,
+      };
+      const allRoutes: (Route & { name: string })[] = [
+        { name: "stratum-v1", dialect: stratumV1, pool },
+        ...(eth !== undefined
+          ? ([{ name: "eth-stratum", dialect: ethStratum, pool: eth }, { name: "eth-proxy", dialect: ethProxy, pool: eth }] as (Route & { name: string })[])
+          : []),
+      ];
       server = await startStratumServer({
         runtime,
         host: config.stratum.host,
         port: config.stratum.port,
-        routes: [
-          { dialect: stratumV1, pool },
-          ...(eth !== undefined ? ([{ dialect: ethStratum, pool: eth }, { dialect: ethProxy, pool: eth }] as Route[]) : []),
-        ],
-        limits: {
-          maxLineBytes: config.stratum.maxLineBytes,
-          maxConnections: config.stratum.maxConnections,
-          maxConnectionsPerAddress: config.stratum.maxConnectionsPerAddress,
-          loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
-          maxWriteBufferBytes: config.stratum.maxWriteBufferBytes,
-          tickMs: 1000,
-        },
+        routes: allRoutes,
+        limits,
         hooks: metrics.serverHooks,
         log: logger,
       });
+      for (const l of config.listeners) {
+        const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
+        if (routes.length === 0) throw new Error(`listener ${l.host}:${l.port}: none of ${l.dialects.join(", ")} is enabled`);
+        const x = await startStratumServer({ runtime, host: l.host, port: l.port, routes, limits, hooks: metrics.serverHooks, log: logger });
+        extra.push(x);
+        logger.info("stratum listening", { host: l.host, port: x.port, dialects: l.dialects.join(",") });
+      }
       const srv = server;
-      pool.setBroadcast((ev) => srv.broadcast(pool, ev));
+      const servers = [srv, ...extra];
+      pool.setBroadcast((ev) => {
+        for (const x of servers) x.broadcast(pool, ev);
+      });
       await pool.start();
       if (eth !== undefined) {
         const ep = eth;
-        ep.setBroadcast((ev) => srv.broadcast(ep, ev));
+        ep.setBroadcast((ev) => {
+          for (const x of servers) x.broadcast(ep, ev);
+        });
         await ep.start();
       }
       logger.info("stratum listening", { host: config.stratum.host, port: server.port, upstream: source.kind });
@@ -270,7 +287,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       return { stratumPort: server.port, httpPort: http?.port };
     },
     async stop() {
-      if (server) await server.shutdown(config.shutdown.drainMs);
+      await Promise.all([server, ...extra].map((x) => x?.shutdown(config.shutdown.drainMs)));
       await pool.stop();
       await eth?.stop();
       verifier?.stop();

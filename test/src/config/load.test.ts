@@ -53,6 +53,7 @@ describe("schema", () => {
         disconnectOnError: false,
         upstream: { type: "devnet", devnet: { blockDifficulty: 100000, blockIntervalSeconds: 15, startBlock: 1 } },
       },
+      listeners: [],
       shutdown: { drainMs: 1000, reconnectHost: "", reconnectPort: 0 },
     });
     expect(loadConfig(undefined, "none")).toEqual(DEFAULT_CONFIG);
