@@ -12,6 +12,7 @@ import {
   ethTargetFromDifficulty,
   ethTargetToHex,
   hashimotoLight,
+  hashimotoLightPair,
   makeCache,
   nicehashDifficultyOfHash,
   nicehashDifficultyToTarget,
@@ -79,6 +80,11 @@ const h = (s: string): Uint8Array => {
   return b;
 };
 const hex = (b: Uint8Array): string => "0x" + bytesToHex(b);
+/** Same mix digest and final hash, compared as hex so a failure shows both. */
+function sameResult(r: { mixDigest: Uint8Array; result: Uint8Array }, want: { mixDigest: Uint8Array; result: Uint8Array }): void {
+  expect(hex(r.mixDigest)).toBe(hex(want.mixDigest));
+  expect(hex(r.result)).toBe(hex(want.result));
+}
 const ETHASH: EthashChain = { algo: "ethash" };
 const ETC: EthashChain = { algo: "etchash", activationBlock: 11_700_000 };
 const MORDOR: EthashChain = { algo: "etchash", activationBlock: 2_520_000 };
@@ -242,6 +248,23 @@ describe("verifyEthashShare and quickCheck at epoch 0", () => {
       expect(hex(ours.result)).toBe(hex(theirs.hash));
     }
   }, 30_000);
+  test("hashimotoLightPair equals two hashimotoLight calls on random headers and nonces", () => {
+    const c = cacheFor(0, 30000);
+    for (let i = 0; i < 6; i++) {
+      const ha = crypto.getRandomValues(new Uint8Array(32));
+      const hb = crypto.getRandomValues(new Uint8Array(32));
+      const na = crypto.getRandomValues(new Uint8Array(8));
+      const nb = crypto.getRandomValues(new Uint8Array(8));
+      const [a, b] = hashimotoLightPair(v.full_size, c, ha, na, hb, nb);
+      sameResult(a, hashimotoLight(v.full_size, c, ha, na));
+      sameResult(b, hashimotoLight(v.full_size, c, hb, nb));
+      expect(hex(a.result)).not.toBe(hex(b.result));
+      // Results are fresh arrays: a later call must not overwrite them.
+      const keep = hex(a.mixDigest) + hex(b.result);
+      hashimotoLightPair(v.full_size, c, hb, nb, ha, na);
+      expect(hex(a.mixDigest) + hex(b.result)).toBe(keep);
+    }
+  }, 30_000);
 });
 
 // Grouped per epoch so each cache (16–42 MB, 1.3–3.5 s to build) is built once: every epoch a vector
@@ -297,6 +320,23 @@ describe("light cache keccak256 and hashimotoLight vectors, per epoch", () => {
           });
           expect(verdict).toEqual({ ok: true, mixDigest: h(v.mix_hash), result: h(v.final_hash), meetsBlockTarget: true });
         }
+      }, 30_000);
+      test(`hashimotoLightPair ${v.id}: paired with a random share (both orders) and with itself`, () => {
+        const c = cacheFor(v.epoch, v.epoch_length);
+        const hh = h(v.header_hash);
+        const want = { mixDigest: h(v.mix_hash), result: h(v.final_hash) };
+        const rh = crypto.getRandomValues(new Uint8Array(32));
+        const rn = crypto.getRandomValues(new Uint8Array(8));
+        const other = hashimotoLight(v.full_size, c, rh, rn);
+        const [a, b] = hashimotoLightPair(v.full_size, c, hh, h(v.nonce), rh, rn);
+        sameResult(a, want);
+        sameResult(b, other);
+        const [b2, a2] = hashimotoLightPair(v.full_size, c, rh, rn, hh, BigInt(v.nonce));
+        sameResult(a2, want);
+        sameResult(b2, other);
+        const [x, y] = hashimotoLightPair(v.full_size, c, hh, h(v.nonce), hh, h(v.nonce));
+        sameResult(x, want);
+        sameResult(y, want);
       }, 30_000);
     }
   }
