@@ -148,7 +148,7 @@ function onSubmit(s: EthProxyState, m: Extract<EthProxyMessage, { type: "submit_
   // above the target the share is refused without the millisecond hashimoto.
   const q = quickCheck(job.headerBytes, nonce, mix);
   if (BigInt("0x" + bytesToHex(q)) > difficultyToTarget(entry.lo)) return shareRejected(s, m.id, "low_difficulty", job, entry.lo, env, out);
-  const ctx: ProxyVerifyCtx = { id: m.id, worker: m.worker ?? s.worker, job, entry, nonce: m.nonce, mixDigest: m.mixDigest };
+  const ctx: ProxyVerifyCtx = { id: m.id, worker: s.worker, job, entry, nonce: m.nonce, mixDigest: m.mixDigest };
   const request: VerifyRequest = { algo: job.algo, epoch: job.epoch, seed: job.seedBytes, cacheSize: job.cacheSize, fullSize: job.fullSize, headerHash: job.headerBytes, nonce, mixDigest: mix, ctx };
   out.push({ kind: "verify", request });
 }

@@ -321,11 +321,9 @@ describe("eth-proxy submitWork", () => {
     });
   });
 
-  // RELAY BUG (reported): with ethminer's top-level "worker":"rig1" on eth_submitWork, accepted shares and block
-  // candidates are attributed to "rig1" (ctx.worker = m.worker ?? s.worker) while rejected shares of the same
-  // connection go to "0x<addr>.rig1" (s.worker), so one rig shows up as two workers and a found block loses the
-  // payout address. test.failing until fixed: flip to test() then.
-  test.failing("accepted share and block of a submit carrying ethminer's top-level worker are attributed to address.worker, like rejected ones", () => {
+  // Regression: ethminer repeats its top-level "worker":"rig1" on every eth_submitWork; accepted shares and blocks
+  // once went to "rig1" while rejected ones went to "0x<addr>.rig1", splitting one rig in two in the stats.
+  test("accepted share and block of a submit carrying ethminer's top-level worker are attributed to address.worker, like rejected ones", () => {
     const e = env();
     e.jobs.add(work(9, 2n), true);
     const { s } = ready(e, "d=1e-9");
