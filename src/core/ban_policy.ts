@@ -276,7 +276,7 @@ function computeKey(address: string): string {
   // One /64 is one subscriber (RFC 6177 / RIPE-690 assign at least a /64 per site): a host can rotate
   // its low 64 bits (privacy addresses, RFC 8981) at will, so banning one /128 would stop nothing.
   const g = a.groups;
-  return formatIPv6(g);
+  return `${formatIPv6([g[0]!, g[1]!, g[2]!, g[3]!, 0, 0, 0, 0])}/64`;
 }
 
 /**

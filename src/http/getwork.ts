@@ -3,6 +3,7 @@ import type { Hono } from "hono";
 import type { Action } from "../../protocols/core/actions.ts";
 import { ethProxy, type EthProxyState } from "../../protocols/eth-proxy/session.ts";
 import { parseLine } from "../../protocols/jsonrpc/envelope.ts";
+import { encodeEthReason } from "../../protocols/eth-proxy/errors.ts";
 import type { EthPool } from "../core/eth_pool.ts";
 
 const MAX_BODY_BYTES = 16384;
@@ -47,6 +48,8 @@ export function mountGetwork(app: Hono, pool: EthPool, clock: { now(): number })
     pool.env.now = clock.now();
     const out: Action[] = [];
     const msg = parseLine(body);
+    // The URL's login was refused (not 0x + 40 hex): say so on every call, not "Not subscribed".
+    if (!s.loggedIn && msg.kind === "request" && msg.method !== "eth_submitLogin") return encodeEthReason(msg.id, "unauthorized", "login in the URL must be 0x + 40 hex").trim();
     ethProxy.receive(s, msg, pool.env, out);
     s.wantsPush = false;
     let text = "";
