@@ -123,6 +123,22 @@ describe("CIDR and allowlist", () => {
     expect(empty.ok && empty.allowlist.allows("10.0.0.1")).toBe(false);
   });
 
+  test("overlaps: an allowed address inside a range", () => {
+    const r = createAllowlist(["2001:db8:0:1::5", "10.0.0.0/8"]);
+    if (!r.ok) throw new Error("allowlist should parse");
+    const cidr = (t: string) => {
+      const c = parseCidr(t);
+      if (!c.ok) throw new Error(t);
+      return c.cidr;
+    };
+    expect(r.allowlist.overlaps(cidr("2001:db8:0:1::/64"))).toBe(true);
+    expect(r.allowlist.overlaps(cidr("2001:db8::/32"))).toBe(true);
+    expect(r.allowlist.overlaps(cidr("2001:db8:0:2::/64"))).toBe(false);
+    expect(r.allowlist.overlaps(cidr("10.20.0.0/16"))).toBe(true);
+    expect(r.allowlist.overlaps(cidr("0.0.0.0/0"))).toBe(true);
+    expect(r.allowlist.overlaps(cidr("11.0.0.0/8"))).toBe(false);
+  });
+
   test("a /0 allows every address of its family", () => {
     const r = createAllowlist(["0.0.0.0/0"]);
     expect(r.ok && r.allowlist.allows("203.0.113.9")).toBe(true);
@@ -181,6 +197,16 @@ describe("ban policy rules", () => {
     expect(q.malformed("5.5.5.5", T0 + 600_000)).toBeUndefined();
     expect(repeat(18, () => q.malformed("5.5.5.5", T0 + 600_001)).every((x) => x === undefined)).toBe(true);
     expect(q.malformed("5.5.5.5", T0 + 600_002)?.reason).toBe("malformed");
+  });
+
+  test("malformed: events exactly windowMs old leave a live counter (key stays tracked)", () => {
+    const p = createBanPolicy({ maxMalformed: 20, windowMs: 600_000 });
+    repeat(18, () => p.malformed("5.5.5.6", T0));
+    expect(p.malformed("5.5.5.6", T0 + 300_000)).toBeUndefined(); // 19 in window
+    // The 18 from T0 drop out at T0 + windowMs; the one from +300 s stays: 2 in window.
+    expect(p.malformed("5.5.5.6", T0 + 600_000)).toBeUndefined();
+    expect(repeat(17, () => p.malformed("5.5.5.6", T0 + 600_000)).every((x) => x === undefined)).toBe(true);
+    expect(p.malformed("5.5.5.6", T0 + 600_000)?.reason).toBe("malformed"); // 20th
   });
 
   test("oversize: one line bans by default; with maxOversize 2 the first does not", () => {
