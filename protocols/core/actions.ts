@@ -83,12 +83,15 @@ export type CloseReason =
   | "unsupported_dialect"
   | "shutdown"
   | "write_overflow"
-  | "banned";
+  | "banned"
+  | "flood";
 
 export type Action =
   | { kind: "write"; data: string | Uint8Array }
   | { kind: "share"; share: ShareRecord }
   | { kind: "block"; block: BlockCandidate }
   | { kind: "verify"; request: VerifyRequest }
+  /** Something the ban policy counts against the source address (the session still answers it itself). */
+  | { kind: "abuse"; what: "malformed" | "login_failed" }
   | { kind: "close"; reason: CloseReason }
   | { kind: "log"; level: "debug" | "info" | "warn"; msg: string; fields?: Record<string, unknown> };

@@ -81,6 +81,8 @@ function close(s: EthProxyState, reason: CloseReason, out: Action[]): void {
 
 function reject(s: EthProxyState, id: JsonRpcId, reason: Reason, env: EthEnv, out: Action[], detail?: string): void {
   out.push({ kind: "write", data: encodeEthReason(id, reason, detail) });
+  if (reason === "malformed") out.push({ kind: "abuse", what: "malformed" });
+  if (reason === "unauthorized") out.push({ kind: "abuse", what: "login_failed" });
   if (reason === "malformed" && ++s.malformed >= env.policy.maxMalformed) close(s, "malformed", out);
   else if (env.policy.disconnectOnError) close(s, "malformed", out);
 }

@@ -56,6 +56,7 @@ function close(s: EthStratumState, reason: CloseReason, out: Action[]): void {
 
 function reject(s: EthStratumState, id: JsonRpcId, reason: Reason, env: EthEnv, out: Action[], detail?: string): void {
   out.push({ kind: "write", data: encodeEthStratumReason(id, reason, detail) });
+  if (reason === "malformed") out.push({ kind: "abuse", what: "malformed" });
   if (reason === "malformed" && ++s.malformed >= env.policy.maxMalformed) close(s, "malformed", out);
 }
 
@@ -146,7 +147,10 @@ function onMessage(s: EthStratumState, m: EthStratumMessage, env: EthEnv, out: A
       return;
     case "authorize": {
       const user = m.user.trim();
-      if (user.length === 0 || user.length > 256) return reject(s, m.id, "unauthorized", env, out);
+      if (user.length === 0 || user.length > 256) {
+        out.push({ kind: "abuse", what: "login_failed" });
+        return reject(s, m.id, "unauthorized", env, out);
+      }
       if (s.worker === undefined) s.worker = m.user;
       else if (m.user !== s.worker) (s.moreWorkers ??= new Set()).add(m.user);
       const d = passwordDifficulty(m.password);

@@ -6,9 +6,10 @@
  * converting to bytes only at the edges (seed, header hash, nonce, outputs), so the flat cache
  * layout is also correct on a big-endian host. Hot-path scratch is module-level: calls are
  * synchronous and never interleave, and each worker has its own module instance. Measured with
- * bench/ethash.ts on the 2-core dev box: verifyEthashShare median 3.3 ms (Bun) / 3.1 ms (Deno) at
- * epoch 0, 3.4 ms at epoch 176; cache build 1.2 s (epoch 0) to 3 s (epoch 176); @ethereumjs/ethash
- * 120–150 ms per verification and 8.4 s per epoch-0 cache.
+ * bench/ethash.ts on the 2-core dev box (Bun, epoch 0): verifyEthashShare median 2.1–2.2 ms per
+ * lone call (3.0–3.3 ms before rowOf); hashimotoLightPair ~3.5 ms per call = ~1.85 ms per share
+ * amortized; cache build 1.2 s (epoch 0) to 3 s (epoch 176); @ethereumjs/ethash 120–150 ms per
+ * verification and 8.4 s per epoch-0 cache.
  */
 import { bytesToHex } from "./hex.ts";
 import { keccakF1600 } from "./keccak.ts";
@@ -313,7 +314,7 @@ function datasetItemPair(cache: Int32Array, nItems: number, i: number, dst: Uint
 /**
  * Four dataset items at once, iA, iA+1 → dst[0..32) and iB, iB+1 → dst[32..64): the access step of two
  * independent shares (hashimotoLightPair). Four parent chains keep four cache misses in flight instead
- * of two; measured per share on the dev box: ~2.0 ms instead of ~3.0 ms for the whole hashimoto.
+ * of two: ~1.85 ms per share amortized against ~2.15 ms for lone calls (bench/ethash.ts, epoch 0).
  * Unrolled like datasetItemPair so the four loads of a parent step issue back to back.
  */
 function datasetItemQuad(cache: Int32Array, nItems: number, iA: number, iB: number, dst: Uint32Array): void {
@@ -492,8 +493,9 @@ function finish(mix: Uint32Array, seed: Uint32Array): HashimotoResult {
  * Two independent hashimotoLight computations (same cache and fullSize) run in lockstep: access i of
  * both shares is one datasetItemQuad call, so the two shares' dependent cache reads overlap. Returns
  * exactly [hashimotoLight(A), hashimotoLight(B)] (tested on the fixture vectors and random inputs).
- * This raises throughput, not latency: each share's answer arrives after the pair's ~4 ms, against
- * ~3 ms for a lone call (bench/ethash.ts). Same input contract as hashimotoLight.
+ * This raises throughput, not latency: each share's answer arrives after the whole pair call
+ * (~3.5 ms), against ~2.15 ms for a lone call (bench/ethash.ts, epoch 0). Same input contract as
+ * hashimotoLight; both shares must use the same cache and fullSize.
  */
 export function hashimotoLightPair(
   fullSize: number,

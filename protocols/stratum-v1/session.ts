@@ -133,6 +133,7 @@ function close(s: StratumV1State, reason: CloseReason, out: Action[]): void {
 function malformed(s: StratumV1State, id: JsonRpcId, env: StratumV1Env, out: Action[], detail: string): void {
   s.malformed++;
   reject(s, id, "malformed", out, detail);
+  out.push({ kind: "abuse", what: "malformed" });
   if (s.malformed >= env.policy.maxMalformed) close(s, "malformed", out);
 }
 
@@ -220,7 +221,10 @@ function onSubmit(
   const v = validateSubmit(job, m, s.versionMask);
   if (!v.ok) {
     shareResult(s, m.worker, m.jobId, job.height, sent.difficulty, v.reason, now, out, m.id, v.message);
-    if (v.reason === "malformed" && ++s.malformed >= env.policy.maxMalformed) close(s, "malformed", out);
+    if (v.reason === "malformed") {
+      out.push({ kind: "abuse", what: "malformed" });
+      if (++s.malformed >= env.policy.maxMalformed) close(s, "malformed", out);
+    }
     return;
   }
   const en1 = s.extranonce1Bytes ?? (s.extranonce1Bytes = hexToBytes(s.extranonce1)!);
@@ -289,7 +293,10 @@ function onMessage(s: StratumV1State, m: ClientMessage, env: StratumV1Env, out: 
     }
     case "authorize": {
       const user = m.user.trim();
-      if (user.length === 0 || user.length > 256) return reject(s, m.id, "unauthorized", out);
+      if (user.length === 0 || user.length > 256) {
+        out.push({ kind: "abuse", what: "login_failed" });
+        return reject(s, m.id, "unauthorized", out);
+      }
       if (s.worker === undefined) s.worker = m.user;
       else if (m.user !== s.worker) (s.moreWorkers ??= new Set()).add(m.user);
       const d = passwordDifficulty(m.password);

@@ -138,7 +138,7 @@ describe("eth-proxy login and getWork", () => {
     const s = open(e);
     const out = recv(s, e, { id: 3, jsonrpc: "2.0", method: "eth_submitLogin", params: ["0x1234", "x"] });
     expect(writes(out)).toEqual(['{"id":3,"jsonrpc":"2.0","result":null,"error":{"code":-1,"message":"Invalid login: address must be 0x + 40 hex digits"}}\n']);
-    expect(kinds(out)).toEqual(["write"]);
+    expect(kinds(out)).toEqual(["write", "abuse"]); // a failed login, counted by the ban policy
     expect(s.loggedIn).toBe(false);
     const out2 = recv(s, e, { id: 4, method: "eth_submitLogin", params: [] });
     expect(JSON.parse(writes(out2)[0]!).error.code).toBe(-1);
@@ -391,8 +391,8 @@ describe("eth-proxy submitWork", () => {
     const h = e.jobs.current()!.headerHash;
     const out1 = recv(s, e, submit(20, "0x1234", h));
     expect(writes(out1)).toEqual(['{"id":20,"jsonrpc":"2.0","result":null,"error":{"code":-1,"message":"Malformed PoW result: nonce must be 8 bytes of hex"}}\n']);
-    expect(kinds(out1)).toEqual(["write"]);
-    expect(kinds(recv(s, e, submit(21, nonceHex(1), h, "0x12")))).toEqual(["write"]);
+    expect(kinds(out1)).toEqual(["write", "abuse"]);
+    expect(kinds(recv(s, e, submit(21, nonceHex(1), h, "0x12")))).toEqual(["write", "abuse"]);
     const out3 = recv(s, e, { id: 22, method: "eth_submitWork", params: [nonceHex(1)] });
     expect(writes(out3)).toEqual(['{"id":22,"jsonrpc":"2.0","result":null,"error":{"code":-1,"message":"Malformed PoW result: expected 3 params, got 1"}}\n']);
     expect(out3.at(-1)).toEqual({ kind: "close", reason: "malformed" });

@@ -200,7 +200,7 @@ describe("EthereumStratum/1.0.0 submit", () => {
     const { e, s, job } = withJob();
     const out = recv(s, e, sub(6, job.id, "0011223344ff55"));
     expect(writes(out)).toEqual(['{"id":6,"result":null,"error":[20,"Malformed request: miner nonce must be 12 hex digits",null]}\n']);
-    expect(kinds(out)).toEqual(["write"]);
+    expect(kinds(out)).toEqual(["write", "abuse"]); // counted against the source by the ban policy
     expect(writes(recv(s, e, sub(7, job.id, "zz"))).map((l) => JSON.parse(l).error[0])).toEqual([20]);
     const out3 = recv(s, e, sub(8, job.id, "00"));
     expect(out3.at(-1)).toEqual({ kind: "close", reason: "malformed" });
