@@ -1,4 +1,4 @@
-// Benchmarks the ethash verifier pool: cache build time, event-loop lag during the build, verifications/s and latency over worker threads.
+// Benchmarks the ethash verifier pool: cache build time, event-loop lag during the build, verifications/s, queue latency and lone-share round trip over worker threads; checks 50 answers.
 import { createEthashVerifier } from "../src/core/ethash_verifier.ts";
 import { createLogger } from "../src/core/log.ts";
 import { epochParams, hashimotoLight, makeCache } from "../protocols/pow/ethash.ts";

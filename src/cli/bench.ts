@@ -30,6 +30,10 @@ function baseSets(dataDir: string): Record<string, string> {
     "difficulty.suggestFloor": "1e-12",
     "difficulty.initial": "1e-12",
     "stratum.maxConnections": "30000",
+    // The load generator submits far faster than any miner, from one address.
+    "stratum.maxMessagesPerSecond": "1000000",
+    "stratum.messageBurst": "1000000",
+    "bans.enabled": "false",
     "log.level": "warn",
     dataDir,
   };

@@ -1,5 +1,6 @@
 // The one definition of stratum-edge configuration (zod v4): types, defaults, limits and the doc text README is generated from; no file I/O.
 import { z } from "zod";
+import { DEFAULT_BAN_POLICY, createAllowlist } from "../core/ban_policy.ts";
 
 // Nested objects use .prefault({}) so an absent section is parsed (inner defaults apply); zod v4's
 // .default() would return the literal {} unparsed. Objects are strict: an unknown key is a typo.
@@ -23,6 +24,7 @@ export const HttpSchema = z
     enabled: z.boolean().default(true).describe("Serve /healthz, /metrics and /api/* over HTTP."),
     host: z.string().default("0.0.0.0").describe("HTTP listen address."),
     port: port("HTTP listen port (0 = any free port).").default(8080),
+    adminToken: z.string().default("").describe("Bearer token for the admin API (GET/POST /api/bans, DELETE /api/bans/:address); empty = the admin API is absent (404)."),
   })
   .describe("HTTP API and metrics server.");
 
@@ -38,6 +40,9 @@ export const StratumSchema = z
     extranonce1Size: z.number().int().min(2).max(8).default(4).describe("Bytes of extranonce1 the relay assigns per connection (2..8)."),
     extranonce2Size: z.number().int().min(2).max(16).default(4).describe("Bytes of extranonce2 the miner rolls (2..16; cgminer refuses other sizes)."),
     versionMask: hex(8, "Version-rolling mask offered in mining.configure, 8 hex digits (BIP320 reserves 1fffe000).").default("1fffe000"),
+    maxMessagesPerSecond: z.number().positive().default(50).describe("Messages per second one connection may send (token bucket); past it the connection is closed and the ban policy counts a flood. Miners send a few per minute."),
+    messageBurst: z.number().int().min(1).default(200).describe("Token-bucket burst: messages a connection may send at once (a pipelined opening is 4-6)."),
+    proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header (HAProxy, AWS NLB…) on every connection and use its source address for bans and limits. Without it such a header is malformed input."),
     maxMalformedRequests: z.number().int().min(1).default(10).describe("Malformed requests (bad JSON, wrong params) answered with an error before the connection is closed."),
     maxWriteBufferBytes: z.number().int().min(1024).default(1048576).describe("Bytes queued for one slow miner before it is disconnected."),
   })
@@ -145,8 +150,38 @@ export const ListenerSchema = z
       .min(1)
       .default(["stratum-v1", "eth-proxy", "eth-stratum"])
       .describe("Dialects this port accepts (the first message must be one of them; others get an error and a close)."),
+    proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header on this port (see stratum.proxyProtocol)."),
   })
   .describe("An extra Stratum port, optionally pinned to some dialects.");
+
+const B = DEFAULT_BAN_POLICY;
+export const BansSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Temporary bans by source address (IPv6 grouped by /64). Banned addresses are closed at accept."),
+    windowMs: z.number().int().positive().default(B.windowMs).describe("Sliding window in which offences are counted."),
+    minShares: z.number().int().min(1).default(B.minShares).describe("Shares in the window before the invalid-share ratio is judged."),
+    invalidRatio: z.number().gt(0).max(1).default(B.invalidRatio).describe("Ban when this fraction of a source's shares in the window is invalid (low difficulty, bad solution, duplicate, out-of-range fields; stale shares do not count)."),
+    maxMalformed: z.number().int().min(1).default(B.maxMalformed).describe("Malformed requests (bad JSON, wrong params) in the window that earn a ban."),
+    maxOversize: z.number().int().min(1).default(B.maxOversize).describe("Lines over stratum.maxLineBytes in the window that earn a ban."),
+    maxFloods: z.number().int().min(1).default(B.maxFloods).describe("Message-rate violations (stratum.maxMessagesPerSecond) in the window that earn a ban."),
+    maxFailedLogins: z.number().int().min(1).default(B.maxFailedLogins).describe("Failed logins/authorizations in the window that earn a ban."),
+    banMs: z.number().int().positive().default(B.banMs).describe("First ban length; it doubles for a repeat offender up to maxBanMs."),
+    maxBanMs: z.number().int().positive().default(B.maxBanMs).describe("Longest ban."),
+    failedLoginBanMs: z.number().int().positive().default(B.failedLoginBanMs).describe("First failed-login ban (its own doubling), usually a config typo: short."),
+    maxFailedLoginBanMs: z.number().int().positive().default(B.maxFailedLoginBanMs).describe("Longest failed-login ban."),
+    offenceMemoryMs: z.number().int().positive().default(B.offenceMemoryMs).describe("How long after a ban ends a repeat offence still escalates."),
+    maxTrackedKeys: z.number().int().min(1).default(B.maxTrackedKeys).describe("Addresses with live counters kept at most (bounded memory under scans)."),
+    maxBans: z.number().int().min(1).default(B.maxBans).describe("Active bans kept at most (the oldest automatic ban is dropped beyond)."),
+    allowlist: z
+      .array(z.string())
+      .default([])
+      .superRefine((list, ctx) => {
+        const r = createAllowlist(list);
+        if (!r.ok) for (const e of r.errors) ctx.addIssue({ code: "custom", message: e.message, input: e.input });
+      })
+      .describe("CIDRs (or addresses) never banned nor counted, e.g. [\"10.0.0.0/8\", \"2001:db8::/32\"]."),
+  })
+  .describe("Temporary bans.");
 
 export const ShutdownSchema = z
   .strictObject({
@@ -167,6 +202,7 @@ export const ConfigSchema = z
     jobs: JobsSchema.prefault({}),
     upstream: UpstreamSchema.prefault({ type: "devnet" }),
     ethash: EthashSchema.prefault({}),
+    bans: BansSchema.prefault({}),
     listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own dialect list; limits are those of `stratum`."),
     shutdown: ShutdownSchema.prefault({}),
   })

@@ -19,6 +19,8 @@ import { createEthashVerifier, type EthashVerifier } from "./ethash_verifier.ts"
 import { createEthPool, type EthPool } from "./eth_pool.ts";
 import { mountGetwork } from "../http/getwork.ts";
 import type { Route } from "./server.ts";
+import { createGuard, type Guard } from "./guard.ts";
+import { mountAdmin } from "../http/admin.ts";
 
 export interface RelayStats {
   version: string;
@@ -193,6 +195,35 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     });
     runtime.files.mkdirp(`${config.dataDir}/${e.algo}`);
   }
+  runtime.files.mkdirp(config.dataDir);
+  const b = config.bans;
+  const guard: Guard = createGuard({
+    enabled: b.enabled,
+    policy: {
+      windowMs: b.windowMs,
+      minShares: b.minShares,
+      invalidRatio: b.invalidRatio,
+      maxMalformed: b.maxMalformed,
+      maxOversize: b.maxOversize,
+      maxFloods: b.maxFloods,
+      maxFailedLogins: b.maxFailedLogins,
+      banMs: b.banMs,
+      maxBanMs: b.maxBanMs,
+      failedLoginBanMs: b.failedLoginBanMs,
+      maxFailedLoginBanMs: b.maxFailedLoginBanMs,
+      offenceMemoryMs: b.offenceMemoryMs,
+      maxTrackedKeys: b.maxTrackedKeys,
+      maxBans: b.maxBans,
+      allowlist: b.allowlist,
+    },
+    rate: { perSecond: config.stratum.maxMessagesPerSecond, burst: config.stratum.messageBurst },
+    log: logger,
+    hooks: metrics.guardHooks,
+    files: runtime.files,
+    dataDir: config.dataDir,
+    now: clock.now(),
+  });
+  let guardTimer: unknown;
   let server: StratumServer | undefined;
   const extra: StratumServer[] = [];
   let http: HttpServer | undefined;
@@ -251,11 +282,13 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         limits,
         hooks: metrics.serverHooks,
         log: logger,
+        guard,
+        proxyProtocol: config.stratum.proxyProtocol,
       });
       for (const l of config.listeners) {
         const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
         if (routes.length === 0) throw new Error(`listener ${l.host}:${l.port}: none of ${l.dialects.join(", ")} is enabled`);
-        const x = await startStratumServer({ runtime, host: l.host, port: l.port, routes, limits, hooks: metrics.serverHooks, log: logger });
+        const x = await startStratumServer({ runtime, host: l.host, port: l.port, routes, limits, hooks: metrics.serverHooks, log: logger, guard, proxyProtocol: l.proxyProtocol });
         extra.push(x);
         logger.info("stratum listening", { host: l.host, port: x.port, dialects: l.dialects.join(",") });
       }
@@ -280,14 +313,18 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           health: () => ({ ok: pool.book.current() !== undefined, height: pool.summary().height, connections: srv.connections }),
           version: VERSION,
         });
+        if (config.http.adminToken !== "") mountAdmin(app, { token: config.http.adminToken, guard, clock });
         if (eth !== undefined) mountGetwork(app, eth, clock);
         http = await runtime.serveHttp(config.http.host, config.http.port, app.fetch);
         logger.info("http listening", { host: config.http.host, port: http.port });
       }
+      guardTimer = clock.setInterval(() => guard.tick(clock.now()), 60_000);
       return { stratumPort: server.port, httpPort: http?.port };
     },
     async stop() {
       await Promise.all([server, ...extra].map((x) => x?.shutdown(config.shutdown.drainMs)));
+      clock.clearInterval(guardTimer);
+      guard.save();
       await pool.stop();
       await eth?.stop();
       verifier?.stop();

@@ -5,11 +5,14 @@ import { REASONS } from "../../protocols/errors/reasons.ts";
 import { createRegistry, LATENCY_BUCKETS_SECONDS, type CounterChild, type Registry } from "./metrics.ts";
 import type { ServerHooks } from "./server.ts";
 import type { BtcPoolHooks } from "./btc_pool.ts";
+import type { GuardHooks } from "./guard.ts";
+import { BAN_REASONS } from "./ban_policy.ts";
 
 export interface RelayMetrics {
   registry: Registry;
   serverHooks: ServerHooks;
   poolHooks: BtcPoolHooks;
+  guardHooks: GuardHooks;
 }
 
 export function createRelayMetrics(runtime: Runtime): RelayMetrics {
@@ -24,6 +27,9 @@ export function createRelayMetrics(runtime: Runtime): RelayMetrics {
   const fanout = r.histogram("stratum_edge_notify_fanout_seconds", "Time to hand one job to every connected miner's socket.", LATENCY_BUCKETS_SECONDS);
   const fanoutSockets = r.gauge("stratum_edge_notify_fanout_sockets", "Sockets reached by the last job broadcast.");
   const rss = r.gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+  const bansActive = r.gauge("stratum_edge_bans_active", "Source addresses (IPv6: /64 prefixes) banned right now.");
+  const bansIssued = r.counter("stratum_edge_bans_issued_total", "Bans issued, by reason.", ["reason"]);
+  for (const reason of BAN_REASONS) bansIssued.labels({ reason });
   r.onCollect(() => rss.set(runtime.rss()));
 
   const accepted = shares.labels({ result: "accepted", reason: "" });
@@ -42,6 +48,10 @@ export function createRelayMetrics(runtime: Runtime): RelayMetrics {
         fanout.observe(seconds);
         fanoutSockets.set(sockets);
       },
+    },
+    guardHooks: {
+      banned: (reason) => bansIssued.labels({ reason }).inc(),
+      active: (n) => bansActive.set(n),
     },
     poolHooks: {
       share: (s) => {

@@ -5,6 +5,9 @@ import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
 import { framerPush, initFramerState, type FramerState } from "../../protocols/jsonrpc/framer.ts";
 import { parseLine, encodeErrorRaw } from "../../protocols/jsonrpc/envelope.ts";
 import type { Logger } from "./log.ts";
+import type { Guard } from "./guard.ts";
+import type { RateLimiter } from "./ban_policy.ts";
+import { parseProxyHeader } from "../../protocols/proxy/proxy_protocol.ts";
 
 /** What the core needs from a pool: the session env (time updated per event) and where results go. */
 export interface PoolPort<E extends { now: number }> {
@@ -56,6 +59,11 @@ interface Conn extends FramerState {
   state: unknown;
   openedAt: number;
   closing: boolean;
+  /** The miner's address: the socket's, or the PROXY header's source on a proxied listener. */
+  addr: string;
+  limiter: RateLimiter | undefined;
+  /** Bytes received before the PROXY header completed (proxied listeners only); undefined once parsed. */
+  proxyBuf: Uint8Array | undefined;
 }
 
 export interface StratumServer {
@@ -79,8 +87,13 @@ export async function startStratumServer(opts: {
   limits: ServerLimits;
   hooks: ServerHooks;
   log: Logger;
+  /** Bans, message rates, abuse counting; absent = none (tests). */
+  guard?: Guard;
+  /** Expect a PROXY protocol v1/v2 header first on every connection. */
+  proxyProtocol?: boolean;
 }): Promise<StratumServer> {
-  const { runtime, limits, hooks, log } = opts;
+  const { runtime, limits, hooks, log, guard } = opts;
+  const proxied = opts.proxyProtocol === true;
   const clock = runtime.clock;
   // An array, not a Set: ~50 bytes less per connection, and broadcast/tick iterate it without an iterator object.
   const conns: Conn[] = [];
@@ -117,16 +130,21 @@ export async function startStratumServer(opts: {
           }
           break;
         case "share":
-          c.route!.pool.onShare(a.share, c.sock.remoteAddress);
+          c.route!.pool.onShare(a.share, c.addr);
+          guard?.share(c.addr, a.share, clock.now());
           break;
         case "block":
-          c.route!.pool.onBlock(a.block, c.sock.remoteAddress);
+          c.route!.pool.onBlock(a.block, c.addr);
+          break;
+        case "abuse":
+          if (a.what === "malformed") guard?.malformed(c.addr, clock.now());
+          else guard?.loginFailed(c.addr, clock.now());
           break;
         case "close":
           closeReason = a.reason;
           break;
         case "log":
-          log[a.level](a.msg, { ...a.fields, remote: c.sock.remoteAddress });
+          log[a.level](a.msg, { ...a.fields, remote: c.addr });
           break;
         case "verify":
           startVerify(c, a.request);
@@ -155,13 +173,20 @@ export async function startStratumServer(opts: {
     if (c.closing) return;
     c.closing = true;
     hooks.closed(reason);
-    if (reason !== "shutdown") log.debug("closing connection", { remote: c.sock.remoteAddress, reason });
+    if (reason !== "shutdown") log.debug("closing connection", { remote: c.addr, reason });
     if (flush) c.sock.end();
     else c.sock.destroy();
   }
 
   function onLine(c: Conn, line: string): void {
+    if (c.limiter !== undefined && !c.limiter.take(clock.now())) {
+      // Over the message rate: answer once, close, and let the policy count a flood.
+      c.sock.write(encoder.encode(encodeErrorRaw(null, [20, "Rate limited", null])));
+      guard?.flood(c.addr, clock.now());
+      return closeConn(c, "flood", true);
+    }
     const msg = parseLine(line);
+    if (msg.kind === "invalid") guard?.malformed(c.addr, clock.now());
     if (c.route === undefined) {
       if (msg.kind === "invalid") {
         c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Malformed request", null])));
@@ -176,17 +201,75 @@ export async function startStratumServer(opts: {
       }
       c.route = route;
       route.pool.env.now = clock.now();
-      c.state = route.dialect.open({ remoteAddress: c.sock.remoteAddress, extranonce1: route.pool.allocateExtranonce1() }, route.pool.env);
+      c.state = route.dialect.open({ remoteAddress: c.addr, extranonce1: route.pool.allocateExtranonce1() }, route.pool.env);
     }
     c.route.dialect.receive(c.state, msg, c.route.pool.env, out);
   }
 
+  /**
+   * PROXY protocol: accumulate until the header parses, then adopt its source address (bans and
+   * per-address limits apply to the miner, not the load balancer). Returns the bytes after the
+   * header, or undefined while incomplete or when the connection was refused.
+   */
+  function takeProxyHeader(c: Conn, chunk: Uint8Array): Uint8Array | undefined {
+    const prev = c.proxyBuf!;
+    const buf = new Uint8Array(prev.length + chunk.length);
+    buf.set(prev);
+    buf.set(chunk, prev.length);
+    const r = parseProxyHeader(buf);
+    if (r.kind === "need_more") {
+      c.proxyBuf = buf;
+      return undefined;
+    }
+    c.proxyBuf = undefined;
+    if (r.kind === "error") {
+      guard?.malformed(c.addr, clock.now());
+      log.debug("bad PROXY header", { remote: c.addr, detail: r.detail });
+      closeConn(c, "malformed", false);
+      return undefined;
+    }
+    const real = r.source?.address;
+    if (real !== undefined && real !== c.addr) {
+      const old = (perAddress.get(c.addr) ?? 1) - 1;
+      if (old <= 0) perAddress.delete(c.addr);
+      else perAddress.set(c.addr, old);
+      c.addr = real;
+      const n = perAddress.get(real) ?? 0;
+      perAddress.set(real, n + 1);
+      if (limits.maxConnectionsPerAddress > 0 && n >= limits.maxConnectionsPerAddress) {
+        hooks.refused("max_per_address");
+        closeConn(c, "banned", false);
+        return undefined;
+      }
+    }
+    if (guard !== undefined && !guard.admit(c.addr, clock.now())) {
+      hooks.refused("banned");
+      closeConn(c, "banned", false);
+      return undefined;
+    }
+    return buf.subarray(r.consumed);
+  }
+
+  guard?.onKick((key) => {
+    for (let i = conns.length - 1; i >= 0; i--) {
+      const c = conns[i];
+      if (c !== undefined && !c.closing && guard.keyOf(c.addr) === key) closeConn(c, "banned", false);
+    }
+  });
+
   const listener: TcpListener = await runtime.listen(opts.host, opts.port, {
     open(sock) {
       const addr = sock.remoteAddress;
+      // Banned sources are closed here, before any read (behind a proxy: once the header names them).
+      if (!proxied && guard !== undefined && !guard.admit(addr, clock.now())) {
+        hooks.refused("banned");
+        sock.ctx = undefined;
+        sock.destroy();
+        return;
+      }
       const n = perAddress.get(addr) ?? 0;
       if (!accepting || conns.length >= limits.maxConnections ||
-        (limits.maxConnectionsPerAddress > 0 && n >= limits.maxConnectionsPerAddress)) {
+        (!proxied && limits.maxConnectionsPerAddress > 0 && n >= limits.maxConnectionsPerAddress)) {
         hooks.refused(!accepting ? "shutting_down" : conns.length >= limits.maxConnections ? "max_connections" : "max_per_address");
         sock.ctx = undefined;
         sock.destroy();
@@ -200,6 +283,9 @@ export async function startStratumServer(opts: {
         state: undefined,
         openedAt: clock.now(),
         closing: false,
+        addr,
+        limiter: guard?.limiter(),
+        proxyBuf: proxied ? new Uint8Array(0) : undefined,
       } as Omit<Conn, keyof FramerState>, limits.maxLineBytes);
       sock.ctx = c;
       conns.push(c);
@@ -208,6 +294,11 @@ export async function startStratumServer(opts: {
     data(sock, chunk) {
       const c = sock.ctx as Conn | undefined;
       if (c === undefined || c.closing) return;
+      if (c.proxyBuf !== undefined) {
+        const rest = takeProxyHeader(c, chunk);
+        if (rest === undefined || c.closing) return;
+        chunk = rest;
+      }
       if (c.route !== undefined) c.route.pool.env.now = clock.now();
       const r = framerPush(c, chunk);
       try {
@@ -223,6 +314,7 @@ export async function startStratumServer(opts: {
       if (!c.closing) perform(c);
       else out.length = 0;
       if (r.overflow && !c.closing) {
+        guard?.oversize(c.addr, clock.now());
         c.sock.write(encoder.encode(encodeErrorRaw(null, [20, `Line longer than ${limits.maxLineBytes} bytes`, null])));
         closeConn(c, "line_too_long", true);
       }
@@ -236,9 +328,9 @@ export async function startStratumServer(opts: {
         hooks.closed("peer");
       }
       if (c.index >= 0) remove(c);
-      const n = (perAddress.get(sock.remoteAddress) ?? 1) - 1;
-      if (n <= 0) perAddress.delete(sock.remoteAddress);
-      else perAddress.set(sock.remoteAddress, n);
+      const n = (perAddress.get(c.addr) ?? 1) - 1;
+      if (n <= 0) perAddress.delete(c.addr);
+      else perAddress.set(c.addr, n);
       if (c.route !== undefined) c.route.dialect.closed(c.state, c.route.pool.env);
       hooks.connections(conns.length);
     },

@@ -19,7 +19,7 @@ describe("schema", () => {
     expect(DEFAULT_CONFIG).toEqual({
       log: { format: "human", level: "info" },
       dataDir: "./stratum-edge-data",
-      http: { enabled: true, host: "0.0.0.0", port: 8080 },
+      http: { enabled: true, host: "0.0.0.0", port: 8080, adminToken: "" },
       stratum: {
         host: "0.0.0.0",
         port: 3333,
@@ -31,6 +31,9 @@ describe("schema", () => {
         extranonce1Size: 4,
         extranonce2Size: 4,
         versionMask: "1fffe000",
+        maxMessagesPerSecond: 50,
+        messageBurst: 200,
+        proxyProtocol: false,
         maxMalformedRequests: 10,
         maxWriteBufferBytes: 1048576,
       },
@@ -52,6 +55,24 @@ describe("schema", () => {
         saveCaches: true,
         disconnectOnError: false,
         upstream: { type: "devnet", devnet: { blockDifficulty: 100000, blockIntervalSeconds: 15, startBlock: 1 } },
+      },
+      bans: {
+        enabled: true,
+        windowMs: 600000,
+        minShares: 20,
+        invalidRatio: 0.9,
+        maxMalformed: 20,
+        maxOversize: 1,
+        maxFloods: 3,
+        maxFailedLogins: 10,
+        banMs: 600000,
+        maxBanMs: 86400000,
+        failedLoginBanMs: 60000,
+        maxFailedLoginBanMs: 3600000,
+        offenceMemoryMs: 86400000,
+        maxTrackedKeys: 100000,
+        maxBans: 100000,
+        allowlist: [],
       },
       listeners: [],
       shutdown: { drainMs: 1000, reconnectHost: "", reconnectPort: 0 },
@@ -108,7 +129,7 @@ blockIntervalSeconds = 5
       "config.toml",
     );
     expect(c.dataDir).toBe("/var/lib/se");
-    expect(c.http).toEqual({ enabled: true, host: "0.0.0.0", port: 9090 });
+    expect(c.http).toEqual({ enabled: true, host: "0.0.0.0", port: 9090, adminToken: "" });
     expect(c.log).toEqual({ format: "json", level: "debug" });
     expect(c.stratum.port).toBe(4444);
     expect(c.stratum.maxConnectionsPerAddress).toBe(50);
