@@ -17,9 +17,9 @@ export interface ShareRecord {
   at: number;
 }
 
-/** A sha256d share whose hash meets the network target: everything needed to assemble the block. */
+/** A Bitcoin-family share (sha256d or scrypt PoW) whose hash meets the network target: everything needed to assemble the block. */
 export interface Sha256BlockCandidate {
-  algo: "sha256d";
+  algo: "sha256d" | "scrypt";
   worker: string;
   height: number;
   /** Block hash, display order. */
@@ -50,7 +50,16 @@ export type BlockCandidate = Sha256BlockCandidate | EthBlockCandidate;
  * A proof-of-work check too slow for the connection's turn (ethash: milliseconds), done off the
  * event loop by the pool; the answer comes back to the session through Dialect.verified.
  */
-export interface VerifyRequest {
+export type VerifyRequest = EthashVerifyRequest | ScryptVerifyRequest;
+
+/** Litecoin-style scrypt(N=1024, r=1, p=1) of an 80-byte header: 200-550 µs, so off the event loop. */
+export interface ScryptVerifyRequest {
+  algo: "scrypt";
+  header: Uint8Array;
+  ctx: unknown;
+}
+
+export interface EthashVerifyRequest {
   algo: "ethash" | "etchash";
   epoch: number;
   /** The epoch's seed hash (32 bytes) and light-cache size: together they name the cache (etchash epoch 195 and ethash 390 share a seed, not a size). */
@@ -70,7 +79,7 @@ export interface VerifyResult {
   /** false when the cache for the epoch could not be had or the verifier failed (answer: internal error). */
   ok: boolean;
   mixDigest?: Uint8Array;
-  /** Hashimoto result (32 bytes, big-endian number). */
+  /** Hashimoto result (32 bytes, big-endian number); for scrypt the raw 32-byte hash (little-endian number). */
   result?: Uint8Array;
   error?: string;
 }

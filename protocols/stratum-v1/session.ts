@@ -19,14 +19,18 @@ import {
   encodeTrue,
 } from "./server_to_client.ts";
 import { encodeReason } from "./errors.ts";
-import { hashShare, validateSubmit } from "./share.ts";
-import { difficultyToTarget, hashMeetsTarget, hashToDifficulty, targetToDifficulty, targetToLE } from "../pow/target.ts";
+import { buildHeader, hashShare, validateSubmit, type SubmitFields } from "./share.ts";
+import { DIFF1_SHA256, difficultyToTarget, hashMeetsTarget, hashToDifficulty, targetToDifficulty, targetToLE } from "../pow/target.ts";
 import { bytesToHex, hexToBytes } from "../pow/hex.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
 
 export { passwordDifficulty };
 
 export interface StratumV1Policy {
+  /** Proof of work of the chain: sha256d is checked inline (µs); scrypt goes to the pool's verifier. */
+  algo: "sha256d" | "scrypt";
+  /** Target of difficulty 1 in the miners' convention: 0xffff·2^208 (sha256d), 0xffff·2^224 (scrypt: cpuminer/cgminer). */
+  diff1: bigint;
   /** Pool's BIP320 mask; the session's mask is this ∩ the miner's. */
   versionMask: number;
   extranonce2Size: number;
@@ -63,6 +67,17 @@ export interface StratumV1Env {
   jobs: JobLookup;
   extranonce: ExtranonceClaim;
   policy: StratumV1Policy;
+}
+
+interface ScryptCtx {
+  id: JsonRpcId;
+  worker: string;
+  jobId: string;
+  job: StratumJob;
+  sent: SentJob;
+  fields: SubmitFields;
+  en1: Uint8Array;
+  blockHash: Uint8Array;
 }
 
 interface SentJob {
@@ -107,15 +122,17 @@ export interface StratumV1State extends VardiffState {
 }
 
 const hashOut = new Uint8Array(32);
-const targetCache = new Map<number, Uint8Array>();
+const targetCaches = new Map<bigint, Map<number, Uint8Array>>();
 
 /** Share target bytes for a difficulty, memoised (vardiff values are rounded, so the map stays small). */
-export function shareTargetLE(difficulty: number): Uint8Array {
-  let t = targetCache.get(difficulty);
+export function shareTargetLE(difficulty: number, diff1: bigint = DIFF1_SHA256): Uint8Array {
+  let cache = targetCaches.get(diff1);
+  if (cache === undefined) targetCaches.set(diff1, (cache = new Map()));
+  let t = cache.get(difficulty);
   if (t === undefined) {
-    t = targetToLE(difficultyToTarget(difficulty));
-    if (targetCache.size > 4096) targetCache.clear();
-    targetCache.set(difficulty, t);
+    t = targetToLE(difficultyToTarget(difficulty, diff1));
+    if (cache.size > 4096) cache.clear();
+    cache.set(difficulty, t);
   }
   return t;
 }
@@ -145,7 +162,7 @@ function ceiling(env: StratumV1Env): number {
   if (job === undefined) return env.policy.vardiff.max;
   let n = networkDifficulty.get(job);
   if (n === undefined) {
-    n = targetToDifficulty(job.networkTarget);
+    n = targetToDifficulty(job.networkTarget, env.policy.diff1);
     networkDifficulty.set(job, n);
   }
   return Math.min(env.policy.vardiff.max, n);
@@ -168,12 +185,12 @@ function findSent(s: StratumV1State, id: string): SentJob | undefined {
   return undefined;
 }
 
-function recordSent(s: StratumV1State, job: StratumJob, difficulty: number): void {
+function recordSent(s: StratumV1State, job: StratumJob, difficulty: number, env: StratumV1Env): void {
   // A re-issue shares its original's duplicate set: a miner rolling ntime on the old job can
   // reach exactly the header of the new one.
   const base = job.aliasOf === undefined ? undefined : findSent(s, job.aliasOf);
   if (base !== undefined && base.seen === undefined) base.seen = new Set();
-  s.sentJobs.push({ id: job.id, difficulty, targetLE: shareTargetLE(difficulty), seen: base?.seen });
+  s.sentJobs.push({ id: job.id, difficulty, targetLE: shareTargetLE(difficulty, env.policy.diff1), seen: base?.seen });
 }
 
 function announceDifficulty(s: StratumV1State, d: number, out: Action[]): void {
@@ -193,7 +210,7 @@ function sendWork(s: StratumV1State, env: StratumV1Env, out: Action[]): void {
   // A job id already sent at another difficulty gets a fresh alias, so shares of the old one
   // are still judged at the difficulty that was in force when it was sent.
   if (findSent(s, job.id) !== undefined) job = env.jobs.alias(job);
-  recordSent(s, job, d);
+  recordSent(s, job, d, env);
   out.push({ kind: "write", data: encodeNotify(job, true, job.id) });
   s.workSent = true;
 }
@@ -236,21 +253,48 @@ function onSubmit(
   if (seen === undefined) seen = sent.seen = new Set();
   if (seen.has(key)) return shareResult(s, m.worker, m.jobId, job.height, sent.difficulty, "duplicate", now, out, m.id);
   seen.add(key);
-  if (!hashMeetsTarget(hashOut, sent.targetLE)) {
-    return shareResult(s, m.worker, m.jobId, job.height, sent.difficulty, "low_difficulty", now, out, m.id);
+  if (env.policy.algo === "scrypt") {
+    // The header's sha256d (just computed) is the block id; the proof of work is scrypt, done off-loop.
+    const blockHash = new Uint8Array(32);
+    for (let i = 0; i < 32; i++) blockHash[i] = hashOut[31 - i]!;
+    const ctx: ScryptCtx = { id: m.id, worker: m.worker, jobId: m.jobId, job, sent, fields: { ...v }, en1, blockHash };
+    out.push({ kind: "verify", request: { algo: "scrypt", header: buildHeader(job, en1, v, env.sha), ctx } });
+    return;
   }
-  const shareDiff = hashToDifficulty(hashOut);
-  out.push({ kind: "write", data: encodeTrue(m.id) });
+  const display = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) display[i] = hashOut[31 - i]!;
+  judge(s, m.id, m.worker, m.jobId, job, sent, v, en1, hashOut, display, env, out);
+}
+
+/** Compare a share's PoW hash (raw, little-endian) with its share and network targets; answer and account. */
+function judge(
+  s: StratumV1State,
+  id: JsonRpcId,
+  worker: string,
+  jobId: string,
+  job: StratumJob,
+  sent: SentJob,
+  v: SubmitFields,
+  en1: Uint8Array,
+  powLE: Uint8Array,
+  blockHashDisplay: Uint8Array,
+  env: StratumV1Env,
+  out: Action[],
+): void {
+  const now = env.now;
+  if (!hashMeetsTarget(powLE, sent.targetLE)) {
+    return shareResult(s, worker, jobId, job.height, sent.difficulty, "low_difficulty", now, out, id);
+  }
+  const shareDiff = hashToDifficulty(powLE, env.policy.diff1);
+  out.push({ kind: "write", data: encodeTrue(id) });
   out.push({
     kind: "share",
-    share: { worker: m.worker, accepted: true, difficulty: sent.difficulty, shareDifficulty: shareDiff, jobId: m.jobId, height: job.height, at: now },
+    share: { worker, accepted: true, difficulty: sent.difficulty, shareDifficulty: shareDiff, jobId, height: job.height, at: now },
   });
-  if (hashMeetsTarget(hashOut, job.networkTargetLE)) {
-    const display = new Uint8Array(32);
-    for (let i = 0; i < 32; i++) display[i] = hashOut[31 - i]!;
+  if (hashMeetsTarget(powLE, job.networkTargetLE)) {
     out.push({
       kind: "block",
-      block: { algo: "sha256d", worker: m.worker, height: job.height, hash: bytesToHex(display), job, extranonce1: en1, fields: { ...v }, at: now },
+      block: { algo: env.policy.algo, worker, height: job.height, hash: bytesToHex(blockHashDisplay), job, extranonce1: en1, fields: { ...v }, at: now },
     });
   }
   if (s.fixed === undefined) {
@@ -427,7 +471,7 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
     else pruneSentJobs(s, env);
     const d = effectiveDifficulty(s, env);
     announceDifficulty(s, d, out);
-    recordSent(s, ev.job, d);
+    recordSent(s, ev.job, d, env);
     s.needsWork = false;
     let bytes = ev.memo.get("stratum-v1");
     if (bytes === undefined) {
@@ -435,6 +479,17 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
       ev.memo.set("stratum-v1", bytes);
     }
     out.push({ kind: "write", data: bytes });
+  },
+
+  verified(s, req, res, env, out) {
+    if (s.closing || req.algo !== "scrypt") return;
+    const c = req.ctx as ScryptCtx;
+    if (!res.ok || res.result === undefined) {
+      return shareResult(s, c.worker, c.jobId, c.job.height, c.sent.difficulty, "internal", env.now, out, c.id, res.error);
+    }
+    judge(s, c.id, c.worker, c.jobId, c.job, c.sent, c.fields, c.en1, res.result, c.blockHash, env, out);
+    // A difficulty change from vardiff goes out with the next read's flush; send it now instead.
+    if (s.needsWork && s.subscribed && s.worker !== undefined) sendWork(s, env, out);
   },
 
   tick(s, env, out) {

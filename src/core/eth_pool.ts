@@ -1,5 +1,5 @@
 // One ethash/etchash pool: work from the upstream becomes jobs for eth-proxy and EthereumStratum sessions; shares are verified off-loop, blocks submitted durably.
-import type { ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
+import type { EthBlockCandidate, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { JobEvent } from "../../protocols/core/dialect.ts";
 import type { EthAlgo, EthJob, EthWork } from "../../protocols/eth/work.ts";
 import type { EthEnv, EthPolicy } from "../../protocols/eth-proxy/session.ts";
@@ -120,15 +120,17 @@ export function createEthPool(opts: {
       hooks.share(share);
     },
     onBlock(block) {
-      if (block.algo === "sha256d") return log.error("ethash pool got a sha256d block");
+      if (block.algo === "sha256d" || block.algo === "scrypt") return log.error("ethash pool got a Bitcoin-family block");
+      const eb = block as EthBlockCandidate;
       log.info("block candidate found", { algo: block.algo, height: block.height, worker: block.worker });
       const report: BlockReport = { height: block.height, hash: block.hash, worker: block.worker, foundAt: new Date(block.at).toISOString() };
       found.push(report);
       if (found.length > 1000) found.shift();
-      const p = Promise.resolve().then(() => submit(block, report)).finally(() => inflight.delete(p));
+      const p = Promise.resolve().then(() => submit(eb, report)).finally(() => inflight.delete(p));
       inflight.add(p);
     },
     verify(req: VerifyRequest): Promise<VerifyResult> {
+      if (req.algo === "scrypt") return Promise.resolve({ ok: false, error: "ethash pool cannot verify scrypt" });
       return verifier.verify(req);
     },
     async start() {

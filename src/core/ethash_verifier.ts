@@ -1,12 +1,12 @@
 // Ethash/etchash verification off the event loop: a pool of worker threads sharing light caches (SharedArrayBuffer); no protocol logic.
-import type { VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
+import type { EthashVerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import { bytesToHex } from "../../protocols/pow/hex.ts";
 import type { Files } from "../runtime/types.ts";
 import type { Logger } from "./log.ts";
 import type { FromWorker, ToWorker } from "./ethash_worker.ts";
 
 export interface EthashVerifier {
-  verify(req: VerifyRequest): Promise<VerifyResult>;
+  verify(req: EthashVerifyRequest): Promise<VerifyResult>;
   /** Build (or load) the cache for an epoch ahead of need: the current one at start, the next one early. */
   prepare(seed: Uint8Array, cacheSize: number, label: string): Promise<void>;
   /** Caches held in memory (≤ 3: previous, current, next). */

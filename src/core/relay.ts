@@ -4,6 +4,7 @@ import type { Runtime, HttpServer } from "../runtime/types.ts";
 import type { StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
 import { stratumV1 } from "../../protocols/stratum-v1/session.ts";
 import { hexToBytes } from "../../protocols/pow/hex.ts";
+import { DIFF1_SHA256 } from "../../protocols/pow/target.ts";
 import { createDevnet } from "../upstream/devnet.ts";
 import { createBlockJournal } from "../store/block_journal.ts";
 import { createHttpApp } from "../http/app.ts";
@@ -88,6 +89,9 @@ export interface Relay {
 export function stratumPolicy(config: Config): StratumV1Policy {
   const d = config.difficulty;
   return {
+    // The embedded devnet is a sha256d chain; node upstreams name their algorithm.
+    algo: "sha256d",
+    diff1: DIFF1_SHA256,
     versionMask: parseInt(config.stratum.versionMask, 16) >>> 0,
     extranonce2Size: config.stratum.extranonce2Size,
     initialDifficulty: d.initial,

@@ -1,6 +1,6 @@
 // eth-proxy session reducer tests: exact wire answers, verify actions and verified outcomes with a real job book and an injected clock; no sockets, no hashimoto (the verifier's answer is supplied).
 import { describe, expect, test } from "bun:test";
-import type { Action, VerifyRequest, VerifyResult } from "../../../protocols/core/actions.ts";
+import type { Action, VerifyRequest, EthashVerifyRequest, VerifyResult } from "../../../protocols/core/actions.ts";
 import type { EthJob, EthWork } from "../../../protocols/eth/work.ts";
 import { ethProxy, reportedHashrate, type EthEnv, type EthPolicy, type EthProxyState } from "../../../protocols/eth-proxy/session.ts";
 import { parseLine } from "../../../protocols/jsonrpc/envelope.ts";
@@ -53,10 +53,11 @@ const recv = (s: EthProxyState, e: EthEnv, obj: unknown): Action[] => {
 const text = (a: Action): string => (a.kind === "write" ? (typeof a.data === "string" ? a.data : new TextDecoder().decode(a.data)) : "");
 const writes = (out: Action[]): string[] => out.filter((a) => a.kind === "write").map(text);
 const kinds = (out: Action[]) => out.map((a) => a.kind);
-const verifyOf = (out: Action[]): VerifyRequest => {
+const verifyOf = (out: Action[]): EthashVerifyRequest => {
   const v = out.find((a) => a.kind === "verify");
   if (v === undefined || v.kind !== "verify") throw new Error(`no verify action in ${JSON.stringify(kinds(out))}`);
-  return v.request;
+  if (v.request.algo === "scrypt") throw new Error("expected an ethash verify request");
+  return v.request as EthashVerifyRequest;
 };
 const shareOf = (out: Action[]) => {
   const a = out.find((x) => x.kind === "share");

@@ -1,6 +1,6 @@
 // EthereumStratum/1.0.0 session reducer tests: exact wire answers, verify actions and verified outcomes with a real job book and an injected clock; no sockets, no hashimoto (the verifier's answer is supplied).
 import { describe, expect, test } from "bun:test";
-import type { Action, VerifyRequest, VerifyResult } from "../../../protocols/core/actions.ts";
+import type { Action, VerifyRequest, EthashVerifyRequest, VerifyResult } from "../../../protocols/core/actions.ts";
 import type { EthWork } from "../../../protocols/eth/work.ts";
 import type { EthEnv, EthPolicy } from "../../../protocols/eth-proxy/session.ts";
 import { ethStratum, type EthStratumState } from "../../../protocols/eth-stratum/session.ts";
@@ -55,10 +55,11 @@ function recv(s: EthStratumState, e: EthEnv, obj: unknown, flush = true): Action
   return out;
 }
 const open = (e: EthEnv, extranonce = EN) => ethStratum.open({ remoteAddress: "10.0.0.2", extranonce1: extranonce }, e);
-const verifyOf = (out: Action[]): VerifyRequest => {
+const verifyOf = (out: Action[]): EthashVerifyRequest => {
   const v = out.find((a) => a.kind === "verify");
   if (v === undefined || v.kind !== "verify") throw new Error(`no verify action in ${JSON.stringify(kinds(out))}`);
-  return v.request;
+  if (v.request.algo === "scrypt") throw new Error("expected an ethash verify request");
+  return v.request as EthashVerifyRequest;
 };
 const shareOf = (out: Action[]) => {
   const a = out.find((x) => x.kind === "share");

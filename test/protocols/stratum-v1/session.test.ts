@@ -6,7 +6,7 @@ import type { Action } from "../../../protocols/core/actions.ts";
 import type { BlockTemplate } from "../../../protocols/bitcoin/template.ts";
 import { createJobBook } from "../../../src/core/job_book.ts";
 import { createExtranonceAllocator } from "../../../src/core/extranonce.ts";
-import { hashShare, validateSubmit } from "../../../protocols/stratum-v1/share.ts";
+import { buildHeader, hashShare, validateSubmit } from "../../../protocols/stratum-v1/share.ts";
 import { difficultyToTarget, hashMeetsTarget, targetToLE } from "../../../protocols/pow/target.ts";
 import { hexToBytes } from "../../../protocols/pow/hex.ts";
 import type { StratumJob } from "../../../protocols/stratum-v1/job_types.ts";
@@ -16,6 +16,8 @@ const sha = (i: Uint8Array, o: Uint8Array) => {
 };
 
 const policy: StratumV1Policy = {
+  algo: "sha256d",
+  diff1: 0xffffn << 208n,
   versionMask: 0x1fffe000,
   extranonce2Size: 4,
   initialDifficulty: 1,
@@ -250,5 +252,45 @@ describe("stratum v1 session", () => {
     const { writes, other } = split(out);
     expect(writes[0].method).toBe("client.reconnect");
     expect(other).toEqual([{ kind: "close", reason: "shutdown" }]);
+  });
+});
+
+describe("stratum v1 session on a scrypt chain", () => {
+  test("the share goes to the verifier with its 80-byte header; the scrypt hash decides (diff1 = 0xffff·2^224)", () => {
+    const book = createJobBook({ keep: 4, sha, coinbase: { payoutScript: new Uint8Array([0x51]), poolTag: "/t/", extranonce1Size: 4, extranonce2Size: 4 } });
+    const job = book.add(template("207fffff"), true);
+    const en1 = createExtranonceAllocator(4, "", () => 0.25);
+    const env: StratumV1Env = { now: 1_000_000, sha, jobs: book, extranonce: en1, policy: { ...policy, algo: "scrypt", diff1: 0xffffn << 224n } };
+    const s = stratumV1.open({ remoteAddress: "127.0.0.1", extranonce1: en1.allocate() }, env);
+    feed(s, env, req(1, "mining.subscribe", []), req(2, "mining.authorize", ["w", "d=0.5"]));
+    const submit = (id: number, en2: string) => {
+      const out: Action[] = [];
+      stratumV1.receive(s, parseLine(req(id, "mining.submit", ["w", job.id, en2, job.ntimeHex, "00000007"])), env, out);
+      expect(out.some((a) => a.kind === "write")).toBe(false); // no answer before the proof of work is known
+      const v = out.find((a) => a.kind === "verify");
+      if (v?.kind !== "verify" || v.request.algo !== "scrypt") throw new Error("expected a scrypt verify action");
+      return v.request;
+    };
+    const r1 = submit(3, "00000001");
+    const fields = validateSubmit(job, { extranonce2: "00000001", ntime: job.ntimeHex, nonce: "00000007" }, 0);
+    if (!fields.ok) throw new Error(fields.message);
+    expect(Buffer.from(r1.header).toString("hex")).toBe(Buffer.from(buildHeader(job, hexToBytes(s.extranonce1)!, fields, sha)).toString("hex"));
+    // A hash of zero meets the share target and the network target: true and a block.
+    const good: Action[] = [];
+    stratumV1.verified!(s, r1, { ok: true, result: new Uint8Array(32) }, env, good);
+    expect(split(good).writes[0]).toEqual({ id: 3, result: true, error: null });
+    expect(split(good).other.map((a) => a.kind)).toEqual(["share", "block"]);
+    // d=0.5 is capped at this regtest chain's network difficulty; just above that share target: 23.
+    expect(s.announced).toBeLessThan(0.5);
+    const r2 = submit(4, "00000002");
+    const above = targetToLE(difficultyToTarget(s.announced, 0xffffn << 224n) + 1n);
+    const low: Action[] = [];
+    stratumV1.verified!(s, r2, { ok: true, result: above }, env, low);
+    expect(split(low).writes[0].error[0]).toBe(23);
+    // A failed verifier is an internal error, never an accept.
+    const r3 = submit(5, "00000003");
+    const bad: Action[] = [];
+    stratumV1.verified!(s, r3, { ok: false, error: "worker died" }, env, bad);
+    expect(split(bad).writes[0].error[0]).toBe(20);
   });
 });

@@ -44,7 +44,9 @@ function harness(limits: Partial<ServerLimits> = {}) {
     submitBlock: async () => ({ accepted: true }),
   };
   const policy: StratumV1Policy = {
-    versionMask: 0x1fffe000, extranonce2Size: 4, initialDifficulty: 1, suggestFloor: 1e-12,
+    algo: "sha256d",
+  diff1: 0xffffn << 208n,
+  versionMask: 0x1fffe000, extranonce2Size: 4, initialDifficulty: 1, suggestFloor: 1e-12,
     vardiff: { targetShareSeconds: 10, retargetSeconds: 60, variancePercent: 30, min: 1e-12, max: 1e12 },
     loginTimeoutMs: 30_000, idleTimeoutMs: 600_000, maxMalformed: 3, reconnectHost: "", reconnectPort: 0,
   };
