@@ -1,6 +1,7 @@
 // One sha256d pool: turns upstream templates into jobs, broadcasts them, records shares and submits found blocks durably.
 import type { BlockTemplate } from "../../protocols/bitcoin/template.ts";
-import type { ShareRecord, Sha256BlockCandidate } from "../../protocols/core/actions.ts";
+import type { ShareRecord, Sha256BlockCandidate, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
+import type { ScryptVerifier } from "./scrypt_verifier.ts";
 import type { JobEvent } from "../../protocols/core/dialect.ts";
 import type { StratumJob } from "../../protocols/stratum-v1/job_types.ts";
 import type { StratumV1Env, StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
@@ -55,6 +56,8 @@ export function createBtcPool(opts: {
   refreshSeconds: number;
   log: Logger;
   hooks: BtcPoolHooks;
+  /** Scrypt chains: where share headers are hashed (off the event loop). */
+  scrypt?: ScryptVerifier;
 }): BtcPool {
   const { runtime, source, journal, log, hooks } = opts;
   const clock = runtime.clock;
@@ -128,12 +131,16 @@ export function createBtcPool(opts: {
     setBroadcast(fn) {
       broadcast = fn;
     },
+    verify(req: VerifyRequest): Promise<VerifyResult> {
+      if (req.algo !== "scrypt" || opts.scrypt === undefined) return Promise.resolve({ ok: false, error: `no ${req.algo} verifier in this pool` });
+      return opts.scrypt.verify(req);
+    },
     onShare(share, remote) {
       stats.record(share, remote);
       hooks.share(share);
     },
     onBlock(block, _remote) {
-      if (block.algo !== "sha256d") return log.error("sha256d pool got a block of another algorithm", { algo: block.algo });
+      if (block.algo !== "sha256d" && block.algo !== "scrypt") return log.error("Bitcoin-family pool got an ethash block", { algo: block.algo });
       log.info("block candidate found", { height: block.height, hash: block.hash, worker: block.worker });
       const report: BlockReport = { height: block.height, hash: block.hash, worker: block.worker, foundAt: new Date(block.at).toISOString() };
       found.push(report);
@@ -158,6 +165,7 @@ export function createBtcPool(opts: {
       clock.clearInterval(refreshTimer);
       await this.settle();
       await source.stop();
+      opts.scrypt?.stop();
     },
     blocks() {
       return found.slice();

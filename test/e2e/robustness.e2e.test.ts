@@ -115,6 +115,8 @@ describe("robustness (compiled binary)", () => {
         }),
       );
       for (const codes of results) for (const code of codes) expect(code).toBe(20);
+      // Most random chunks hold a newline, so most connections were answered before the close.
+      expect(results.filter((codes) => codes.length > 0).length).toBeGreaterThan(N / 2);
       return N;
     });
   }, 20_000);
@@ -244,6 +246,7 @@ describe("robustness (compiled binary)", () => {
     for (const id of ["{}", "[]", "1e400", "-0", "true", JSON.stringify("i".repeat(2000))]) cases.push(`{"id":${id},"method":"mining.subscribe","params":[]}\n`);
     await runCase(R, honest, async () => {
       let silent: string[] = [];
+      const tally: Record<string, number> = {};
       const BATCH = 150;
       for (let b = 0; b < cases.length; b += BATCH) {
         const out = await Promise.all(
@@ -265,7 +268,9 @@ describe("robustness (compiled binary)", () => {
           }),
         );
         silent = silent.concat(out.filter((x) => x.r === "silent").map((x) => x.text.slice(-160)));
+        for (const x of out) tally[typeof x.r === "string" ? x.r : `error ${String(errCode(x.r) ?? "none")}`] = (tally[typeof x.r === "string" ? x.r : `error ${String(errCode(x.r) ?? "none")}`] ?? 0) + 1;
       }
+      console.log(`wrong-type matrix: ${cases.length} messages → ${JSON.stringify(tally)}`);
       expect(silent).toEqual([]);
       return cases.length;
     });
@@ -338,10 +343,12 @@ describe("robustness (compiled binary)", () => {
     const a = addr(10, 0);
     const refusedBefore = await metric(R.httpPort, "stratum_edge_connections_refused_total", 'reason="max_per_address"');
     await runCase(R, honest, async () => {
-      const conns = await Promise.all(Array.from({ length: 1000 }, () => rawConnect(R.mainPort, { localAddress: a })));
+      // A socket destroyed at accept may be reset before the client even sees "connect": undefined.
+      const all = await Promise.all(Array.from({ length: 1000 }, () => rawConnect(R.mainPort, { localAddress: a }).catch(() => undefined)));
       await sleep(800);
+      const conns = all.filter((c): c is RawConn => c !== undefined);
       const closedEarly = conns.filter((c) => c.isClosed());
-      expect(closedEarly.length).toBe(900);
+      expect(closedEarly.length + (all.length - conns.length)).toBe(900);
       for (const c of closedEarly) expect(c.bytes()).toBe(0);
       expect(await metric(R.httpPort, "stratum_edge_connections_refused_total", 'reason="max_per_address"')).toBe(refusedBefore + 900);
       // The 100 admitted ones say nothing and are closed by the login timeout.
