@@ -327,6 +327,10 @@ function decodeBase58Address(address: string, p: ChainParams): DecodedAddress {
 export function decodeAddress(address: string, chain: ChainName): DecodedAddress {
   const p = CHAINS[chain];
   if (typeof address !== "string" || address.length === 0) return { ok: false, error: "empty address" };
+  // Litecoin MWEB stealth addresses (hrp ltcmweb / tmweb, ~130 characters) have no output script to pay.
+  if (/^[a-z]*mweb1/i.test(address)) {
+    return { ok: false, error: "MWEB addresses cannot be paid by a coinbase output; use a segwit or base58 address" };
+  }
   if (address.length > 90) return { ok: false, error: `address too long (${address.length} characters)` };
   const sep = address.lastIndexOf("1");
   const hrp = sep > 0 ? address.slice(0, sep).toLowerCase() : "";
@@ -341,9 +345,6 @@ export function decodeAddress(address: string, chain: ChainName): DecodedAddress
           ? `${prefix}… is a ${hrpChains.join(" / ")} address; ${p.label} has no segwit addresses`
           : `${prefix}… is a ${hrpChains.join(" / ")} address, not ${p.label}`,
     };
-  }
-  if (/^(?:ltc|tltc|rltc)?mweb1/i.test(address)) {
-    return { ok: false, error: "MWEB addresses cannot be paid by a coinbase output; use an ltc1… or L/M address" };
   }
   const b58 = decodeBase58Address(address, p);
   if (b58.ok) return b58;

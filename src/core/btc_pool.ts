@@ -121,6 +121,38 @@ export function createBtcPool(opts: {
     }
   }
 
+  /**
+   * Candidates journalled before a crash but never answered: submit them again while their height is
+   * still the one being mined (a block for an old height is worthless and the node would say so).
+   */
+  function resubmitJournalled(height: number | undefined): void {
+    let pending: ReturnType<BlockJournal["unsubmitted"]>;
+    try {
+      pending = journal.unsubmitted();
+    } catch (e) {
+      return log.error("could not read the block journal", { file: journal.path, error: String(e) });
+    }
+    for (const c of pending) {
+      if (height === undefined || c.height !== height) {
+        log.warn("journalled block candidate is for an old height; not resubmitted", { height: c.height, current: height, hash: c.hash });
+        continue;
+      }
+      log.info("resubmitting journalled block candidate", { height: c.height, hash: c.hash });
+      const report: BlockReport = { height: c.height, hash: c.hash, worker: c.worker, foundAt: new Date(c.foundAt).toISOString() };
+      found.push(report);
+      const p = source.submitBlock(c.blockHex).then((r) => {
+        report.result = r;
+        journal.recordResult(c.hash, { ...r, at: clock.now() });
+        hooks.block(r.accepted ? "accepted" : "rejected");
+        log[r.accepted ? "info" : "warn"](r.accepted ? "resubmitted block accepted" : "resubmitted block rejected", { height: c.height, hash: c.hash, reason: r.reason });
+      }, (e) => {
+        hooks.block("error");
+        log.error("resubmission failed", { hash: c.hash, error: String(e) });
+      }).finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+  }
+
   return {
     name: opts.name,
     env,
@@ -155,6 +187,7 @@ export function createBtcPool(opts: {
       await source.start();
       const t = source.current();
       if (t !== undefined && template === undefined) issue(t, true);
+      resubmitJournalled(t?.height);
       // Re-issue the template with a fresh ntime so miners never exhaust nonce×extranonce2 space
       // and the ntime window (job ntime .. +7000 s) never expires under a slow chain.
       refreshTimer = clock.setInterval(() => {

@@ -252,7 +252,8 @@ export function sameWork(a: BlockTemplate, b: BlockTemplate): boolean {
 export function mapSubmitAnswer(value: unknown): { accepted: boolean; reason?: string } {
   if (value === null || value === undefined) return { accepted: true };
   if (value === "duplicate") return { accepted: true, reason: "duplicate" };
-  if (value === "inconclusive") return { accepted: true, reason: "inconclusive" };
+  // "duplicate-inconclusive": had it already, validity still unknown; "duplicate-invalid" (had it, invalid) falls through to rejected.
+  if (value === "inconclusive" || value === "duplicate-inconclusive") return { accepted: true, reason: value };
   if (typeof value === "string") return { accepted: false, reason: value };
   return { accepted: false, reason: `unexpected answer ${JSON.stringify(value)}` };
 }
