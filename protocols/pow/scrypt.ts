@@ -54,22 +54,22 @@ function setKey(sha: Sha256Into, key: Uint8Array): void {
  * The state lives in 16 locals so the JIT keeps it in registers; Uint32Array stores wrap mod 2^32.
  */
 function salsaXor(B: Uint32Array, d: number, s: number): void {
-  const j0 = ((B[d] as number) ^ (B[s] as number)) >>> 0;
-  const j1 = ((B[d + 1] as number) ^ (B[s + 1] as number)) >>> 0;
-  const j2 = ((B[d + 2] as number) ^ (B[s + 2] as number)) >>> 0;
-  const j3 = ((B[d + 3] as number) ^ (B[s + 3] as number)) >>> 0;
-  const j4 = ((B[d + 4] as number) ^ (B[s + 4] as number)) >>> 0;
-  const j5 = ((B[d + 5] as number) ^ (B[s + 5] as number)) >>> 0;
-  const j6 = ((B[d + 6] as number) ^ (B[s + 6] as number)) >>> 0;
-  const j7 = ((B[d + 7] as number) ^ (B[s + 7] as number)) >>> 0;
-  const j8 = ((B[d + 8] as number) ^ (B[s + 8] as number)) >>> 0;
-  const j9 = ((B[d + 9] as number) ^ (B[s + 9] as number)) >>> 0;
-  const j10 = ((B[d + 10] as number) ^ (B[s + 10] as number)) >>> 0;
-  const j11 = ((B[d + 11] as number) ^ (B[s + 11] as number)) >>> 0;
-  const j12 = ((B[d + 12] as number) ^ (B[s + 12] as number)) >>> 0;
-  const j13 = ((B[d + 13] as number) ^ (B[s + 13] as number)) >>> 0;
-  const j14 = ((B[d + 14] as number) ^ (B[s + 14] as number)) >>> 0;
-  const j15 = ((B[d + 15] as number) ^ (B[s + 15] as number)) >>> 0;
+  const j0 = (B[d] as number) ^ (B[s] as number);
+  const j1 = (B[d + 1] as number) ^ (B[s + 1] as number);
+  const j2 = (B[d + 2] as number) ^ (B[s + 2] as number);
+  const j3 = (B[d + 3] as number) ^ (B[s + 3] as number);
+  const j4 = (B[d + 4] as number) ^ (B[s + 4] as number);
+  const j5 = (B[d + 5] as number) ^ (B[s + 5] as number);
+  const j6 = (B[d + 6] as number) ^ (B[s + 6] as number);
+  const j7 = (B[d + 7] as number) ^ (B[s + 7] as number);
+  const j8 = (B[d + 8] as number) ^ (B[s + 8] as number);
+  const j9 = (B[d + 9] as number) ^ (B[s + 9] as number);
+  const j10 = (B[d + 10] as number) ^ (B[s + 10] as number);
+  const j11 = (B[d + 11] as number) ^ (B[s + 11] as number);
+  const j12 = (B[d + 12] as number) ^ (B[s + 12] as number);
+  const j13 = (B[d + 13] as number) ^ (B[s + 13] as number);
+  const j14 = (B[d + 14] as number) ^ (B[s + 14] as number);
+  const j15 = (B[d + 15] as number) ^ (B[s + 15] as number);
   let x0 = j0, x1 = j1, x2 = j2, x3 = j3, x4 = j4, x5 = j5, x6 = j6, x7 = j7;
   let x8 = j8, x9 = j9, x10 = j10, x11 = j11, x12 = j12, x13 = j13, x14 = j14, x15 = j15;
   let t = 0;

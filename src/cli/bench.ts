@@ -455,11 +455,23 @@ function honestIntervalMs(): number {
 
 const REFUSED = "stratum_edge_connections_refused_total";
 
+/**
+ * How to run this very program again. A `bun build --compile --format=cjs` binary has argv[1] under
+ * /$bunfs/ (checked on Bun 1.4.5) while its import.meta.url is the build-time source path, so
+ * resolveRelayCommand("self") alone would run the binary with a source path as its command.
+ */
+function selfCommand(): RelayCommand {
+  const script = process.argv[1] ?? "";
+  if (script.startsWith("/$bunfs/") || script.includes("~BUN")) return { cmd: process.execPath, args: [], label: process.execPath };
+  return resolveRelayCommand("self");
+}
+
 async function runAbuseBench(ctx: Ctx): Promise<AbuseFigures> {
   const { rate, from } = abuseSettings();
   // Each phase is bounded so the whole run stays under ~30 s (2 phases + start + ban + drain).
   const seconds = Math.min(ctx.seconds ?? 8, 10);
   const gap = honestIntervalMs();
+  const warmupMs = Number(process.env.BENCH_ABUSE_WARMUP_MS) >= 0 && process.env.BENCH_ABUSE_WARMUP_MS ? Number(process.env.BENCH_ABUSE_WARMUP_MS) : 1000;
   const pace = gap > 0 ? `a share every ${gap} ms` : "shares back to back";
   console.log(`\n== abuse: one honest miner (127.0.0.1, one share in flight, ${pace}) quiet ${seconds} s, then while ${fmtInt(rate)} connections/s from banned ${from} are refused ${seconds} s ==`);
   // No new blocks (as in shares mode): a clean job would put stale-share replies into the latency samples.
@@ -492,7 +504,7 @@ async function runAbuseBench(ctx: Ctx): Promise<AbuseFigures> {
           load.stopSubmitting();
         }, gap);
       } else load.startSubmitting(1);
-      await sleep(1000);
+      await sleep(warmupMs);
 
       // Quiet.
       load.latencies = createSamples();
@@ -518,7 +530,7 @@ async function runAbuseBench(ctx: Ctx): Promise<AbuseFigures> {
 
       // Abusive phase: the abuser runs in its own process so its event loop does not delay the honest miner's.
       const abusePhase = async (targetPort: number) => {
-        const cmd = resolveRelayCommand("self");
+        const cmd = selfCommand();
         const args = [...cmd.args, "bench", "--mode", "abuse-source", "--target", `${host}:${targetPort}`, "--seconds", String(seconds)];
         const proc = spawn(cmd.cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BENCH_ABUSE_RATE: String(rate), BENCH_ABUSE_FROM: from } });
         abuserPid = proc.pid;

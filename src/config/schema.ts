@@ -122,6 +122,26 @@ export const EthDevnetUpstreamSchema = z
   })
   .describe("Ethereum-style work from the embedded devnet.");
 
+export const EthNodeUpstreamSchema = z
+  .strictObject({
+    type: z.literal("ethnode").describe("Upstream kind: `ethnode` (eth_getWork polling of geth / core-geth)."),
+    ethnode: z
+      .strictObject({
+        nodes: z
+          .array(z.strictObject({ url: z.string().url().describe("JSON-RPC URL, e.g. http://127.0.0.1:8545."), priority: z.number().int().default(0).describe("Lower is preferred.") }))
+          .min(1)
+          .describe("Nodes, tried by priority; blocks go to every healthy one."),
+        pollIntervalMs: z.number().int().min(10).default(250).describe("eth_getWork polling interval."),
+        maxWorkAgeSeconds: z.number().positive().default(60).describe("During an outage, stop issuing work older than this (geth refuses work 7 blocks old)."),
+        hashrateIntervalSeconds: z.number().positive().default(30).describe("How often the summed miner hashrate is sent with eth_submitHashrate."),
+        hashrateId: z.string().default("").describe("Stable id for eth_submitHashrate (0x + 64 hex, or any text hashed to one); empty = random per process."),
+        requestTimeoutMs: z.number().int().min(100).default(2000).describe("Timeout of one JSON-RPC call."),
+        submitDeadlineMs: z.number().int().min(100).default(10000).describe("How long a found block is retried when no node answers."),
+      })
+      .describe("Ethereum node settings."),
+  })
+  .describe("Ethereum-style work from a node.");
+
 export const EthashSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe("Serve Ethereum-style miners (eth-proxy, EthereumStratum/1.0.0, HTTP getwork) on the Stratum port and HTTP port."),
@@ -136,7 +156,7 @@ export const EthashSchema = z
     verifierThreads: z.number().int().min(0).max(64).default(0).describe("Worker threads verifying ethash shares; 0 = one per CPU."),
     saveCaches: z.boolean().default(true).describe("Keep built light caches in dataDir/caches so a restart does not rebuild them."),
     disconnectOnError: z.boolean().default(false).describe("eth-proxy: close the connection after every error answer (open-ethereum-pool's documented behaviour); off because miners take it for a dead pool."),
-    upstream: z.discriminatedUnion("type", [EthDevnetUpstreamSchema]).prefault({ type: "devnet" }).describe("Where Ethereum-style work comes from."),
+    upstream: z.discriminatedUnion("type", [EthDevnetUpstreamSchema, EthNodeUpstreamSchema]).prefault({ type: "devnet" }).describe("Where Ethereum-style work comes from."),
   })
   .refine((e) => e.minDifficulty <= e.initialDifficulty && e.initialDifficulty <= e.maxDifficulty, { message: "expected minDifficulty <= initialDifficulty <= maxDifficulty" })
   .describe("Ethereum-style miners (ethash/etchash).");

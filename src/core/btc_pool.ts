@@ -77,6 +77,7 @@ export function createBtcPool(opts: {
   let broadcast: (ev: JobEvent<StratumJob>) => void = () => {};
   let template: BlockTemplate | undefined;
   let refreshTimer: unknown;
+  let expiryTimer: unknown;
   const found: BlockReport[] = [];
   const inflight = new Set<Promise<void>>();
 
@@ -188,6 +189,13 @@ export function createBtcPool(opts: {
       const t = source.current();
       if (t !== undefined && template === undefined) issue(t, true);
       resubmitJournalled(t?.height);
+      expiryTimer = clock.setInterval(() => {
+        if (source.current() === undefined && book.current() !== undefined) {
+          book.clear();
+          template = undefined;
+          log.warn("upstream template expired: no jobs are issued until the node is back", { pool: opts.name });
+        }
+      }, 1000);
       // Re-issue the template with a fresh ntime so miners never exhaust nonce×extranonce2 space
       // and the ntime window (job ntime .. +7000 s) never expires under a slow chain.
       refreshTimer = clock.setInterval(() => {
@@ -196,6 +204,7 @@ export function createBtcPool(opts: {
     },
     async stop() {
       clock.clearInterval(refreshTimer);
+      clock.clearInterval(expiryTimer);
       await this.settle();
       await source.stop();
       opts.scrypt?.stop();

@@ -10,6 +10,8 @@ export interface EthJobLookup {
 
 export interface EthJobBook extends EthJobLookup {
   add(work: EthWork, newBlock: boolean): EthJob;
+  /** Upstream outage past the allowed age: forget every job (getWork answers "work not ready"). */
+  clear(): void;
   readonly size: number;
 }
 
@@ -61,6 +63,11 @@ export function createEthJobBook(opts: {
         }
       }
       return job;
+    },
+    clear() {
+      byId.clear();
+      byHeader.clear();
+      current = undefined;
     },
     current: () => current,
     byId: (id) => byId.get(id),

@@ -68,6 +68,7 @@ export function createEthPool(opts: {
   const found: BlockReport[] = [];
   const inflight = new Set<Promise<void>>();
   let preparedNext = -1;
+  let expiryTimer: unknown;
 
   function onWork(w: EthWork, newBlock: boolean): void {
     const job = book.add(w, newBlock);
@@ -136,6 +137,13 @@ export function createEthPool(opts: {
     async start() {
       source.onWork(onWork);
       await source.start();
+      // An upstream whose work went stale (node outage past its max age) says so through current().
+      expiryTimer = clock.setInterval(() => {
+        if (source.current() === undefined && book.current() !== undefined) {
+          book.clear();
+          log.warn("upstream work expired: no jobs are issued until the node is back", { pool: opts.name });
+        }
+      }, 1000);
       const w = source.current();
       if (w !== undefined) {
         const p = epochParams(w.blockNumber, chain)!;
@@ -144,6 +152,7 @@ export function createEthPool(opts: {
       }
     },
     async stop() {
+      clock.clearInterval(expiryTimer);
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
       await source.stop();
     },

@@ -8,6 +8,8 @@ import { buildJob } from "../../protocols/stratum-v1/job.ts";
 export interface JobBook extends JobLookup {
   /** Build and keep a job for this template; `clean` (new block) forgets every older job. */
   add(template: BlockTemplate, clean: boolean): StratumJob;
+  /** Upstream outage past the allowed age: forget every job, so no stale work is handed out. */
+  clear(): void;
   readonly size: number;
 }
 
@@ -49,6 +51,11 @@ export function createJobBook(opts: { keep: number; coinbase: CoinbaseOptions; s
       base.aliases.push(copy.id);
       jobs.set(copy.id, copy);
       return copy;
+    },
+    clear() {
+      for (const e of order) forget(e);
+      order.length = 0;
+      current = undefined;
     },
     get(id) {
       return jobs.get(id);

@@ -16,6 +16,7 @@ import { VERSION } from "../version.ts";
 import { ethProxy, type EthPolicy } from "../../protocols/eth-proxy/session.ts";
 import { ethStratum } from "../../protocols/eth-stratum/session.ts";
 import { createEthDevnet } from "../upstream/eth_devnet.ts";
+import { createEthNodeSource } from "../upstream/ethnode.ts";
 import { createEthashVerifier, type EthashVerifier } from "./ethash_verifier.ts";
 import { createEthPool, type EthPool } from "./eth_pool.ts";
 import { mountGetwork } from "../http/getwork.ts";
@@ -160,6 +161,9 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   });
   let verifier: EthashVerifier | undefined;
   let eth: EthPool | undefined;
+  /** Node upstreams want the miners' summed hashrate (eth_submitHashrate). */
+  let reportEthHashrate: ((h: bigint) => void) | undefined;
+  let hashrateTimer: unknown;
   if (config.ethash.enabled) {
     const e = config.ethash;
     const v = createEthashVerifier({
@@ -169,20 +173,39 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       ...(e.saveCaches ? { cacheDir: `${config.dataDir}/caches` } : {}),
     });
     verifier = v;
-    const dev = e.upstream.devnet;
-    const ethSource = createEthDevnet({
-      algo: e.algo,
-      activationBlock: e.etchashActivationBlock,
-      blockDifficulty: BigInt(dev.blockDifficulty),
-      blockIntervalSeconds: dev.blockIntervalSeconds,
-      startBlock: dev.startBlock,
-      clock,
-      verify: async (headerHash, nonce, seed, cacheSize, fullSize, epoch) => {
-        const r = await v.verify({ algo: e.algo, epoch, seed, cacheSize, fullSize, headerHash, nonce, ctx: undefined });
-        return r.ok && r.mixDigest && r.result ? { mixDigest: r.mixDigest, result: r.result } : undefined;
-      },
-      log: (msg, fields) => logger.debug(msg, fields),
-    });
+    const u = e.upstream;
+    let hashrateReport: ((h: bigint) => void) | undefined;
+    const ethSource = u.type === "ethnode"
+      ? (() => {
+        const src = createEthNodeSource({
+          nodes: u.ethnode.nodes,
+          pollIntervalMs: u.ethnode.pollIntervalMs,
+          maxWorkAgeSeconds: u.ethnode.maxWorkAgeSeconds,
+          hashrateIntervalSeconds: u.ethnode.hashrateIntervalSeconds,
+          ...(u.ethnode.hashrateId !== "" ? { hashrateId: u.ethnode.hashrateId } : {}),
+          requestTimeoutMs: u.ethnode.requestTimeoutMs,
+          submitDeadlineMs: u.ethnode.submitDeadlineMs,
+          clock,
+          fetch: (url, init) => fetch(url, init),
+          log: logger,
+        });
+        hashrateReport = (h) => src.reportHashrate(h);
+        return src;
+      })()
+      : createEthDevnet({
+        algo: e.algo,
+        activationBlock: e.etchashActivationBlock,
+        blockDifficulty: BigInt(u.devnet.blockDifficulty),
+        blockIntervalSeconds: u.devnet.blockIntervalSeconds,
+        startBlock: u.devnet.startBlock,
+        clock,
+        verify: async (headerHash, nonce, seed, cacheSize, fullSize, epoch) => {
+          const r = await v.verify({ algo: e.algo, epoch, seed, cacheSize, fullSize, headerHash, nonce, ctx: undefined });
+          return r.ok && r.mixDigest && r.result ? { mixDigest: r.mixDigest, result: r.result } : undefined;
+        },
+        log: (msg, fields) => logger.debug(msg, fields),
+      });
+    reportEthHashrate = hashrateReport;
     eth = createEthPool({
       name: e.algo,
       algo: e.algo,
@@ -323,11 +346,17 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         logger.info("http listening", { host: config.http.host, port: http.port });
       }
       guardTimer = clock.setInterval(() => guard.tick(clock.now()), 60_000);
+      if (eth !== undefined && reportEthHashrate !== undefined) {
+        const ep = eth;
+        const report = reportEthHashrate;
+        hashrateTimer = clock.setInterval(() => report(BigInt(Math.round(ep.stats.snapshot(clock.now()).hashrate))), 10_000);
+      }
       return { stratumPort: server.port, httpPort: http?.port };
     },
     async stop() {
       await Promise.all([server, ...extra].map((x) => x?.shutdown(config.shutdown.drainMs)));
       clock.clearInterval(guardTimer);
+      clock.clearInterval(hashrateTimer);
       guard.save();
       await pool.stop();
       await eth?.stop();

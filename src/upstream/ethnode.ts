@@ -38,6 +38,8 @@ export interface EthNodeOptions {
   /** Reconnect backoff for a failed node: base doubling to max; defaults 1000 / 30000 ms. */
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
+  /** Idle backup nodes are checked with eth_getWork this often; default 5000 ms. */
+  healthCheckIntervalMs?: number;
   /** 32 random bytes for the default hashrate id (tests inject); default crypto.getRandomValues. */
   randomBytes?: (n: number) => Uint8Array;
 }
@@ -72,6 +74,7 @@ interface NodeState {
   lastError: string | undefined;
   lastOkAt: number | undefined;
   probing: boolean;
+  checkedAt: number;
   legacyLogged: boolean;
 }
 
@@ -125,6 +128,7 @@ export function createEthNodeSource(o: EthNodeOptions): EthNodeSource {
   const submitDeadlineMs = o.submitDeadlineMs ?? 10_000;
   const baseMs = o.reconnectBaseMs ?? 1000;
   const maxMs = o.reconnectMaxMs ?? 30_000;
+  const healthMs = o.healthCheckIntervalMs ?? 5000;
   const hashrateMs = (o.hashrateIntervalSeconds ?? 30) * 1000;
   const hashrateId = hashrateIdFrom(o.hashrateId, o.randomBytes ?? defaultRandom);
   const { clock, log } = o;
@@ -142,6 +146,7 @@ export function createEthNodeSource(o: EthNodeOptions): EthNodeSource {
       lastError: undefined,
       lastOkAt: undefined,
       probing: false,
+      checkedAt: -Infinity,
       legacyLogged: false,
     }));
 
@@ -266,26 +271,33 @@ export function createEthNodeSource(o: EthNodeOptions): EthNodeSource {
     }
   }
 
-  /** A down node whose backoff has passed is re-checked off the poll path, so a hanging node never delays work from a live one. */
+  /**
+   * Off the poll path: a down node whose backoff has passed is re-checked (so a hanging node never delays
+   * work from a live one), and an idle backup is checked every healthCheckIntervalMs so a dead backup is
+   * known before it is needed and eth_submitWork skips it.
+   */
   function probe(n: NodeState): void {
     n.probing = true;
+    n.checkedAt = clock.now();
     void fetchWork(n).then((w) => {
       n.probing = false;
       if (stopped) return;
       if (typeof w === "string") {
-        n.up = false; // stays down: no new log line
-        n.failures++;
-        n.lastError = w;
-        n.retryAt = clock.now() + Math.min(maxMs, baseMs * 2 ** Math.min(n.failures - 1, 30));
+        markDown(n, w); // logs only on the up → down change
         return;
       }
       markUp(n);
-      void pollNow();
+      // A recovered node that outranks the active one takes over now rather than on the next tick.
+      if (active === undefined || nodes.indexOf(n) < nodes.indexOf(active)) void pollNow();
     });
   }
 
   async function pollRound(): Promise<void> {
-    for (const n of nodes) if (n.up === false && !n.probing && clock.now() >= n.retryAt) probe(n);
+    const now = clock.now();
+    for (const n of nodes) {
+      if (n.probing || n === active) continue;
+      if (n.up === false ? now >= n.retryAt : active !== undefined && now - n.checkedAt >= healthMs) probe(n);
+    }
     let served: NodeState | undefined;
     for (const n of nodes) {
       if (n.up === false || stopped) continue;
@@ -409,7 +421,10 @@ export function createEthNodeSource(o: EthNodeOptions): EthNodeSource {
     async start() {
       if (started) return;
       started = true;
-      pollTimer = clock.setInterval(() => void pollNow(), pollMs);
+      pollTimer = clock.setInterval(() => {
+        checkAge(); // also while a poll is stuck on a hanging node
+        void pollNow();
+      }, pollMs);
       hashrateTimer = clock.setInterval(sendHashrate, hashrateMs);
       await pollNow();
     },

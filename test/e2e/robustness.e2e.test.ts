@@ -42,7 +42,6 @@ let honest2: HonestMiner;
 let cases = 0;
 let connections = 0;
 let crashes = 0;
-const extraConns: RawConn[] = [];
 
 beforeAll(async () => {
   [R, R2] = await Promise.all([
@@ -57,7 +56,6 @@ afterAll(async () => {
   console.log(`robustness: ${cases} cases, ${connections} connections, ${crashes} crashes`);
   honest?.close();
   honest2?.close();
-  for (const c of extraConns) c.close();
   await Promise.all([R, R2].filter((r) => r !== undefined).map((r) => r.stop()));
 });
 
@@ -412,6 +410,5 @@ describe("robustness (compiled binary)", () => {
     expect(honest2.jobs()).toBeGreaterThanOrEqual(3);
     expect(honest.conn.isClosed()).toBe(false);
     expect(honest2.conn.isClosed()).toBe(false);
-    for (const x of extraConns) x.close();
   });
 });

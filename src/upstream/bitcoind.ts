@@ -1,0 +1,609 @@
+// Bitcoin Core-family work source: getblocktemplate (longpoll + tip polling + mempool refresh), submitblock to every node, failover by priority; no job building or share checks.
+import type { BlockTemplate } from "../../protocols/bitcoin/template.ts";
+import type { Clock, TimerId } from "../runtime/types.ts";
+import type { BitcoinWorkSource, SubmitBlockResult, TemplateReason } from "./types.ts";
+import {
+  createRpcClient,
+  describeRpcError,
+  mapSubmitAnswer,
+  parseTemplate,
+  sameWork,
+  type BitcoindNode,
+  type FetchLike,
+  type RpcClient,
+  type RpcError,
+} from "./bitcoind_rpc.ts";
+
+export type { BitcoindNode, FetchLike, RpcError } from "./bitcoind_rpc.ts";
+
+export interface BitcoindSourceOptions {
+  nodes: BitcoindNode[];
+  /** getblocktemplate rules. Bitcoin: ["segwit"]; Litecoin 0.21 wants ["mweb","segwit"] at every height. Default ["segwit"]. */
+  rules?: string[];
+  /** Hold a getblocktemplate longpoll open on the active node (BIP22). Default true. */
+  longpoll?: boolean;
+  /** Tip check (getbestblockhash) interval; also the longpoll fallback. Default 1000; 0 disables. */
+  pollIntervalMs?: number;
+  /**
+   * Re-fetch the template this often to pick up mempool changes ("refresh"). Default 30. Needed even with
+   * longpoll: measured on Litecoin Core 0.21, a longpoll returns on a new tip at once but on mempool changes
+   * only after 60 s, and the node rebuilds its cached template for mempool changes at most every 5 s.
+   */
+  mempoolRefreshSeconds?: number;
+  /** With no node reachable the last template is served this long after it was last confirmed current, then current() is undefined. Default 120. */
+  maxJobAgeSeconds?: number;
+  /** Health check of the non-active nodes (getbestblockhash) and fail-back to preferred ones. Default 5000. */
+  healthIntervalMs?: number;
+  /** Per-call timeout. Default 10000. */
+  rpcTimeoutMs?: number;
+  /** A longpoll that returns nothing this long is re-issued (not an error). Default 90000 (under Bun fetch's 300 s idle limit). */
+  longpollTimeoutMs?: number;
+  /** Per-attempt submitblock timeout (validating a full block can take seconds). Default 60000. */
+  submitTimeoutMs?: number;
+  /** Keep retrying submitblock while no node answers at all, this long. Default 600 (10 minutes). */
+  submitRetryLimitSeconds?: number;
+  clock: Clock;
+  fetch: FetchLike;
+  readText?: (path: string) => string | undefined;
+  log?: (msg: string, fields?: object) => void;
+}
+
+export interface BitcoindNodeHealth {
+  url: string;
+  priority: number;
+  /** RPC reachable (last call got a JSON-RPC answer); undefined before the first call. */
+  up: boolean | undefined;
+  /** Why the node cannot serve work (e.g. "rpc error -9: … not connected!"), when it answers but getblocktemplate fails. */
+  workError?: string;
+  /** Last transport/auth error while down. */
+  lastError?: string;
+  /** ms timestamp (clock) of the last up/down change. */
+  since: number;
+}
+
+export interface BitcoindHealth {
+  /** ok: the preferred reachable node serves work; failover: a less preferred one does; down: none does. */
+  state: "stopped" | "starting" | "ok" | "failover" | "down";
+  active?: string;
+  height?: number;
+  previousBlockHash?: string;
+  /** ms since the template was last confirmed current (tip check or template fetch); undefined before the first. */
+  templateAgeMs?: number;
+  /** true when current() returns undefined because the last template is older than maxJobAgeSeconds. */
+  stale: boolean;
+  longpollInFlight: boolean;
+  nodes: BitcoindNodeHealth[];
+}
+
+export interface SubmitAnswer {
+  node: string;
+  /** Set when the node answered (submitblock result or an RPC error). */
+  accepted?: boolean;
+  reason?: string;
+  /** Set when it did not (transport/auth). */
+  error?: string;
+}
+
+export interface BitcoindSubmitResult extends SubmitBlockResult {
+  /** Every node's answer from the last round of attempts. */
+  answers: SubmitAnswer[];
+  /** Rounds tried (> 1 when no node answered and it was retried). */
+  attempts: number;
+}
+
+export type BitcoindSource = BitcoinWorkSource & {
+  health(): BitcoindHealth;
+  submitBlock(blockHex: string): Promise<BitcoindSubmitResult>;
+};
+
+/** BIP22/23 client capabilities; Core ignores what it does not implement (it still sends coinbasevalue). */
+const CAPABILITIES = ["coinbasetxn", "workid", "coinbase/append", "longpoll"];
+/** Reconnect backoff while every node is down. */
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 30_000;
+/** submitblock retry backoff while no node answers: 100 ms doubling to 5 s. */
+const SUBMIT_BACKOFF_MIN_MS = 100;
+const SUBMIT_BACKOFF_MAX_MS = 5000;
+/** RPC errors that mean "reachable but not ready", not "this block/request is wrong": -28 RPC_IN_WARMUP. */
+const RPC_IN_WARMUP = -28;
+
+interface NodeState {
+  cfg: BitcoindNode;
+  rank: number;
+  priority: number;
+  rpc: RpcClient;
+  up: boolean | undefined;
+  workError?: string;
+  lastError?: string;
+  since: number;
+}
+
+interface Current {
+  template: BlockTemplate;
+  longpollid?: string;
+  node: NodeState;
+}
+
+export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSource {
+  const { clock } = opts;
+  const log = opts.log ?? (() => {});
+  if (opts.nodes.length === 0) throw new Error("bitcoind: at least one node is required");
+  const rules = opts.rules ?? ["segwit"];
+  const useLongpoll = opts.longpoll ?? true;
+  const pollMs = opts.pollIntervalMs ?? 1000;
+  const refreshMs = (opts.mempoolRefreshSeconds ?? 30) * 1000;
+  const maxAgeMs = (opts.maxJobAgeSeconds ?? 120) * 1000;
+  const healthMs = opts.healthIntervalMs ?? 5000;
+  const rpcTimeoutMs = opts.rpcTimeoutMs ?? 10_000;
+  const lpTimeoutMs = opts.longpollTimeoutMs ?? 90_000;
+  const submitTimeoutMs = opts.submitTimeoutMs ?? 60_000;
+  const submitLimitMs = (opts.submitRetryLimitSeconds ?? 600) * 1000;
+
+  const nodes: NodeState[] = opts.nodes
+    .map((cfg, i) => ({
+      cfg,
+      rank: i,
+      priority: cfg.priority ?? i,
+      rpc: createRpcClient(cfg, { fetch: opts.fetch, clock, readText: opts.readText, timeoutMs: rpcTimeoutMs }),
+      up: undefined,
+      since: clock.now(),
+    }))
+    .sort((a, b) => a.priority - b.priority || a.rank - b.rank)
+    .map((n, i) => ({ ...n, rank: i }));
+
+  const listeners: Array<(t: BlockTemplate, reason: TemplateReason) => void> = [];
+  let running = false;
+  let active: NodeState | undefined;
+  let cur: Current | undefined;
+  /** clock ms when the template was last confirmed to be on the node's tip. */
+  let confirmedAt = Number.NEGATIVE_INFINITY;
+  /** Bumped on every applied tip change: a template fetched before the bump with another prevhash is older news. */
+  let tipEpoch = 0;
+  let outageSince: number | undefined;
+  let staleLogged = false;
+  /** Emit the next template even if it is the same work (after an outage the pool may have stopped issuing jobs). */
+  let mustEmit = false;
+  let lpGen = 0;
+  let lpAbort: AbortController | undefined;
+  let lpInFlight = false;
+  let pollBusy = false;
+  let refreshBusy = false;
+  let healthBusy = false;
+  let selecting: Promise<void> | undefined;
+  let reconnectDelay = RECONNECT_MIN_MS;
+  let reconnectTimer: TimerId | undefined;
+  let staleTimer: TimerId | undefined;
+  const intervals: TimerId[] = [];
+
+  // --- node state changes, each logged once per change ---
+  function reachable(n: NodeState): void {
+    if (n.up !== true) {
+      log(n.up === false ? "bitcoind: node back" : "bitcoind: node reachable", { node: n.rpc.label });
+      n.up = true;
+      n.since = clock.now();
+    }
+    n.lastError = undefined;
+  }
+  function unreachable(n: NodeState, why: string): void {
+    if (n.up !== false || n.lastError !== why) {
+      log("bitcoind: node down", { node: n.rpc.label, error: why });
+      if (n.up !== false) n.since = clock.now();
+    }
+    n.up = false;
+    n.lastError = why;
+  }
+  function workOk(n: NodeState): void {
+    reachable(n);
+    if (n.workError !== undefined) log("bitcoind: node serves work again", { node: n.rpc.label });
+    n.workError = undefined;
+  }
+  function workFailed(n: NodeState, why: string): void {
+    if (n.workError !== why) log("bitcoind: node cannot serve work", { node: n.rpc.label, error: why });
+    n.workError = why;
+  }
+  /** Records an RPC failure: transport/auth → unreachable; an RPC error answer → reachable but no work. */
+  function failed(n: NodeState, e: RpcError | string): void {
+    if (typeof e === "string") return workFailed(n, e);
+    if (e.kind === "rpc") {
+      reachable(n);
+      workFailed(n, describeRpcError(e));
+    } else if (e.kind !== "aborted") {
+      unreachable(n, describeRpcError(e));
+    }
+  }
+
+  let emitCount = 0;
+  function emit(reason: TemplateReason, t: BlockTemplate): void {
+    emitCount++;
+    for (const cb of listeners) cb(t, reason);
+  }
+
+  type Fetched = { ok: true; template: BlockTemplate; longpollid?: string } | { ok: false; error: RpcError | string };
+
+  async function fetchTemplate(n: NodeState, o?: { longpollid?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<Fetched> {
+    const req: Record<string, unknown> = { rules, capabilities: CAPABILITIES };
+    if (o?.longpollid !== undefined) req.longpollid = o.longpollid;
+    const r = await n.rpc.call("getblocktemplate", [req], { timeoutMs: o?.timeoutMs, signal: o?.signal });
+    if (!r.ok) return { ok: false, error: r.error };
+    const p = parseTemplate(r.value, rules);
+    return p.ok ? p : { ok: false, error: p.message };
+  }
+
+  /** Takes a fresh template from the active node and tells listeners when the work changed. */
+  function apply(n: NodeState, f: { template: BlockTemplate; longpollid?: string }, epoch: number): void {
+    if (!running || n !== active) return;
+    confirmedAt = clock.now();
+    staleLogged = false;
+    const prev = cur;
+    const next: Current = { template: f.template, longpollid: f.longpollid, node: n };
+    if (!prev) {
+      cur = next;
+      tipEpoch++;
+      mustEmit = false;
+      emit("initial", f.template);
+      restartLongpoll();
+      return;
+    }
+    if (f.template.previousBlockHash !== prev.template.previousBlockHash) {
+      // Fetched before another path applied a newer tip: older news, drop it (the newer tip is already out).
+      if (epoch !== tipEpoch) return;
+      cur = next;
+      tipEpoch++;
+      mustEmit = false;
+      emit("new_block", f.template);
+      restartLongpoll();
+      return;
+    }
+    const changed = mustEmit || !sameWork(prev.template, f.template);
+    cur = next; // always keep the newest curtime and longpollid
+    mustEmit = false;
+    if (changed) emit("refresh", f.template);
+  }
+
+  // --- longpoll (BIP22): one call in flight on the active node, re-issued with the newest longpollid ---
+  function stopLongpoll(): void {
+    lpGen++;
+    lpAbort?.abort();
+    lpAbort = undefined;
+    lpInFlight = false;
+  }
+  function restartLongpoll(): void {
+    stopLongpoll();
+    if (running && useLongpoll && active && cur?.longpollid !== undefined) void longpollLoop(lpGen);
+  }
+  async function longpollLoop(gen: number): Promise<void> {
+    let quickSame = 0;
+    while (running && gen === lpGen) {
+      const n = active;
+      const lpid = cur?.longpollid;
+      if (!n || lpid === undefined) return;
+      const ctl = new AbortController();
+      lpAbort = ctl;
+      const epoch = tipEpoch;
+      const t0 = clock.now();
+      lpInFlight = true;
+      const r = await fetchTemplate(n, { longpollid: lpid, timeoutMs: lpTimeoutMs, signal: ctl.signal });
+      if (gen !== lpGen) return; // superseded (new tip from another path, node switch, stop): the new loop owns lpInFlight
+      lpInFlight = false;
+      if (!running || n !== active) return;
+      if (!r.ok) {
+        if (typeof r.error !== "string" && r.error.kind === "transport" && r.error.timeout) continue; // idle chain: ask again
+        return nodeFailed(n, r.error);
+      }
+      workOk(n);
+      const emitted = emitCount;
+      apply(n, r, epoch);
+      if (gen !== lpGen) return; // apply restarted the longpoll (tip change)
+      // A node that answers a longpoll at once with unchanged work would spin this loop: pace it like polling.
+      if (emitCount === emitted && clock.now() - t0 < 100) {
+        if (++quickSame >= 2) await sleep(Math.max(pollMs, 1000));
+      } else {
+        quickSame = 0;
+      }
+    }
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => clock.setTimeout(resolve, ms));
+  }
+
+  function nodeFailed(n: NodeState, e: RpcError | string): void {
+    failed(n, e);
+    if (n !== active) return;
+    log("bitcoind: active node failed, switching", { node: n.rpc.label, error: typeof e === "string" ? e : describeRpcError(e) });
+    active = undefined;
+    stopLongpoll();
+    void select();
+  }
+
+  async function refreshFrom(n: NodeState): Promise<void> {
+    const epoch = tipEpoch;
+    const r = await fetchTemplate(n);
+    if (!running || n !== active) return;
+    if (!r.ok) return nodeFailed(n, r.error);
+    workOk(n);
+    apply(n, r, epoch);
+  }
+
+  /** First node (by priority) that serves a template becomes active; none → outage, retried with backoff. */
+  function select(): Promise<void> {
+    if (selecting) return selecting;
+    selecting = (async () => {
+      for (const n of nodes) {
+        if (!running) return;
+        const epoch = tipEpoch;
+        const r = await fetchTemplate(n);
+        if (!running) return;
+        if (active) return; // fail-back picked one meanwhile
+        if (!r.ok) {
+          failed(n, r.error);
+          continue;
+        }
+        workOk(n);
+        activate(n, r, epoch);
+        return;
+      }
+      if (outageSince === undefined) {
+        outageSince = clock.now();
+        mustEmit = true;
+        log("bitcoind: no node serves work; keeping the last template until it is too old", {
+          maxJobAgeSeconds: maxAgeMs / 1000,
+          nodes: nodes.map((x) => ({ node: x.rpc.label, error: x.workError ?? x.lastError })),
+        });
+        // Say once, when it happens, that the pool has no work any more (current() turns undefined then).
+        if (cur) staleTimer = clock.setTimeout(logStale, Math.max(0, confirmedAt + maxAgeMs - clock.now() + 1));
+      }
+      scheduleReconnect();
+    })().finally(() => {
+      selecting = undefined;
+    });
+    return selecting;
+  }
+
+  function activate(n: NodeState, f: { template: BlockTemplate; longpollid?: string }, epoch: number): void {
+    const previous = cur?.node;
+    active = n;
+    reconnectDelay = RECONNECT_MIN_MS;
+    if (reconnectTimer !== undefined) clock.clearTimeout(reconnectTimer);
+    reconnectTimer = undefined;
+    if (staleTimer !== undefined) clock.clearTimeout(staleTimer);
+    staleTimer = undefined;
+    if (outageSince !== undefined) {
+      log("bitcoind: work source back", { node: n.rpc.label, downMs: clock.now() - outageSince });
+      outageSince = undefined;
+    }
+    if (previous !== n) {
+      log("bitcoind: serving work from node", { node: n.rpc.label, priority: n.priority });
+      if (previous) mustEmit = true; // another node's mempool: send the new template even if it looks the same
+    }
+    apply(n, f, epoch);
+    // apply() starts the longpoll only on a tip change; after a switch with the same tip it is not running yet.
+    if (!lpInFlight) restartLongpoll();
+  }
+
+  function logStale(): void {
+    staleTimer = undefined;
+    if (!running || active || staleLogged || clock.now() - confirmedAt <= maxAgeMs) return;
+    staleLogged = true;
+    log("bitcoind: last template too old, no work to hand out", { ageMs: clock.now() - confirmedAt });
+  }
+
+  function scheduleReconnect(): void {
+    if (!running || reconnectTimer !== undefined) return;
+    const delay = reconnectDelay;
+    reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS);
+    reconnectTimer = clock.setTimeout(() => {
+      reconnectTimer = undefined;
+      if (running && !active) void select();
+    }, delay);
+  }
+
+  async function pollTick(): Promise<void> {
+    const n = active;
+    if (!running || !n || pollBusy) return;
+    pollBusy = true;
+    try {
+      const r = await n.rpc.call("getbestblockhash", []);
+      if (!running || n !== active) return;
+      if (!r.ok) return nodeFailed(n, r.error);
+      reachable(n);
+      if (typeof r.value === "string" && r.value === cur?.template.previousBlockHash) {
+        confirmedAt = clock.now();
+        staleLogged = false;
+        return;
+      }
+      await refreshFrom(n);
+    } finally {
+      pollBusy = false;
+    }
+  }
+
+  async function refreshTick(): Promise<void> {
+    const n = active;
+    if (!running || !n || refreshBusy) return;
+    refreshBusy = true;
+    try {
+      await refreshFrom(n);
+    } finally {
+      refreshBusy = false;
+    }
+  }
+
+  /** Checks the other nodes (for submitblock and fail-back) and moves back to a preferred node that serves work again. */
+  async function healthTick(): Promise<void> {
+    if (!running || healthBusy) return;
+    healthBusy = true;
+    try {
+      await Promise.all(
+        nodes
+          .filter((n) => n !== active)
+          .map(async (n) => {
+            const r = await n.rpc.call("getbestblockhash", []);
+            if (r.ok) reachable(n);
+            else if (r.error.kind !== "rpc") failed(n, r.error);
+          }),
+      );
+      const a = active;
+      if (!running || !a) return;
+      for (const n of nodes) {
+        if (n.rank >= a.rank) break;
+        if (n.up !== true) continue;
+        const epoch = tipEpoch;
+        const r = await fetchTemplate(n);
+        if (!running || active !== a) return;
+        if (!r.ok) {
+          failed(n, r.error);
+          continue;
+        }
+        workOk(n);
+        // A preferred node still syncing would move miners back to an older tip: wait until it caught up.
+        if (cur && r.template.height < cur.template.height) continue;
+        log("bitcoind: failing back to preferred node", { node: n.rpc.label, from: a.rpc.label });
+        stopLongpoll();
+        activate(n, r, epoch);
+        return;
+      }
+    } finally {
+      healthBusy = false;
+    }
+  }
+
+  // --- submitblock ---
+  async function submitOnce(targets: NodeState[], blockHex: string): Promise<{ done: boolean; result: BitcoindSubmitResult | undefined; answers: SubmitAnswer[] }> {
+    const answers: SubmitAnswer[] = new Array(targets.length);
+    return new Promise((resolve) => {
+      let pending = targets.length;
+      let resolved = false;
+      const finish = () => {
+        const list = answers.filter((a) => a !== undefined);
+        const got = list.filter((a) => a.accepted !== undefined);
+        const ok = got.find((a) => a.accepted);
+        if (ok) return { done: true, result: { accepted: true, reason: ok.reason, answers: list, attempts: 0 }, answers: list };
+        if (pending > 0) return undefined;
+        const first = got[0]; // targets are in priority order
+        if (first) return { done: true, result: { accepted: false, reason: first.reason, answers: list, attempts: 0 }, answers: list };
+        return { done: false, result: undefined, answers: list };
+      };
+      targets.forEach((n, i) => {
+        void n.rpc.call("submitblock", [blockHex], { timeoutMs: submitTimeoutMs }).then((r) => {
+          if (r.ok) {
+            reachable(n);
+            const m = mapSubmitAnswer(r.value);
+            answers[i] = { node: n.rpc.label, accepted: m.accepted, ...(m.reason !== undefined ? { reason: m.reason } : {}) };
+          } else if (r.error.kind === "rpc" && r.error.code !== RPC_IN_WARMUP) {
+            reachable(n);
+            // e.g. -22 "Block decode failed": the node looked at the block and refused it.
+            answers[i] = { node: n.rpc.label, accepted: false, reason: `rpc error ${r.error.code}: ${r.error.message}` };
+          } else {
+            failed(n, r.error);
+            answers[i] = { node: n.rpc.label, error: describeRpcError(r.error) };
+          }
+          pending--;
+          if (resolved) {
+            const a = answers[i];
+            if (a && a.accepted === false) log("bitcoind: a node refused a block another accepted", { ...a });
+            return;
+          }
+          const f = finish();
+          if (f) {
+            resolved = true;
+            resolve(f);
+          }
+        });
+      });
+      if (targets.length === 0) resolve({ done: false, result: undefined, answers: [] });
+    });
+  }
+
+  async function submitBlock(blockHex: string): Promise<BitcoindSubmitResult> {
+    const start = clock.now();
+    let delay = SUBMIT_BACKOFF_MIN_MS;
+    for (let attempt = 1; ; attempt++) {
+      // Every node believed reachable; when none is, every node (one may just have come back).
+      let targets = nodes.filter((n) => n.up !== false);
+      if (targets.length === 0) targets = nodes;
+      const r = await submitOnce(targets, blockHex);
+      if (r.done && r.result) {
+        const result = { ...r.result, attempts: attempt };
+        log(result.accepted ? "bitcoind: block accepted" : "bitcoind: block rejected", {
+          reason: result.reason,
+          answers: result.answers,
+        });
+        // Do not wait for the longpoll: a new tip means clean jobs as soon as the node has a template.
+        if (result.accepted) void pollTick();
+        return result;
+      }
+      const elapsed = clock.now() - start;
+      if (attempt === 1) log("bitcoind: no node answered submitblock, retrying", { answers: r.answers });
+      if (elapsed >= submitLimitMs || !running) {
+        const why = running ? `no node answered submitblock within ${Math.round(elapsed / 1000)} s` : "source stopped before any node answered";
+        log("bitcoind: giving up on submitblock", { reason: why, answers: r.answers });
+        return { accepted: false, reason: why, answers: r.answers, attempts: attempt };
+      }
+      await sleep(Math.min(delay, Math.max(0, submitLimitMs - elapsed)));
+      delay = Math.min(delay * 2, SUBMIT_BACKOFF_MAX_MS);
+    }
+  }
+
+  function current(): BlockTemplate | undefined {
+    if (!cur) return undefined;
+    if (clock.now() - confirmedAt > maxAgeMs) return undefined;
+    return cur.template;
+  }
+
+  function health(): BitcoindHealth {
+    const now = clock.now();
+    let state: BitcoindHealth["state"];
+    if (!running) state = "stopped";
+    else if (active) state = active === nodes[0] ? "ok" : "failover";
+    else state = cur || outageSince !== undefined ? "down" : "starting";
+    const h: BitcoindHealth = {
+      state,
+      stale: cur !== undefined && now - confirmedAt > maxAgeMs,
+      longpollInFlight: lpInFlight,
+      nodes: nodes.map((n) => ({
+        url: n.rpc.label,
+        priority: n.priority,
+        up: n.up,
+        ...(n.workError !== undefined ? { workError: n.workError } : {}),
+        ...(n.lastError !== undefined ? { lastError: n.lastError } : {}),
+        since: n.since,
+      })),
+    };
+    if (active) h.active = active.rpc.label;
+    if (cur) {
+      h.height = cur.template.height;
+      h.previousBlockHash = cur.template.previousBlockHash;
+      h.templateAgeMs = now - confirmedAt;
+    }
+    return h;
+  }
+
+  return {
+    kind: "bitcoind",
+    async start() {
+      if (running) return;
+      running = true;
+      if (pollMs > 0) intervals.push(clock.setInterval(() => void pollTick(), pollMs));
+      if (refreshMs > 0) intervals.push(clock.setInterval(() => void refreshTick(), refreshMs));
+      if (healthMs > 0) intervals.push(clock.setInterval(() => void healthTick(), healthMs));
+      await select();
+    },
+    async stop() {
+      running = false;
+      for (const t of intervals.splice(0)) clock.clearInterval(t);
+      if (reconnectTimer !== undefined) clock.clearTimeout(reconnectTimer);
+      reconnectTimer = undefined;
+      if (staleTimer !== undefined) clock.clearTimeout(staleTimer);
+      staleTimer = undefined;
+      stopLongpoll();
+      active = undefined;
+    },
+    onTemplate(cb) {
+      listeners.push(cb);
+    },
+    current,
+    submitBlock,
+    health,
+  };
+}
