@@ -104,8 +104,40 @@ export const DevnetUpstreamSchema = z
   })
   .describe("Work from the embedded devnet.");
 
-// A discriminated union on `type` so later upstreams (bitcoind, ethnode, pool) slot in as new members.
-export const UpstreamSchema = z.discriminatedUnion("type", [DevnetUpstreamSchema]).describe("Where work comes from.");
+export const BitcoindUpstreamSchema = z
+  .strictObject({
+    type: z.literal("bitcoind").describe("Upstream kind: `bitcoind` (getblocktemplate/submitblock of Bitcoin Core and its forks)."),
+    bitcoind: z
+      .strictObject({
+        chain: z
+          .enum(["bitcoin", "bitcoin-testnet", "bitcoin-regtest", "bitcoin-signet", "litecoin", "litecoin-testnet", "litecoin-regtest", "dogecoin", "dogecoin-testnet"])
+          .describe("Chain, for the payout address prefixes (checked at start-up)."),
+        algorithm: z.enum(["sha256d", "scrypt"]).default("sha256d").describe("Proof of work: `sha256d` (Bitcoin) or `scrypt` (Litecoin, Dogecoin; share difficulty 1 = target 0xffff·2^224 as scrypt miners read it)."),
+        payoutAddress: z.string().min(1).describe("Address the coinbase pays (bech32/bech32m/base58); a wrong address or one of another chain stops start-up with a message naming it."),
+        nodes: z
+          .array(
+            z.strictObject({
+              url: z.string().url().describe("JSON-RPC URL, e.g. http://127.0.0.1:8332."),
+              user: z.string().default("").describe("RPC user (rpcuser); empty with cookieFile."),
+              password: z.string().default("").describe("RPC password (rpcpassword)."),
+              cookieFile: z.string().default("").describe("Path of the node's .cookie file (used when user is empty; re-read when the node restarts)."),
+              priority: z.number().int().default(0).describe("Lower is preferred; blocks go to every healthy node."),
+            }),
+          )
+          .min(1)
+          .describe("Nodes, with failover by priority."),
+        rules: z.array(z.string()).default(["segwit"]).describe('getblocktemplate rules: ["segwit"] for Bitcoin, ["mweb","segwit"] for Litecoin Core.'),
+        longpoll: z.boolean().default(true).describe("Use getblocktemplate long polling (a new tip reaches miners at once)."),
+        pollIntervalMs: z.number().int().min(50).default(1000).describe("Fallback tip polling interval."),
+        mempoolRefreshSeconds: z.number().positive().default(30).describe("New template (more transactions, fees) at least this often."),
+        maxJobAgeSeconds: z.number().positive().default(120).describe("During a node outage, stop issuing jobs older than this."),
+      })
+      .describe("Node settings."),
+  })
+  .describe("Work from a Bitcoin Core-family node.");
+
+// A discriminated union on `type` so later upstreams (pool) slot in as new members.
+export const UpstreamSchema = z.discriminatedUnion("type", [DevnetUpstreamSchema, BitcoindUpstreamSchema]).describe("Where work comes from.");
 
 export const EthDevnetSchema = z
   .strictObject({

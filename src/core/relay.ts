@@ -5,6 +5,11 @@ import type { StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
 import { stratumV1 } from "../../protocols/stratum-v1/session.ts";
 import { hexToBytes } from "../../protocols/pow/hex.ts";
 import { DIFF1_SHA256 } from "../../protocols/pow/target.ts";
+import { DIFF1_SCRYPT } from "../../protocols/pow/scrypt.ts";
+import { decodeAddress } from "../../protocols/bitcoin/address.ts";
+import { createBitcoindSource } from "../upstream/bitcoind.ts";
+import type { BitcoinWorkSource } from "../upstream/types.ts";
+import { createScryptVerifier } from "./scrypt_verifier.ts";
 import { createDevnet } from "../upstream/devnet.ts";
 import { createBlockJournal } from "../store/block_journal.ts";
 import { createHttpApp } from "../http/app.ts";
@@ -87,12 +92,28 @@ export interface Relay {
 }
 
 /** The policy a Stratum v1 session runs under, derived from config. */
+/**
+ * The coinbase output script: from upstream.bitcoind.payoutAddress (decoded and checked against the
+ * chain's prefixes — a wrong address is a start-up error naming it), else coinbase.payoutScript,
+ * else OP_TRUE (devnet only).
+ */
+export function payoutScript(config: Config): Uint8Array {
+  const up = config.upstream;
+  if (up.type === "bitcoind") {
+    const d = decodeAddress(up.bitcoind.payoutAddress, up.bitcoind.chain);
+    if (!d.ok) throw new Error(`upstream.bitcoind.payoutAddress = "${up.bitcoind.payoutAddress}": ${d.error}`);
+    return d.script;
+  }
+  return config.coinbase.payoutScript === "" ? new Uint8Array([0x51]) : hexToBytes(config.coinbase.payoutScript)!;
+}
+
 export function stratumPolicy(config: Config): StratumV1Policy {
   const d = config.difficulty;
+  const algo = config.upstream.type === "bitcoind" ? config.upstream.bitcoind.algorithm : "sha256d";
   return {
     // The embedded devnet is a sha256d chain; node upstreams name their algorithm.
-    algo: "sha256d",
-    diff1: DIFF1_SHA256,
+    algo,
+    diff1: algo === "scrypt" ? DIFF1_SCRYPT : DIFF1_SHA256,
     versionMask: parseInt(config.stratum.versionMask, 16) >>> 0,
     extranonce2Size: config.stratum.extranonce2Size,
     initialDifficulty: d.initial,
@@ -133,25 +154,45 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   const startedAt = clock.now();
   const metrics = createRelayMetrics(runtime);
   const up = config.upstream;
-  const source = createDevnet({
-    bits: up.devnet.bits,
-    blockIntervalSeconds: up.devnet.blockIntervalSeconds,
-    transactionsPerBlock: up.devnet.transactionsPerBlock,
-    startHeight: up.devnet.startHeight,
-    coinbaseValueSats: BigInt(up.devnet.coinbaseValueSats),
-    sha: runtime.sha256,
-    clock,
-    log: (msg, fields) => logger.debug(msg, fields as Record<string, unknown>),
-  });
+  const source: BitcoinWorkSource = up.type === "bitcoind"
+    ? createBitcoindSource({
+      nodes: up.bitcoind.nodes.map((n) => ({
+        url: n.url,
+        ...(n.user !== "" ? { user: n.user, password: n.password } : {}),
+        ...(n.cookieFile !== "" ? { cookieFile: n.cookieFile } : {}),
+        priority: n.priority,
+      })),
+      rules: up.bitcoind.rules,
+      longpoll: up.bitcoind.longpoll,
+      pollIntervalMs: up.bitcoind.pollIntervalMs,
+      mempoolRefreshSeconds: up.bitcoind.mempoolRefreshSeconds,
+      maxJobAgeSeconds: up.bitcoind.maxJobAgeSeconds,
+      clock,
+      fetch: (url, init) => fetch(url, init),
+      readText: (path) => runtime.files.readText(path),
+      log: (msg, fields) => logger.info(msg, fields as Record<string, unknown>),
+    })
+    : createDevnet({
+      bits: up.devnet.bits,
+      blockIntervalSeconds: up.devnet.blockIntervalSeconds,
+      transactionsPerBlock: up.devnet.transactionsPerBlock,
+      startHeight: up.devnet.startHeight,
+      coinbaseValueSats: BigInt(up.devnet.coinbaseValueSats),
+      sha: runtime.sha256,
+      clock,
+      log: (msg, fields) => logger.debug(msg, fields as Record<string, unknown>),
+    });
   runtime.files.mkdirp(config.dataDir);
   const journal = createBlockJournal(runtime.files, config.dataDir);
-  const payout = config.coinbase.payoutScript === "" ? new Uint8Array([0x51]) : hexToBytes(config.coinbase.payoutScript)!;
+  const payout = payoutScript(config);
+  const algo = up.type === "bitcoind" ? up.bitcoind.algorithm : "sha256d";
   const pool = createBtcPool({
     name: "btc",
     runtime,
     source,
     journal,
     policy: stratumPolicy(config),
+    ...(algo === "scrypt" ? { scrypt: createScryptVerifier({ log: logger }) } : {}),
     coinbase: { payoutScript: payout, poolTag: config.coinbase.poolTag },
     extranonce1Size: config.stratum.extranonce1Size,
     keepJobs: config.jobs.keepJobs,

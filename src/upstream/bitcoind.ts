@@ -91,7 +91,8 @@ export interface BitcoindSubmitResult extends SubmitBlockResult {
   attempts: number;
 }
 
-export type BitcoindSource = BitcoinWorkSource & {
+/** A BitcoinWorkSource (assignable to it) whose submitBlock also reports every node's answer. */
+export type BitcoindSource = Omit<BitcoinWorkSource, "submitBlock"> & {
   health(): BitcoindHealth;
   submitBlock(blockHex: string): Promise<BitcoindSubmitResult>;
 };

@@ -136,6 +136,7 @@ blockIntervalSeconds = 5
     expect(c.stratum.extranonce2Size).toBe(8);
     expect(c.stratum.maxLineBytes).toBe(16384);
     expect(c.difficulty).toEqual({ ...DEFAULT_CONFIG.difficulty, initial: 16, min: 1, max: 65536 });
+    if (c.upstream.type !== "devnet" || DEFAULT_CONFIG.upstream.type !== "devnet") throw new Error("expected the devnet upstream");
     expect(c.upstream.devnet).toEqual({ ...DEFAULT_CONFIG.upstream.devnet, bits: "207fffff", blockIntervalSeconds: 5 });
   });
 

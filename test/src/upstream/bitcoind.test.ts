@@ -1,10 +1,14 @@
 // bitcoind work source against a fake JSON-RPC node (errors, cookie auth, longpoll, failover, outage, submitblock answers) under a manual clock.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createBitcoindSource, type BitcoindSource, type BitcoindSourceOptions } from "../../../src/upstream/bitcoind.ts";
 import { createRpcClient, mapSubmitAnswer, parseTemplate, type FetchLike } from "../../../src/upstream/bitcoind_rpc.ts";
 import { createManualClock, type ManualClock } from "../../../src/runtime/manual_clock.ts";
 import type { BlockTemplate } from "../../../protocols/bitcoin/template.ts";
 import type { TemplateReason } from "../../../src/upstream/types.ts";
+
+setDefaultTimeout(30_000);
+const _assignable: (s: BitcoindSource) => import("../../../src/upstream/types.ts").BitcoinWorkSource = (s) => s;
+void _assignable;
 
 // --- a fake Bitcoin Core: getblocktemplate (with longpoll), getbestblockhash, submitblock ---
 
@@ -109,9 +113,9 @@ function fakeNet(...nodes: FakeNode[]): FetchLike {
 
 /** Lets pending promise chains (fake fetch, source loops) run. */
 async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+  for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 0));
 }
-async function advance(clock: ManualClock, ms: number, step = 100): Promise<void> {
+async function advance(clock: ManualClock, ms: number, step = 250): Promise<void> {
   for (let t = 0; t < ms; t += step) {
     clock.advance(Math.min(step, ms - t));
     await settle();
