@@ -390,6 +390,11 @@ interface PhaseFigures {
   abuserCpuPercent: number | null;
   loadCpuPercent: number;
   machineBusyPercent: number | null;
+  /**
+   * Machine busy time not charged to the relay, the abuser or this process, in one-core percent: kernel
+   * work for our sockets plus anything else running (other people's tests). Large values void the ratio.
+   */
+  otherCpuPercent: number | null;
 }
 
 export interface AbuseFigures {
@@ -420,10 +425,13 @@ interface Snap {
   sys: { busy: number; total: number } | undefined;
 }
 
-function phase(a: Snap, b: Snap, lat: Summary): PhaseFigures {
+function phase(a: Snap, b: Snap, lat: Summary, cpus: number): PhaseFigures {
   const s = (b.t - a.t) / 1000;
   const pct = (x: number | undefined, y: number | undefined) => (x !== undefined && y !== undefined ? Math.round(((y - x) / s) * 100) : null);
+  const machine = a.sys && b.sys && b.sys.total > a.sys.total ? (b.sys.busy - a.sys.busy) / (b.sys.total - a.sys.total) : undefined;
+  const ours = (pct(a.relay, b.relay) ?? 0) + (pct(a.abuser, b.abuser) ?? 0) + Math.round(((b.self - a.self) / s) * 100);
   return {
+    otherCpuPercent: machine === undefined ? null : Math.max(0, Math.round(machine * cpus * 100 - ours)),
     seconds: r3(s),
     latencyMs: roundSummary(lat),
     sharesPerSecond: Math.round((b.accepted - a.accepted) / s),
@@ -437,7 +445,7 @@ function phase(a: Snap, b: Snap, lat: Summary): PhaseFigures {
 function printPhase(name: string, p: PhaseFigures): void {
   const l = p.latencyMs;
   console.log(`  ${name}: ${r1(p.seconds)} s, honest submit→reply ms p50 ${l.p50.toFixed(3)}  p99 ${l.p99.toFixed(3)}  max ${l.max.toFixed(3)} (${fmtInt(l.count)} samples, ${fmtInt(p.sharesPerSecond)} shares/s)`);
-  console.log(`    CPU: relay ${p.relayCpuPercent ?? "n/a"}%, abuser process ${p.abuserCpuPercent ?? "-"}%, honest miner (this process) ${p.loadCpuPercent}%, whole machine ${p.machineBusyPercent ?? "n/a"}% busy`);
+  console.log(`    CPU: relay ${p.relayCpuPercent ?? "n/a"}%, abuser process ${p.abuserCpuPercent ?? "-"}%, honest miner (this process) ${p.loadCpuPercent}%, whole machine ${p.machineBusyPercent ?? "n/a"}% busy (not ours: ${p.otherCpuPercent ?? "n/a"}% of a core${(p.otherCpuPercent ?? 0) > 50 ? " — something else is running, the ratio is unreliable" : ""})`);
 }
 
 /** A counter from the relay's /metrics: 0 when the series is not there yet (labelled children appear on first use), undefined when /metrics did not answer. */
@@ -476,6 +484,7 @@ async function runAbuseBench(ctx: Ctx): Promise<AbuseFigures> {
   // Each phase is bounded so the whole run stays under ~30 s (2 phases + start + ban + drain).
   const seconds = Math.min(ctx.seconds ?? 8, 10);
   const gap = honestIntervalMs();
+  const cpus = (await import("node:os")).cpus().length;
   const pace = gap > 0 ? `a share every ${gap} ms` : "shares back to back";
   console.log(`\n== abuse: one honest miner (127.0.0.1, one share in flight, ${pace}) quiet ${seconds} s, then while ${fmtInt(rate)} connections/s from banned ${from} are refused ${seconds} s ==`);
   // No new blocks (as in shares mode): a clean job would put stale-share replies into the latency samples.
@@ -518,7 +527,7 @@ async function runAbuseBench(ctx: Ctx): Promise<AbuseFigures> {
       await sleep(seconds * 1000);
       load.measuring = false;
       const q1 = snap();
-      const quiet = phase(q0, q1, summarizeSorted(load.latencies.sorted()));
+      const quiet = phase(q0, q1, summarizeSorted(load.latencies.sorted()), cpus);
       printPhase("quiet", quiet);
 
       // Ban the abuser with one malformed line, then check a second connection is refused at accept.
@@ -570,7 +579,7 @@ async function runAbuseBench(ctx: Ctx): Promise<AbuseFigures> {
         const r0 = await r0p;
         const r1v = await metric(child.httpPort, { reason: "banned" }, REFUSED);
         if (!a0 || !a1 || !result) throw new Error(`abuser process exited ${code} without results: ${errText.trim().slice(-800)}`);
-        return { fig: phase(a0, a1, summarizeSorted(load.latencies.sorted())), result, r0, r1v };
+        return { fig: phase(a0, a1, summarizeSorted(load.latencies.sorted()), cpus), result, r0, r1v };
       };
       const { fig: abuse, result, r0, r1v } = await abusePhase(port);
       printPhase("abuse", abuse);
