@@ -4,6 +4,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 if ! command -v bun >/dev/null; then echo "test/run.sh: bun not found: run 'npm ci' first" >&2; exit 1; fi
+# The bitcoind-upstream tests mine against real Litecoin Core nodes (Debian's litecoind).
+if ! command -v litecoind >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "== installing litecoind (Debian package) for the real-node tests"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq litecoind
+  else
+    echo "test/run.sh: litecoind is missing: install Debian's litecoind package (the real-node tests need it)" >&2
+  fi
+fi
 echo "== typecheck (tsc --noEmit)"
 tsc --noEmit -p .
 echo "== build (compile.sh)"
