@@ -60,7 +60,11 @@ export function resolveRelayCommand(binary: string | undefined): RelayCommand {
   if (binary !== undefined && binary !== "" && binary !== "self") return { cmd: binary, args: [], label: binary };
   const here = import.meta.url;
   const g = globalThis as { Bun?: unknown; Deno?: unknown };
-  const compiled = here.includes("$bunfs") || here.includes("~BUN") || (g.Deno !== undefined && here.includes("deno-compile"));
+  // In a `bun build --compile --format=cjs` binary import.meta.url is the build-time source path, so
+  // also look at argv[1], which is /$bunfs/... inside a compiled Bun executable.
+  const argv1 = process.argv[1] ?? "";
+  const compiled = here.includes("$bunfs") || here.includes("~BUN") || argv1.startsWith("/$bunfs/") ||
+    (g.Deno !== undefined && here.includes("deno-compile"));
   if (compiled) return { cmd: process.execPath, args: [], label: process.execPath };
   const mainPath = fileURLToPath(new URL("../main.ts", here));
   const dist = fileURLToPath(new URL("../../dist/stratum-edge", here));

@@ -23,7 +23,8 @@ Usage:
       Run the relay plus N built-in CPU miners that find real shares and devnet
       blocks against it, with a live status line. Start here.
   stratum-edge bench [--connections N] [--seconds S] [--target HOST:PORT] [--mode MODE]
-      Load generator (another process). MODE: shares (default), idle, fanout, all.
+      Load generator (another process). MODE: shares (default), idle, fanout, all,
+      abuse (an honest miner's latency while 1,000 connections/s from a banned source are refused).
       Without --target it starts the relay itself as a child process.
   stratum-edge --help | --version
 

@@ -58,6 +58,7 @@ export function createGuard(opts: {
       if (text !== undefined) {
         const r = policy.restore(JSON.parse(text), opts.now);
         opts.log.info("restored bans", { restored: r.restored, expired: r.skipped });
+        opts.hooks.active(policy.stats().active);
       }
     } catch (e) {
       opts.log.warn("could not read saved bans; starting without them", { file: path, error: String(e) });

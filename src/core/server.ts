@@ -116,6 +116,9 @@ export async function startStratumServer(opts: {
     out = [];
     let text = "";
     let closeReason: CloseReason | undefined;
+    // Ban-policy events wait until this batch's replies are written: a ban they trigger closes the
+    // connection, and the miner should still read why (e.g. the error for its last request).
+    let deferred: (() => void)[] | undefined;
     for (let i = 0; i < acts.length; i++) {
       const a = acts[i]!;
       switch (a.kind) {
@@ -129,17 +132,22 @@ export async function startStratumServer(opts: {
             c.sock.write(a.data);
           }
           break;
-        case "share":
+        case "share": {
           c.route!.pool.onShare(a.share, c.addr);
-          guard?.share(c.addr, a.share, clock.now());
+          const share = a.share;
+          if (guard !== undefined) (deferred ??= []).push(() => guard.share(c.addr, share, clock.now()));
           break;
+        }
         case "block":
           c.route!.pool.onBlock(a.block, c.addr);
           break;
-        case "abuse":
-          if (a.what === "malformed") guard?.malformed(c.addr, clock.now());
-          else guard?.loginFailed(c.addr, clock.now());
+        case "abuse": {
+          const what = a.what;
+          if (guard !== undefined) {
+            (deferred ??= []).push(() => (what === "malformed" ? guard.malformed(c.addr, clock.now()) : guard.loginFailed(c.addr, clock.now())));
+          }
           break;
+        }
         case "close":
           closeReason = a.reason;
           break;
@@ -152,6 +160,7 @@ export async function startStratumServer(opts: {
       }
     }
     if (text) c.sock.write(encoder.encode(text));
+    if (deferred !== undefined) for (const f of deferred) f();
     if (closeReason !== undefined) closeConn(c, closeReason, true);
     else if (c.sock.buffered > limits.maxWriteBufferBytes) closeConn(c, "write_overflow", false);
   }
@@ -186,11 +195,13 @@ export async function startStratumServer(opts: {
       return closeConn(c, "flood", true);
     }
     const msg = parseLine(line);
-    if (msg.kind === "invalid") guard?.malformed(c.addr, clock.now());
     if (c.route === undefined) {
       if (msg.kind === "invalid") {
+        // Counted here only before a dialect exists; afterwards the session reports its own.
         c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Malformed request", null])));
-        return closeConn(c, "malformed", true);
+        closeConn(c, "malformed", true);
+        guard?.malformed(c.addr, clock.now());
+        return;
       }
       const route = opts.routes.find((r) => r.dialect.detect(msg));
       if (route === undefined) {
@@ -253,7 +264,8 @@ export async function startStratumServer(opts: {
   guard?.onKick((key) => {
     for (let i = conns.length - 1; i >= 0; i--) {
       const c = conns[i];
-      if (c !== undefined && !c.closing && guard.keyOf(c.addr) === key) closeConn(c, "banned", false);
+      // end(), not destroy(): replies already queued (the answer that earned the ban) still go out.
+      if (c !== undefined && !c.closing && guard.keyOf(c.addr) === key) closeConn(c, "banned", true);
     }
   });
 
@@ -314,9 +326,9 @@ export async function startStratumServer(opts: {
       if (!c.closing) perform(c);
       else out.length = 0;
       if (r.overflow && !c.closing) {
-        guard?.oversize(c.addr, clock.now());
         c.sock.write(encoder.encode(encodeErrorRaw(null, [20, `Line longer than ${limits.maxLineBytes} bytes`, null])));
         closeConn(c, "line_too_long", true);
+        guard?.oversize(c.addr, clock.now());
       }
     },
     close(sock) {

@@ -79,5 +79,9 @@ export function mountGetwork(app: Hono, pool: EthPool, clock: { now(): number })
   };
 
   app.post("/", (c) => route(c as never, "", ""));
-  app.post("/:login/:worker", (c) => route(c as never, c.req.param("login"), c.req.param("worker")));
+  // /api/* belongs to the JSON API (e.g. POST /api/bans, absent without an admin token): never getwork.
+  app.post("/:login/:worker", (c) => {
+    if (c.req.param("login") === "api") return new Response(JSON.stringify({ error: "not found" }), { status: 404, headers: { "content-type": "application/json" } });
+    return route(c as never, c.req.param("login"), c.req.param("worker"));
+  });
 }

@@ -1,4 +1,4 @@
-// Stratum v1 CPU miner: computeShareHash against the slush-doc vector, and a full session against a scripted pool on the devnet.
+// Stratum v1 CPU miner: computeShareHash against the slush-doc vector, a full session against a scripted pool on the devnet, and the scrypt path against a scripted Litecoin-style pool.
 import { describe, expect, test } from "bun:test";
 import { computeShareHash, createStratumMiner, type MinerEvent } from "../../../src/client/stratum_miner.ts";
 import { createDevnet } from "../../../src/upstream/devnet.ts";
@@ -7,7 +7,10 @@ import { createSocketPair } from "../../../src/runtime/memory_socket.ts";
 import type { Runtime, SocketHandle, SocketHandlers } from "../../../src/runtime/types.ts";
 import type { StratumJob } from "../../../protocols/stratum-v1/job_types.ts";
 import { buildJob } from "../../../protocols/stratum-v1/job.ts";
-import { assembleBlock, hashShare, validateSubmit } from "../../../protocols/stratum-v1/share.ts";
+import { assembleBlock, buildHeader, hashShare, validateSubmit } from "../../../protocols/stratum-v1/share.ts";
+import type { BlockTemplate } from "../../../protocols/bitcoin/template.ts";
+import { DIFF1_SCRYPT, scryptPow } from "../../../protocols/pow/scrypt.ts";
+import { scrypt as nobleScrypt } from "@noble/hashes/scrypt.js";
 import {
   encodeNotify,
   encodeSetDifficulty,
@@ -278,5 +281,117 @@ describe("stratum miner against a scripted pool", () => {
     expect(miner.stats().hashes).toBe(0);
     expect(pool.submits.length).toBe(0);
     miner.stop();
+  });
+});
+
+describe("scrypt miner (algo: 'scrypt')", () => {
+  // A Litecoin-style template; bits 2000ffff = target 0xffff·2^232, i.e. network difficulty 1/256 in scrypt
+  // units: one block per ~256 scrypt hashes, so blocks and plain shares both occur within a second.
+  const template: BlockTemplate = {
+    height: 500,
+    version: 0x20000000,
+    previousBlockHash: "11".repeat(32),
+    bits: "2000ffff",
+    curtime: 1_700_000_000,
+    coinbaseValue: 5_000_000_000n,
+    transactions: [
+      { data: "02000000" + "ab".repeat(60), txid: "22".repeat(32) },
+      { data: "02000000" + "cd".repeat(60), txid: "33".repeat(32) },
+    ],
+  };
+  const en1 = "f0000001";
+
+  /** Scripted scrypt pool: checks every share with scryptPow against DIFF1_SCRYPT / difficulty, as a Litecoin pool does. */
+  function scryptPool(difficulty: number) {
+    const job = buildJob("s1", template, { payoutScript: Uint8Array.of(0x51), poolTag: "ltc", extranonce1Size: 4, extranonce2Size: 4 }, sha);
+    const shareLE = targetToLE(difficultyToTarget(difficulty, DIFF1_SCRYPT));
+    const results: Array<{ ok: boolean; block: boolean; sha256dWouldPass: boolean }> = [];
+    let server: SocketHandle | undefined;
+    let carry = "";
+    const send = (line: string) => server?.write(new TextEncoder().encode(line));
+    const handlers: SocketHandlers = {
+      open(s) {
+        server = s;
+      },
+      data(_s, chunk) {
+        carry += new TextDecoder().decode(chunk);
+        let i: number;
+        while ((i = carry.indexOf("\n")) >= 0) {
+          const m = JSON.parse(carry.slice(0, i)) as { id: number; method?: string; params?: unknown[] };
+          carry = carry.slice(i + 1);
+          if (m.method === "mining.subscribe") send(encodeSubscribeResult(m.id, "s1", en1, 4));
+          else if (m.method === "mining.authorize") {
+            send(encodeTrue(m.id));
+            send(encodeSetDifficulty(difficulty));
+            send(encodeNotify(job, true));
+          } else if (m.method === "mining.submit") {
+            const p = m.params as string[];
+            const f = validateSubmit(job, { extranonce2: p[2] as string, ntime: p[3] as string, nonce: p[4] as string }, 0);
+            let ok = false;
+            let block = false;
+            let sha256dWouldPass = false;
+            if (f.ok && p[1] === job.id) {
+              const header = buildHeader(job, hexToBytes(en1) as Uint8Array, f, sha);
+              const pow = new Uint8Array(32);
+              scryptPow(header, pow, sha);
+              ok = hashMeetsTarget(pow, shareLE);
+              block = hashMeetsTarget(pow, job.networkTargetLE);
+              const d = new Uint8Array(32);
+              hashShare(job, hexToBytes(en1) as Uint8Array, f, sha, d);
+              sha256dWouldPass = hashMeetsTarget(d, shareLE);
+            }
+            results.push({ ok, block, sha256dWouldPass });
+            send(ok ? encodeTrue(m.id) : encodeStratumError(m.id, 23, "Low difficulty share"));
+          }
+        }
+      },
+      close() {
+        server = undefined;
+      },
+    };
+    const runtime = {
+      name: "bun",
+      async connect(_h: string, _p: number, h: SocketHandlers) {
+        return createSocketPair({ server: handlers, client: h, delivery: "microtask" }).client;
+      },
+    } as unknown as Runtime;
+    return { runtime, job, results };
+  }
+
+  test("shares are scrypt hashes meeting DIFF1_SCRYPT/difficulty; a hash under nbits is flagged as a block", async () => {
+    // 0.0002 in scrypt units = target 0xffff·2^224·5000: a share per ~13 hashes, ~1 in 20 of them a block.
+    // Read with Bitcoin's diff1 (65536x harder) no share would come within the test's time.
+    const pool = scryptPool(0.0002);
+    const events: MinerEvent[] = [];
+    const miner = createStratumMiner({ runtime: pool.runtime, host: "pool", port: 3333, user: "ltc1qtest.w", sha, algo: "scrypt", onEvent: (e) => events.push(e) });
+    await miner.start();
+    await waitFor(() => miner.stats().accepted >= 5 && miner.stats().blocksFound >= 1, 20_000);
+    miner.stop();
+    const s = miner.stats();
+    expect(s.rejected).toBe(0);
+    expect(pool.results.every((r) => r.ok)).toBe(true);
+    // The pool's own scrypt check agrees with the miner's block flag, share by share.
+    const shares = events.filter((e): e is Extract<MinerEvent, { type: "share" }> => e.type === "share");
+    expect(shares.map((e) => e.block)).toEqual(pool.results.slice(0, shares.length).map((r) => r.block));
+    expect(shares.every((e) => e.hashDifficulty >= e.difficulty && e.difficulty === 0.0002)).toBe(true);
+    // Not sha256d: at this share target a sha256d header passes ~1 time in 13·65536.
+    expect(pool.results.filter((r) => r.sha256dWouldPass).length).toBe(0);
+    // About 13 hashes a share: a generous bound that still fails if the target were read with Bitcoin's diff1.
+    expect(s.hashes).toBeLessThan(50_000);
+  }, 30_000);
+
+  test("computeShareHash with algo 'scrypt' equals @noble's scrypt of the share header", () => {
+    const job = buildJob("c1", template, { payoutScript: Uint8Array.of(0x51), poolTag: "ltc", extranonce1Size: 4, extranonce2Size: 4 }, sha);
+    const wire = { prevhash: job.prevhashNotify, coinb1: job.coinb1, coinb2: job.coinb2, branch: job.merkleBranch, version: job.versionHex, nbits: job.nbitsHex, ntime: job.ntimeHex };
+    const h = computeShareHash(wire, en1, "0000002a", job.ntime, 12345, job.version, sha, "scrypt");
+    const f = validateSubmit(job, { extranonce2: "0000002a", ntime: job.ntime.toString(16).padStart(8, "0"), nonce: (12345).toString(16).padStart(8, "0") }, 0);
+    if (!f.ok) throw new Error("fields");
+    const header = buildHeader(job, hexToBytes(en1) as Uint8Array, f, sha);
+    expect(bytesToHexReversed(h)).toBe(bytesToHexReversed(nobleScrypt(header, header, { N: 1024, r: 1, p: 1, dkLen: 32 })));
+    // and the default stays sha256d
+    const d = computeShareHash(wire, en1, "0000002a", job.ntime, 12345, job.version, sha);
+    const dd = new Uint8Array(32);
+    hashShare(job, hexToBytes(en1) as Uint8Array, f, sha, dd);
+    expect(bytesToHexReversed(d)).toBe(bytesToHexReversed(dd));
   });
 });
