@@ -65,6 +65,12 @@ export interface StratumMinerOptions {
   algo?: PowAlgo;
   /** Nonces per slice before yielding to the event loop, so one process can run many miners. */
   hashesPerSlice?: number;
+  /**
+   * Hash no faster than this (a slow device). Needed where share difficulty cannot go above a trivial network
+   * difficulty (Litecoin regtest: half of all scrypt hashes are blocks), or the miner would submit thousands
+   * of blocks a second. Undefined = as fast as the CPU allows.
+   */
+  maxHashesPerSecond?: number;
   onEvent?: (e: MinerEvent) => void;
 }
 
@@ -266,6 +272,11 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
   const algo: PowAlgo = opts.algo ?? "sha256d";
   const diff1 = diff1Of(algo);
   const slice = Math.max(1, Math.floor(opts.hashesPerSlice ?? (algo === "scrypt" ? DEFAULT_SCRYPT_SLICE : DEFAULT_SLICE)));
+  const rate = opts.maxHashesPerSecond !== undefined && opts.maxHashesPerSecond > 0 ? opts.maxHashesPerSecond : undefined;
+  // With a rate limit, slices of ~0.1 s worth of hashes, paced against a running budget.
+  const sliceHashes = rate !== undefined ? Math.max(1, Math.min(slice, Math.floor(rate / 10))) : slice;
+  let budgetStart = 0;
+  let budgetHashes = 0;
   const emit = (e: MinerEvent) => opts.onEvent?.(e);
   const encoder = new TextEncoder();
 
@@ -382,7 +393,8 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
     if (stopped || !authorized || !subscribed || !work || !sock) return;
     const w = work;
     if (versionMask !== 0) rollVersion();
-    for (let i = 0; i < slice; i++) {
+    budgetHashes += sliceHashes;
+    for (let i = 0; i < sliceHashes; i++) {
       writeU32LE(header, 76, nonce);
       powHash(algo, sha, header, hash);
       stats.hashes++;
@@ -403,6 +415,18 @@ export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
   function schedule(): void {
     if (mining || stopped || !authorized || !subscribed || !work) return;
     mining = true;
+    if (rate !== undefined) {
+      const now = Date.now();
+      const due = budgetStart + (budgetHashes * 1000) / rate;
+      // After an idle spell (no work, stopped), start a fresh budget instead of bursting to catch up.
+      if (budgetHashes === 0 || due < now - 1000) {
+        budgetStart = now;
+        budgetHashes = 0;
+      } else if (due > now) {
+        setTimeout(mineSlice, due - now);
+        return;
+      }
+    }
     yieldToLoop(mineSlice);
   }
 

@@ -112,7 +112,9 @@ export function createBtcPool(opts: {
     try {
       const r = await source.submitBlock(hex);
       report.result = r;
-      journal.recordResult(block.hash, { ...r, at: clock.now() });
+      // Only a judged block gets a result line; an unanswered one stays in the journal and is
+      // resubmitted at the next start while its height is current.
+      if (!r.unanswered) journal.recordResult(block.hash, { accepted: r.accepted, ...(r.reason ? { reason: r.reason } : {}), at: clock.now() });
       hooks.block(r.accepted ? "accepted" : "rejected");
       if (r.accepted) log.info("block accepted", { height: block.height, hash: block.hash, worker: block.worker });
       else log.warn("block rejected by upstream", { height: block.height, hash: block.hash, reason: r.reason });
@@ -143,7 +145,7 @@ export function createBtcPool(opts: {
       found.push(report);
       const p = source.submitBlock(c.blockHex).then((r) => {
         report.result = r;
-        journal.recordResult(c.hash, { ...r, at: clock.now() });
+        if (!r.unanswered) journal.recordResult(c.hash, { accepted: r.accepted, ...(r.reason ? { reason: r.reason } : {}), at: clock.now() });
         hooks.block(r.accepted ? "accepted" : "rejected");
         log[r.accepted ? "info" : "warn"](r.accepted ? "resubmitted block accepted" : "resubmitted block rejected", { height: c.height, hash: c.hash, reason: r.reason });
       }, (e) => {

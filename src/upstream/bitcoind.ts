@@ -216,7 +216,14 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
   let emitCount = 0;
   function emit(reason: TemplateReason, t: BlockTemplate): void {
     emitCount++;
-    for (const cb of listeners) cb(t, reason);
+    for (const cb of listeners) {
+      // A throwing listener must not kill the poll/longpoll chains (they run as detached promises).
+      try {
+        cb(t, reason);
+      } catch (e) {
+        log("bitcoind: template listener threw", { error: e instanceof Error ? e.message : String(e) });
+      }
+    }
   }
 
   type Fetched = { ok: true; template: BlockTemplate; longpollid?: string } | { ok: false; error: RpcError | string };
@@ -539,7 +546,7 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
       if (elapsed >= submitLimitMs || !running) {
         const why = running ? `no node answered submitblock within ${Math.round(elapsed / 1000)} s` : "source stopped before any node answered";
         log("bitcoind: giving up on submitblock", { reason: why, answers: r.answers });
-        return { accepted: false, reason: why, answers: r.answers, attempts: attempt };
+        return { accepted: false, reason: why, unanswered: true, answers: r.answers, attempts: attempt };
       }
       await sleep(Math.min(delay, Math.max(0, submitLimitMs - elapsed)));
       delay = Math.min(delay * 2, SUBMIT_BACKOFF_MAX_MS);

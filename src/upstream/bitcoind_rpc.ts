@@ -158,6 +158,11 @@ export function createRpcClient(node: BitcoindNode, opts: RpcClientOptions): Rpc
     async call(method, params, o) {
       const timeoutMs = o?.timeoutMs ?? opts.timeoutMs;
       let r = await once(method, params, auth(false), timeoutMs, o?.signal);
+      // One immediate retry on a connection failure (not a timeout): Core closes idle keep-alive sockets
+      // (-rpcservertimeout, 30 s) and a pooled socket closed under us must not count as the node going down.
+      if (!("status401" in r) && !r.ok && r.error.kind === "transport" && !r.error.timeout && !r.error.message.startsWith("HTTP ")) {
+        r = await once(method, params, auth(false), timeoutMs, o?.signal);
+      }
       // The node rewrites .cookie with a new secret on every restart: one re-read, then give up.
       if ("status401" in r && node.cookieFile !== undefined && !(user !== undefined && password !== undefined)) {
         r = await once(method, params, auth(true), timeoutMs, o?.signal);

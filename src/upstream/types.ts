@@ -8,6 +8,8 @@ export interface SubmitBlockResult {
   accepted: boolean;
   /** Upstream's answer when not accepted (e.g. "high-hash", "prev-blk-not-found", "stale"). */
   reason?: string;
+  /** No node answered at all (transport failures only): the block was never judged, keep it for resubmission. */
+  unanswered?: boolean;
 }
 
 /** A Bitcoin-family work source. Templates are pushed; blocks are submitted as full block hex. */
