@@ -126,7 +126,7 @@ export const BitcoindUpstreamSchema = z
           )
           .min(1)
           .describe("Nodes, with failover by priority."),
-        rules: z.array(z.string()).default(["segwit"]).describe('getblocktemplate rules: ["segwit"] for Bitcoin, ["mweb","segwit"] for Litecoin Core.'),
+        rules: z.array(z.string()).default([]).describe('getblocktemplate rules; empty = per chain: ["mweb","segwit"] for Litecoin (Litecoin Core refuses templates without "mweb"), ["segwit"] otherwise.'),
         longpoll: z.boolean().default(true).describe("Use getblocktemplate long polling (a new tip reaches miners at once)."),
         pollIntervalMs: z.number().int().min(50).default(1000).describe("Fallback tip polling interval."),
         mempoolRefreshSeconds: z.number().positive().default(30).describe("New template (more transactions, fees) at least this often."),

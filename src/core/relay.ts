@@ -162,7 +162,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         ...(n.cookieFile !== "" ? { cookieFile: n.cookieFile } : {}),
         priority: n.priority,
       })),
-      rules: up.bitcoind.rules,
+      rules: up.bitcoind.rules.length > 0 ? up.bitcoind.rules : up.bitcoind.chain.startsWith("litecoin") ? ["mweb", "segwit"] : ["segwit"],
       longpoll: up.bitcoind.longpoll,
       pollIntervalMs: up.bitcoind.pollIntervalMs,
       mempoolRefreshSeconds: up.bitcoind.mempoolRefreshSeconds,
