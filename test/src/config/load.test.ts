@@ -158,7 +158,7 @@ blockIntervalSeconds = 5
   test("range, integer, enum, format and union problems, all reported at once", () => {
     const e = errorOf(() =>
       loadConfig(
-        `[stratum]\nport = 70000\nextranonce2Size = 1.5\nextranonce1Size = 9\nversionMask = "xyz"\n[log]\nformat = "xml"\n[upstream]\ntype = "bitcoind"\n`,
+        `[stratum]\nport = 70000\nextranonce2Size = 1.5\nextranonce1Size = 9\nversionMask = "xyz"\n[log]\nformat = "xml"\n[upstream]\ntype = "stratum-pool"\n`,
         "c.toml",
       ),
     );
@@ -168,7 +168,7 @@ blockIntervalSeconds = 5
       `c.toml: stratum.extranonce1Size = 9: expected <= 8`,
       `c.toml: stratum.extranonce2Size = 1.5: expected integer`,
       `c.toml: stratum.versionMask = "xyz": expected 8 hex digits`,
-      `c.toml: upstream.type = "bitcoind": expected one of "devnet"`,
+      `c.toml: upstream.type = "stratum-pool": expected one of "devnet", "bitcoind"`,
     ]);
   });
 
