@@ -5,6 +5,7 @@ import { createLoad, type Load } from "../bench/load_client.ts";
 import { fetchText, freePort, readCpuSeconds, readRss, resolveRelayCommand, startRelay, type RelayChild, type RelayCommand } from "../bench/relay_child.ts";
 import { promSample, runAbuse, sendMalformed, type AbuseResult } from "../bench/abuse_load.ts";
 import { spawn } from "node:child_process";
+import { runBlocksBench } from "../bench/blocks_bench.ts";
 import { createSamples, histogramDelta, histogramPercentileBound, parsePromHistogram, summarize, summarizeSorted, type Summary } from "../bench/stats.ts";
 
 /** The figures README promises; printed next to each measurement. */
@@ -22,7 +23,12 @@ export const TARGETS = {
  * latency while a banned source opens 1,000 connections/s (env BENCH_ABUSE_RATE, BENCH_ABUSE_FROM,
  * BENCH_HONEST_INTERVAL_MS, BENCH_ABUSE_CONTROL=1; the CLI's flag set lives in args.ts).
  */
-type Mode = "shares" | "idle" | "fanout" | "all" | "abuse" | "abuse-source";
+/**
+ * blocks (issue 5) is also on its own: block share → submitblock latency and new tip → clean job to 10k miners,
+ * with the relay's bitcoind upstream pointed at a simulated node in this process (src/bench/fake_bitcoind.ts);
+ * --miners sets the block miners (50), --connections the fan-out miners (10,000).
+ */
+type Mode = "shares" | "idle" | "fanout" | "all" | "abuse" | "abuse-source" | "blocks";
 
 interface Ctx {
   runtime: Runtime;
@@ -649,10 +655,11 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
   try {
     const m = flags.mode ?? "shares";
     // abuse-source is internal: the abusive-connection process that --mode abuse spawns.
-    if (m !== "shares" && m !== "idle" && m !== "fanout" && m !== "all" && m !== "abuse" && m !== "abuse-source") {
-      throw new Error(`--mode expects shares|idle|fanout|all|abuse, got "${String(m)}"`);
+    if (m !== "shares" && m !== "idle" && m !== "fanout" && m !== "all" && m !== "abuse" && m !== "abuse-source" && m !== "blocks") {
+      throw new Error(`--mode expects shares|idle|fanout|all|abuse|blocks, got "${String(m)}"`);
     }
     mode = m;
+    if (mode === "blocks" && flags.target !== undefined) throw new Error("--mode blocks starts its own relay with a bitcoind upstream (the simulated node in this process); --target is not supported");
     if (mode === "abuse" && flags.target !== undefined) throw new Error("--mode abuse starts its own relay (bans on, bans.maxMalformed=1) and reads its /metrics; --target is not supported");
     if (mode === "abuse-source" && typeof flags.target !== "string") throw new Error("--mode abuse-source needs --target HOST:PORT");
     const target = typeof flags.target === "string" ? parseTarget(flags.target) : undefined;
@@ -705,6 +712,18 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
   if (mode === "idle" || mode === "all") await step("idle", () => runIdle(ctx, ctx.connections ?? 10000));
   if (mode === "fanout" || mode === "all") await step("fanout", () => runFanout(ctx, ctx.connections ?? 10000));
   if (mode === "abuse") await step("abuse", () => runAbuseBench(ctx));
+  if (mode === "blocks") {
+    const miners = positiveInt(flags.miners, "--miners");
+    await step("blocks", () =>
+      runBlocksBench({
+        runtime,
+        relayCmd: ctx.relayCmd!,
+        sets: baseSets(tmpDataDir()),
+        dataDir: tmpDataDir(),
+        ...(miners !== undefined ? { miners } : {}),
+        ...(ctx.connections !== undefined ? { connections: ctx.connections } : {}),
+      }));
+  }
   console.log("\n" + JSON.stringify({ bench: figures }));
   return failed ? 1 : 0;
 }

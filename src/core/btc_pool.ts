@@ -18,7 +18,8 @@ import { createShareStats, type ShareStats } from "./stats.ts";
 
 export interface BtcPoolHooks {
   share(s: ShareRecord): void;
-  block(result: "accepted" | "rejected" | "error"): void;
+  /** "inconclusive": the node stored a valid block that did not become the tip (a sibling). */
+  block(result: "accepted" | "inconclusive" | "rejected" | "error"): void;
   jobBroadcast(clean: boolean): void;
 }
 
@@ -77,6 +78,7 @@ export function createBtcPool(opts: {
   let broadcast: (ev: JobEvent<StratumJob>) => void = () => {};
   let template: BlockTemplate | undefined;
   let refreshTimer: unknown;
+  let resubmitted = false;
   let expiryTimer: unknown;
   const found: BlockReport[] = [];
   const inflight = new Set<Promise<void>>();
@@ -89,6 +91,12 @@ export function createBtcPool(opts: {
   }
 
   function onTemplate(t: BlockTemplate, reason: TemplateReason): void {
+    // Journalled candidates are judged against the first template we get (not at start-up, when
+    // the node may not serve work yet).
+    if (!resubmitted) {
+      resubmitted = true;
+      resubmitJournalled(t.height);
+    }
     const clean = reason !== "refresh";
     if (clean) log.info("new block template", { height: t.height, txs: t.transactions.length, bits: t.bits });
     issue(t, clean);
@@ -106,17 +114,26 @@ export function createBtcPool(opts: {
     // Written (fsync) before submission: a crash between here and the upstream's answer loses nothing.
     try {
       journal.record({ height: block.height, hash: block.hash, blockHex: hex, worker: block.worker, foundAt: block.at });
+      log.info("block candidate journalled, submitting", { height: block.height, hash: block.hash, worker: block.worker });
     } catch (e) {
       log.error("could not journal block candidate; submitting anyway", { hash: block.hash, error: String(e) });
     }
     try {
       const r = await source.submitBlock(hex);
       report.result = r;
+      if (r.accepted && r.reason === undefined && template !== undefined && template.height === block.height) {
+        // Our block filled this height and no new template has arrived yet (e.g. the node that took it
+        // cannot serve work): every further candidate for it would be a sibling. Issue nothing until
+        // the next template.
+        book.clear();
+        template = undefined;
+        log.info("height filled by our block; waiting for the next template", { height: block.height });
+      }
       // Only a judged block gets a result line; an unanswered one stays in the journal and is
       // resubmitted at the next start while its height is current.
       if (!r.unanswered) journal.recordResult(block.hash, { accepted: r.accepted, ...(r.reason ? { reason: r.reason } : {}), at: clock.now() });
-      hooks.block(r.accepted ? "accepted" : "rejected");
-      if (r.accepted) log.info("block accepted", { height: block.height, hash: block.hash, worker: block.worker });
+      hooks.block(r.accepted ? (r.reason === "inconclusive" ? "inconclusive" : "accepted") : "rejected");
+      if (r.accepted) log.info(r.reason === "inconclusive" ? "block stored, not the tip (inconclusive)" : "block accepted", { height: block.height, hash: block.hash, worker: block.worker });
       else log.warn("block rejected by upstream", { height: block.height, hash: block.hash, reason: r.reason });
     } catch (e) {
       hooks.block("error");
@@ -190,7 +207,10 @@ export function createBtcPool(opts: {
       await source.start();
       const t = source.current();
       if (t !== undefined && template === undefined) issue(t, true);
-      resubmitJournalled(t?.height);
+      if (t !== undefined && !resubmitted) {
+        resubmitted = true;
+        resubmitJournalled(t.height);
+      }
       expiryTimer = clock.setInterval(() => {
         if (source.current() === undefined && book.current() !== undefined) {
           book.clear();
@@ -221,7 +241,7 @@ export function createBtcPool(opts: {
       const job = book.current();
       return {
         height: template?.height ?? 0,
-        networkDifficulty: template ? targetToDifficulty(bitsToTarget(parseInt(template.bits, 16))) : 0,
+        networkDifficulty: template ? targetToDifficulty(bitsToTarget(parseInt(template.bits, 16)), opts.policy.diff1) : 0,
         jobId: job?.id,
         blocksFound: found.length,
       };

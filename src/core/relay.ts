@@ -36,7 +36,7 @@ export interface RelayStats {
   connections: number;
   pool: {
     name: string;
-    algorithm: "sha256d";
+    algorithm: "sha256d" | "scrypt";
     upstream: string;
     height: number;
     networkDifficulty: number;
@@ -307,7 +307,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       connections: (server?.connections ?? 0) + extra.reduce((n, x) => n + x.connections, 0),
       pool: {
         name: pool.name,
-        algorithm: "sha256d",
+        algorithm: stratumPolicy(config).algo,
         upstream: source.kind,
         height: sum.height,
         networkDifficulty: sum.networkDifficulty,

@@ -31,14 +31,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-export class RpcError extends Error {
-  constructor(
-    readonly method: string,
-    readonly code: number | undefined,
-    message: string,
-  ) {
-    super(message);
-  }
+/** A node's JSON-RPC error answer (code from Core, e.g. -9 not connected) or an unparsable reply (code undefined). */
+export type RpcError = Error & { method: string; code: number | undefined };
+
+function rpcError(method: string, code: number | undefined, message: string): RpcError {
+  return Object.assign(new Error(message), { method, code });
 }
 
 /** One JSON-RPC 1.0 call to a node (Core answers errors with HTTP 500 and a JSON body); throws RpcError or a transport error. */
@@ -55,9 +52,9 @@ export async function rpcCall(port: number, method: string, params: unknown[] = 
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
-    throw new RpcError(method, undefined, `${method} on :${port}: HTTP ${r.status}: ${text.slice(0, 200)}`);
+    throw rpcError(method, undefined, `${method} on :${port}: HTTP ${r.status}: ${text.slice(0, 200)}`);
   }
-  if (body.error) throw new RpcError(method, body.error.code, `${method} on :${port}: ${body.error.code}: ${body.error.message}`);
+  if (body.error) throw rpcError(method, body.error.code, `${method} on :${port}: ${body.error.code}: ${body.error.message}`);
   return body.result;
 }
 
@@ -87,7 +84,7 @@ export interface LitecoindNode {
   rpc(method: string, params?: unknown[]): Promise<any>;
   /** Spawns litecoind (same datadir and ports every time) and waits until RPC answers. */
   start(): Promise<void>;
-  /** SIGTERM (clean shutdown, waits up to 15 s) or SIGKILL (crash); resolves once the process is gone. */
+  /** SIGTERM (clean shutdown; SIGKILL after 25 s, which costs the node its unflushed chain state) or SIGKILL (crash); resolves once the process is gone. */
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
   running(): boolean;
 }
@@ -138,7 +135,7 @@ function createNode(bin: string, dir: string, name: string, rpcPort: number, p2p
       if (!alive()) return;
       const p = proc as ChildProcess;
       p.kill(signal);
-      const t = setTimeout(() => p.kill("SIGKILL"), 15_000);
+      const t = setTimeout(() => p.kill("SIGKILL"), 25_000);
       await exited;
       clearTimeout(t);
     },

@@ -381,6 +381,21 @@ describe("scrypt miner (algo: 'scrypt')", () => {
     expect(s.hashes).toBeLessThan(50_000);
   }, 30_000);
 
+  test("maxHashesPerSecond paces hashing (a slow device), without changing what is mined", async () => {
+    const pool = scryptPool(0.0002);
+    const miner = createStratumMiner({ runtime: pool.runtime, host: "pool", port: 3333, user: "w", sha, algo: "scrypt", maxHashesPerSecond: 40 });
+    await miner.start();
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 600));
+    miner.stop();
+    const elapsed = (Date.now() - t0) / 1000;
+    const h = miner.stats().hashes;
+    // 40/s for ~0.6 s = ~24, in slices of 4; unthrottled the same time gives ~3000 scrypt hashes.
+    expect(h).toBeGreaterThanOrEqual(8);
+    expect(h).toBeLessThanOrEqual(Math.ceil(40 * elapsed) + 8);
+    expect(miner.stats().rejected).toBe(0);
+  });
+
   test("computeShareHash with algo 'scrypt' equals @noble's scrypt of the share header", () => {
     const job = buildJob("c1", template, { payoutScript: Uint8Array.of(0x51), poolTag: "ltc", extranonce1Size: 4, extranonce2Size: 4 }, sha);
     const wire = { prevhash: job.prevhashNotify, coinb1: job.coinb1, coinb2: job.coinb2, branch: job.merkleBranch, version: job.versionHex, nbits: job.nbitsHex, ntime: job.ntimeHex };
