@@ -221,7 +221,12 @@ export const ethStratum: Dialect<EthStratumState, EthEnv, EthJob> = {
   },
 
   job(s, ev: JobEvent<EthJob>, env, out) {
-    if (!s.workSent || s.closing) return;
+    if (s.closing) return;
+    if (!s.workSent) {
+      // Authorized before the pool had any job: this broadcast is its first work.
+      if (s.subscribed && s.worker !== undefined) sendWork(s, env, out);
+      return;
+    }
     s.sentJobs = ev.clean ? [] : s.sentJobs.filter((j) => env.jobs.byId(j.id) !== undefined);
     const d = effectiveDifficulty(s, env);
     announce(s, d, out);

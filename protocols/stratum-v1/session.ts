@@ -466,7 +466,13 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
   },
 
   job(s, ev: JobEvent<StratumJob>, env, out) {
-    if (!s.workSent || s.closing) return;
+    if (s.closing) return;
+    if (!s.workSent) {
+      // Authorized before the pool had any job (relay just started, or an upstream outage): this
+      // broadcast is its first work.
+      if (s.subscribed && s.worker !== undefined) sendWork(s, env, out);
+      return;
+    }
     if (ev.clean) s.sentJobs = [];
     else pruneSentJobs(s, env);
     const d = effectiveDifficulty(s, env);

@@ -316,7 +316,7 @@ export async function runBlocksBench(o: BlocksBenchOptions): Promise<BlocksFigur
     } catch {
       journalCandidates = null;
     }
-    const fs = round(summarize(measureFsync(o.dataDir, 50, 2 * (node.submits[node.submits.length - 1]?.bytes ?? 500) + 200)));
+    const fs = round(summarize(measureFsync(o.dataDir, 200, 2 * (node.submits[node.submits.length - 1]?.bytes ?? 500) + 200)));
     const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
     console.log(`  ${sent} block shares, one at a time over ${nMiners} miners, ${r3((performance.now() - t0) / 1000)} s; node answers ${JSON.stringify(answers)}; share replies not true: ${rejectedShares}; journal candidates ${journalCandidates ?? "n/a"}`);
     console.log(`  share write → submitblock arrival ms: p50 ${sub.p50}  p99 ${sub.p99}  max ${sub.max}   target ≤ ${BLOCK_SUBMIT_TARGET_MS} ms: p50 ${verdict(sub.p50 <= BLOCK_SUBMIT_TARGET_MS)}, p99 ${verdict(sub.p99 <= BLOCK_SUBMIT_TARGET_MS)}`);

@@ -294,3 +294,21 @@ describe("stratum v1 session on a scrypt chain", () => {
     expect(split(bad).writes[0].error[0]).toBe(20);
   });
 });
+
+describe("stratum v1 session before the first job", () => {
+  test("a miner that authorized while the pool had no job gets the first broadcast as its work", () => {
+    const book = createJobBook({ keep: 4, sha, coinbase: { payoutScript: new Uint8Array([0x51]), poolTag: "/t/", extranonce1Size: 4, extranonce2Size: 4 } });
+    const en1 = createExtranonceAllocator(4, "", () => 0.75);
+    const env: StratumV1Env = { now: 1_000_000, sha, jobs: book, extranonce: en1, policy };
+    const s = stratumV1.open({ remoteAddress: "127.0.0.1", extranonce1: en1.allocate() }, env);
+    const first = feed(s, env, req(1, "mining.subscribe", []), req(2, "mining.authorize", ["w", "x"]));
+    expect(first.writes.map((w) => w.id ?? w.method)).toEqual([1, 2]); // nothing to mine yet
+    const job = book.add(template(), true);
+    const out: Action[] = [];
+    stratumV1.job(s, { job, clean: true, memo: new Map() }, env, out);
+    const { writes } = split(out);
+    expect(writes.map((w) => w.method)).toEqual(["mining.set_difficulty", "mining.notify"]);
+    expect(writes[1].params[0]).toBe(job.id);
+    expect(s.workSent).toBe(true);
+  });
+});

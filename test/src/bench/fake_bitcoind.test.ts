@@ -127,3 +127,35 @@ describe("fake bitcoind over HTTP", () => {
     }
   });
 });
+
+describe("blocks bench helpers", () => {
+  test("relayToml is a valid relay config aimed at the node", async () => {
+    const { relayToml } = await import("../../../src/bench/blocks_bench.ts");
+    const { loadConfig } = await import("../../../src/config/load.ts");
+    const { encodeP2wpkh } = await import("../../../protocols/bitcoin/address.ts");
+    const addr = encodeP2wpkh(new Uint8Array(20).fill(0x11), "bitcoin-regtest")!;
+    expect(addr.startsWith("bcrt1q")).toBe(true);
+    const c = loadConfig(relayToml({ url: "http://127.0.0.1:1234/", user: "u", password: "p\"q" }, addr), "test.toml");
+    expect(c.upstream.type).toBe("bitcoind");
+    if (c.upstream.type !== "bitcoind") return;
+    expect(c.upstream.bitcoind.chain).toBe("bitcoin-regtest");
+    expect(c.upstream.bitcoind.nodes[0]).toMatchObject({ url: "http://127.0.0.1:1234/", user: "u", password: "p\"q" });
+  });
+
+  test("solveBlock returns a share whose hash meets nbits, and none when nbits is out of reach", async () => {
+    const { solveBlock } = await import("../../../src/bench/blocks_bench.ts");
+    const { computeShareHash } = await import("../../../src/client/stratum_miner.ts");
+    const v = fixtures.stratum_vectors[0]!;
+    const p = v.notify_params as [string, string, string, string, string[], string, string, string, boolean];
+    const job = { type: "notify" as const, jobId: p[0], prevhash: p[1], coinb1: p[2], coinb2: p[3], branch: p[4], version: p[5], nbits: "207fffff", ntime: p[7], clean: true };
+    const sol = solveBlock(job, "08000002", 4, 0, "w", 10, sha);
+    expect(sol).toBeDefined();
+    const sent = JSON.parse(sol!.line) as { id: number; params: string[] };
+    expect(sent.id).toBe(10);
+    const h = computeShareHash(job, "08000002", sent.params[2]!, parseInt(p[7], 16), 0, parseInt(p[5], 16), sha);
+    expect(h[31]! <= 0x7f).toBe(true);
+    expect(Array.from(h).reverse().map((b) => b.toString(16).padStart(2, "0")).join("")).toBe(sol!.hash);
+    // Difficulty-1 nbits: 2^-32 odds per hash, so 50 tries find nothing.
+    expect(solveBlock({ ...job, nbits: "1d00ffff" }, "08000002", 4, 0, "w", 10, sha, 50)).toBeUndefined();
+  });
+});
