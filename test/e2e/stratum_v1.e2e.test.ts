@@ -203,6 +203,8 @@ describe("found devnet block (bits 207fffff)", () => {
     expect(blk.result).toEqual({ accepted: true });
     expect(blk.worker).toBe("e2e.blockfinder");
     expect(blk.height).toBe(before.pool.height);
+    const listed = (await httpGet(B.httpPort, "/api/blocks")).json() as Record<string, { hash: string; result?: { accepted: boolean } }[]>;
+    expect(listed.btc?.find((b) => b.hash === share.hashHex)?.result).toEqual({ accepted: true });
 
     // The journal: a candidate line (whose first 80 bytes hash to the block hash) and a result line.
     const lines = readFileSync(join(B.dataDir, "blocks.jsonl"), "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
