@@ -24,4 +24,12 @@ export interface BlockTemplate {
   witnessCommitment?: string;
   /** Extra bytes the upstream wants in the coinbase scriptSig after the height (getblocktemplate "coinbaseaux.flags"), hex. */
   coinbaseFlags?: string;
+  /**
+   * Litecoin MWEB extension block (getblocktemplate "mweb"), serialized, hex; present once MWEB is active.
+   * Then the template's LAST transaction is the HogEx (integrating tx: marker 00, flag byte with bit 0x08) and is
+   * hashed into the merkle tree like any other tx, and the block is header ‖ varint(n) ‖ txs ‖ 01 ‖ these bytes
+   * (Litecoin Core CBlock: mweb_block written as a present optional only when vtx.back() is the HogEx;
+   * checked byte for byte against a block mined by Litecoin Core 0.21.2.1 on regtest).
+   */
+  mweb?: string;
 }

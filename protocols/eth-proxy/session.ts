@@ -4,8 +4,9 @@ import type { Reason } from "../errors/reasons.ts";
 import type { Action, CloseReason, VerifyRequest, VerifyResult } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
-import { type VardiffPolicy, type VardiffState, clampDifficulty, vardiffOnShare, vardiffOnTick } from "../core/vardiff.ts";
+import { type VardiffPolicy, type VardiffState, vardiffOnShare } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
+import { closeSession, effectiveEthDifficulty, ethTick } from "../eth/session_common.ts";
 import { difficultyToTarget, targetToDifficulty } from "../pow/target.ts";
 import { bytesToHex, hexToBytes } from "../pow/hex.ts";
 import { quickCheck } from "../pow/ethash.ts";
@@ -73,11 +74,7 @@ interface ProxyVerifyCtx {
   mixDigest: string;
 }
 
-function close(s: EthProxyState, reason: CloseReason, out: Action[]): void {
-  if (s.closing) return;
-  s.closing = true;
-  out.push({ kind: "close", reason });
-}
+const close = closeSession;
 
 function reject(s: EthProxyState, id: JsonRpcId, reason: Reason, env: EthEnv, out: Action[], detail?: string): void {
   out.push({ kind: "write", data: encodeEthReason(id, reason, detail) });
@@ -95,14 +92,7 @@ function shareRejected(s: EthProxyState, id: JsonRpcId, reason: Reason, job: Eth
   });
 }
 
-/** Share difficulty never exceeds the block's (else block-grade hashes would not be submitted). */
-function effectiveDifficulty(s: EthProxyState, env: EthEnv): number {
-  const p = env.policy;
-  const job = env.jobs.current();
-  const hi = job === undefined ? p.vardiff.max : Math.min(p.vardiff.max, targetToDifficulty(job.target));
-  if (s.fixed !== undefined) return clampDifficulty(s.fixed, Math.min(p.suggestFloor, hi), hi);
-  return clampDifficulty(s.difficulty, Math.min(p.vardiff.min, hi), hi);
-}
+const effectiveDifficulty = effectiveEthDifficulty;
 
 function record(s: EthProxyState, job: EthJob, d: number): void {
   let e: SentHeader | undefined;
@@ -289,18 +279,9 @@ export const ethProxy: Dialect<EthProxyState, EthEnv, EthJob> = {
   },
 
   tick(s, env, out) {
-    if (s.closing) return;
-    const p = env.policy;
-    if (!s.loggedIn && env.now - s.openedAt >= p.loginTimeoutMs) return close(s, "login_timeout", out);
-    if (env.now - s.lastMessageAt >= p.idleTimeoutMs) return close(s, "idle_timeout", out);
-    if (s.wantsPush && s.fixed === undefined) {
-      const next = vardiffOnTick(s, effectiveDifficulty(s, env), env.now, p.vardiff, p.vardiff.min);
-      if (next !== undefined && next !== s.difficulty) {
-        s.difficulty = next;
-        if (effectiveDifficulty(s, env) !== s.announced) pushWork(s, env, out);
-      }
-    }
+    ethTick(s, s.loggedIn, s.wantsPush, env, out, () => pushWork(s, env, out));
   },
+
 
   shutdown(s, _env, out) {
     // eth-proxy has no reconnect message: closing is the signal (miners reconnect or fail over).

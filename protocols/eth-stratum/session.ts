@@ -5,8 +5,9 @@ import type { Action, CloseReason, VerifyRequest, VerifyResult } from "../core/a
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
 import type { EthEnv } from "../eth-proxy/session.ts";
-import { type VardiffState, clampDifficulty, vardiffOnShare, vardiffOnTick } from "../core/vardiff.ts";
+import { type VardiffState, vardiffOnShare } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
+import { closeSession, effectiveEthDifficulty, ethTick } from "../eth/session_common.ts";
 import { difficultyToTarget, targetToDifficulty } from "../pow/target.ts";
 import { bytesToHex, hexToBytes } from "../pow/hex.ts";
 import { parseEthStratumMessage, type EthStratumMessage } from "./client_to_server.ts";
@@ -48,11 +49,7 @@ interface StratumVerifyCtx {
   nonce: string;
 }
 
-function close(s: EthStratumState, reason: CloseReason, out: Action[]): void {
-  if (s.closing) return;
-  s.closing = true;
-  out.push({ kind: "close", reason });
-}
+const close = closeSession;
 
 function reject(s: EthStratumState, id: JsonRpcId, reason: Reason, env: EthEnv, out: Action[], detail?: string): void {
   out.push({ kind: "write", data: encodeEthStratumReason(id, reason, detail) });
@@ -65,13 +62,7 @@ function shareRejected(s: EthStratumState, id: JsonRpcId, worker: string, reason
   out.push({ kind: "share", share: { worker, accepted: false, reason, difficulty, shareDifficulty: 0, jobId: job?.id ?? "", height: job?.blockNumber ?? 0, at: env.now } });
 }
 
-function effectiveDifficulty(s: EthStratumState, env: EthEnv): number {
-  const p = env.policy;
-  const job = env.jobs.current();
-  const hi = job === undefined ? p.vardiff.max : Math.min(p.vardiff.max, targetToDifficulty(job.target));
-  if (s.fixed !== undefined) return clampDifficulty(s.fixed, Math.min(p.suggestFloor, hi), hi);
-  return clampDifficulty(s.difficulty, Math.min(p.vardiff.min, hi), hi);
-}
+const effectiveDifficulty = effectiveEthDifficulty;
 
 function findSent(s: EthStratumState, id: string): SentJob | undefined {
   for (let i = s.sentJobs.length - 1; i >= 0; i--) if (s.sentJobs[i]!.id === id) return s.sentJobs[i];
@@ -265,18 +256,9 @@ export const ethStratum: Dialect<EthStratumState, EthEnv, EthJob> = {
   },
 
   tick(s, env, out) {
-    if (s.closing) return;
-    const p = env.policy;
-    if (s.worker === undefined && env.now - s.openedAt >= p.loginTimeoutMs) return close(s, "login_timeout", out);
-    if (env.now - s.lastMessageAt >= p.idleTimeoutMs) return close(s, "idle_timeout", out);
-    if (s.workSent && s.fixed === undefined) {
-      const next = vardiffOnTick(s, effectiveDifficulty(s, env), env.now, p.vardiff, p.vardiff.min);
-      if (next !== undefined && next !== s.difficulty) {
-        s.difficulty = next;
-        if (effectiveDifficulty(s, env) !== s.announced) sendWork(s, env, out);
-      }
-    }
+    ethTick(s, s.worker !== undefined, s.workSent, env, out, () => sendWork(s, env, out));
   },
+
 
   shutdown(s, _env, out) {
     close(s, "shutdown", out);
