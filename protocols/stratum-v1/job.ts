@@ -46,6 +46,35 @@ function wordSwappedHex(internal: Uint8Array): string {
 }
 
 /**
+ * Litecoin's HogEx (integrating transaction) as it appears in getblocktemplate data: extended serialization with
+ * marker 00 and a flag byte carrying bit 0x08 (the MWEB flag; Litecoin Core writes it only on the HogEx inside a
+ * block's tx list, pegins there carry flag 01). A normal tx has a non-zero input count at byte 4, so it cannot match.
+ */
+export function isHogExTxHex(data: string): boolean {
+  if (data.length < 12 || data.slice(8, 10) !== "00") return false;
+  const flag = Number.parseInt(data.slice(10, 12), 16);
+  return Number.isInteger(flag) && (flag & 0x08) !== 0;
+}
+
+/**
+ * Why a template's MWEB parts cannot make a block Litecoin Core accepts, or undefined when they can:
+ * with "mweb" the last transaction must be the HogEx and no other may be; without it, no HogEx may appear
+ * (the block would lack its extension block). Shared with the getblocktemplate mapping.
+ */
+export function mwebProblem(template: BlockTemplate): string | undefined {
+  const txs = template.transactions;
+  const last = txs.length - 1;
+  for (let i = 0; i < last; i++) {
+    if (isHogExTxHex((txs[i] as { data: string }).data)) return `transaction ${i}: MWEB-flagged (HogEx) but not the last one`;
+  }
+  const lastIsHogEx = last >= 0 && isHogExTxHex((txs[last] as { data: string }).data);
+  if (template.mweb === undefined) return lastIsHogEx ? "last transaction is a HogEx but the template has no MWEB block" : undefined;
+  if (template.mweb.length === 0 || !isHex(template.mweb)) return "mweb is not hex";
+  if (!lastIsHogEx) return "template has an MWEB block but its last transaction is not the HogEx";
+  return undefined;
+}
+
+/**
  * Builds the job, or says why the template/options cannot make one (bad hex, sizes out of range,
  * scriptSig over 100 bytes before the tag). Coinbase (non-witness form, what miners hash):
  *   version | 1 input: null prevout (32×00, ffffffff) | scriptSig | ffffffff | outputs | locktime 0
@@ -81,6 +110,9 @@ export function tryBuildJob(id: string, template: BlockTemplate, opts: CoinbaseO
     if (tx.data.length === 0 || !isHex(tx.data)) return fail(`transaction ${i}: data is not hex`);
     txids.push(t);
   }
+  // The HogEx is merkle-hashed by txid like any other tx (it is a normal vtx entry, last); only assembleBlock differs.
+  const mweb = mwebProblem(template);
+  if (mweb !== undefined) return fail(mweb);
 
   // --- scriptSig pieces; the tag takes whatever room is left under 100 bytes ---
   const height = encodeHeightPush(template.height);

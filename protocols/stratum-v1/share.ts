@@ -154,7 +154,9 @@ function blockCoinbaseHex(job: StratumJob, stripped: Uint8Array): string {
 }
 
 /**
- * Full block hex for submitblock: header ‖ varint(1 + txs) ‖ coinbase ‖ template transactions' data.
+ * Full block hex for submitblock: header ‖ varint(1 + txs) ‖ coinbase ‖ template transactions' data
+ * [‖ 01 ‖ MWEB block, when the template has one (Litecoin: the extension block follows the tx list as a
+ * present optional, its HogEx being the template's last tx; see BlockTemplate.mweb)].
  * The merkle root was computed from the stripped coinbase (txid); the block carries the witness form
  * when the template has a witness commitment. Throws RangeError where hashShare returns false.
  */
@@ -163,5 +165,6 @@ export function assembleBlock(job: StratumJob, extranonce1: Uint8Array, s: Submi
   const txs = job.template.transactions;
   const parts: string[] = [bytesToHex(header), bytesToHex(encodeVarInt(1 + txs.length)), blockCoinbaseHex(job, coinbaseView)];
   for (const tx of txs) parts.push(tx.data);
+  if (job.template.mweb !== undefined) parts.push("01", job.template.mweb);
   return parts.join("");
 }

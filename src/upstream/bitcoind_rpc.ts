@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { BlockTemplate } from "../../protocols/bitcoin/template.ts";
 import type { Clock } from "../runtime/types.ts";
+import { mwebProblem } from "../../protocols/stratum-v1/job.ts";
 
 /** The part of `fetch` used here; the global fetch of Bun, Deno and Node fits, tests pass a fake. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -201,8 +202,9 @@ export type ParsedTemplate = { ok: true; template: BlockTemplate; longpollid?: s
 
 /**
  * Maps a getblocktemplate result into BlockTemplate. Refuses templates this relay cannot turn into valid blocks:
- * a "!rule" (BIP9: the client must understand it) not among `rules`, and Litecoin's MWEB extension block
- * (a non-empty "mweb" field needs the HogEx transaction and the extension block appended, which assembleBlock does not do).
+ * a "!rule" (BIP9: the client must understand it) not among `rules`, and inconsistent Litecoin MWEB parts
+ * (a non-empty "mweb" needs the HogEx as the last transaction and no HogEx elsewhere; see mwebProblem).
+ * An active MWEB is carried as BlockTemplate.mweb; assembleBlock appends it after the transactions.
  */
 export function parseTemplate(raw: unknown, rules: readonly string[]): ParsedTemplate {
   const r = GbtSchema.safeParse(raw);
@@ -215,9 +217,6 @@ export function parseTemplate(raw: unknown, rules: readonly string[]): ParsedTem
     if (rule.startsWith("!") && !rules.includes(rule.slice(1))) {
       return { ok: false, message: `template requires rule '${rule.slice(1)}' which is not configured` };
     }
-  }
-  if (g.mweb !== undefined && g.mweb.length > 0) {
-    return { ok: false, message: "template carries an MWEB extension block (MWEB active): not supported" };
   }
   const template: BlockTemplate = {
     height: g.height,
@@ -232,6 +231,10 @@ export function parseTemplate(raw: unknown, rules: readonly string[]): ParsedTem
   if (g.default_witness_commitment !== undefined) template.witnessCommitment = g.default_witness_commitment.toLowerCase();
   const flags = g.coinbaseaux?.flags;
   if (flags !== undefined && flags.length > 0) template.coinbaseFlags = flags.toLowerCase();
+  // Litecoin Core 0.21 sends "mweb" only once MWEB is active (absent before; "" treated as absent).
+  if (g.mweb !== undefined && g.mweb.length > 0) template.mweb = g.mweb.toLowerCase();
+  const mwebError = mwebProblem(template);
+  if (mwebError !== undefined) return { ok: false, message: `template refused (MWEB): ${mwebError}` };
   return g.longpollid !== undefined ? { ok: true, template, longpollid: g.longpollid } : { ok: true, template };
 }
 

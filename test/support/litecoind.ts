@@ -119,7 +119,7 @@ function createNode(bin: string, dir: string, name: string, rpcPort: number, p2p
         "-regtest", "-server", `-rpcuser=${RPC_USER}`, `-rpcpassword=${RPC_PASSWORD}`, `-rpcport=${rpcPort}`, `-port=${p2pPort}`,
         `-datadir=${datadir}`, "-fallbackfee=0.0001", "-daemon=0", "-printtoconsole=0",
         "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", "-bind=127.0.0.1", "-listen", "-listenonion=0", "-discover=0", "-dnsseed=0",
-        // Keep MWEB from activating: the relay refuses templates with an extension block.
+        // Keep MWEB from activating here (test/src/upstream/litecoin_mweb.test.ts covers MWEB-active chains).
         "-vbparams=mweb:4000000000:4000000001:1000000:1000001",
       ];
       if (connectTo !== undefined) args.push(`-connect=127.0.0.1:${connectTo}`);

@@ -262,7 +262,7 @@ describe("template mapping", () => {
       },
     });
   });
-  test("refuses unknown mandatory rules, active MWEB and malformed results", () => {
+  test("refuses unknown mandatory rules, MWEB data without its HogEx, and malformed results", () => {
     expect(parseTemplate(gbt(a), ["mweb"])).toEqual({ ok: false, message: "template requires rule 'segwit' which is not configured" });
     expect(parseTemplate({ ...(gbt(a) as object), mweb: "0102" }, ["segwit"]).ok).toBe(false);
     const bad = parseTemplate({ ...(gbt(a) as object), previousblockhash: "zz" }, ["segwit"]);
@@ -536,7 +536,7 @@ describe("litecoind regtest (real node)", () => {
       "-regtest", "-server", "-rpcuser=edge", "-rpcpassword=regtest-pw", `-rpcport=${rpcPort}`, `-port=${p2pPort}`,
       `-datadir=${datadir}`, "-fallbackfee=0.0001", "-txindex=0", "-daemon=0", "-printtoconsole=0",
       "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", "-bind=127.0.0.1", "-listen", "-listenonion=0", "-discover=0", "-dnsseed=0",
-      // Keep MWEB from activating: templates with an extension block are refused (see parseTemplate).
+      // Keep MWEB from activating here (test/src/upstream/litecoin_mweb.test.ts covers MWEB-active chains).
       "-vbparams=mweb:4000000000:4000000001:1000000:1000001",
     ];
     if (connect !== undefined) args.push(`-connect=127.0.0.1:${connect}`);
