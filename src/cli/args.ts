@@ -24,7 +24,8 @@ Usage:
       blocks against it, with a live status line. Start here.
   stratum-edge bench [--connections N] [--seconds S] [--target HOST:PORT] [--mode MODE]
       Load generator (another process). MODE: shares (default), idle, fanout, all,
-      abuse (an honest miner's latency while 1,000 connections/s from a banned source are refused).
+      abuse (an honest miner's latency while 1,000 connections/s from a banned source are refused),
+      blocks (block share → submitblock latency and new-tip fan-out, against a simulated bitcoind).
       Without --target it starts the relay itself as a child process.
   stratum-edge --help | --version
 
