@@ -14,3 +14,4 @@ export {
   targetToDifficulty,
   targetToLE,
 } from "./target.ts";
+export { DIFF1_SCRYPT, scryptPow } from "./scrypt.ts";
