@@ -485,9 +485,14 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
       const finish = () => {
         const list = answers.filter((a) => a !== undefined);
         const got = list.filter((a) => a.accepted !== undefined);
-        const ok = got.find((a) => a.accepted);
-        if (ok) return { done: true, result: { accepted: true, reason: ok.reason, answers: list, attempts: 0 }, answers: list };
+        // A plain null (the block became this node's tip) settles it at once. "duplicate" or
+        // "inconclusive" may just mean a peer relayed our block first: wait for the other nodes'
+        // answers and report the best one, so a block that extended the chain is reported as such.
+        const clean = got.find((a) => a.accepted && a.reason === undefined);
+        if (clean) return { done: true, result: { accepted: true, reason: undefined, answers: list, attempts: 0 }, answers: list };
         if (pending > 0) return undefined;
+        const ok = got.find((a) => a.accepted && a.reason === "duplicate") ?? got.find((a) => a.accepted);
+        if (ok) return { done: true, result: { accepted: true, reason: ok.reason, answers: list, attempts: 0 }, answers: list };
         const first = got[0]; // targets are in priority order
         if (first) return { done: true, result: { accepted: false, reason: first.reason, answers: list, attempts: 0 }, answers: list };
         return { done: false, result: undefined, answers: list };

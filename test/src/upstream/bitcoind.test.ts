@@ -447,6 +447,11 @@ describe("submitBlock", () => {
     a.submitAnswer = () => ({ result: null });
     b.submitAnswer = () => ({ result: null });
     expect(await submit(r)).toMatchObject({ accepted: true, reason: undefined });
+    // A peer that already had our block (relayed by the other node) says "duplicate": the block still
+    // extended the chain, and the report says so once every node has answered.
+    a.submitAnswer = () => ({ result: "duplicate" });
+    b.submitAnswer = () => ({ result: null });
+    expect(await submit(r)).toMatchObject({ accepted: true, reason: undefined });
     a.submitAnswer = () => ({ result: "inconclusive" });
     b.submitAnswer = () => "transport";
     const inc = await submit(r);
