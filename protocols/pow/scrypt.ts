@@ -137,7 +137,7 @@ function roMix(): void {
  * Litecoin's PoW hash of an 80-byte block header, written into out (32 bytes, little-endian integer order,
  * compared against the target like raw sha256d output: see hashMeetsTarget in target.ts).
  * = PBKDF2-HMAC-SHA256(header, header, 1, 128) → ROMix(N=1024) → PBKDF2-HMAC-SHA256(header, B', 1, 32).
- * `sha` is the injected hash (Bun.SHA256 on Bun); it runs ~11 times per call, the 4096 Salsa20/8 cores dominate.
+ * `sha` is the injected hash (the runtime's native SHA-256 on Bun); it runs ~11 times per call, the 4096 Salsa20/8 cores dominate.
  * A header of any other length is hashed all the same (scrypt accepts any password); callers validate length.
  */
 export function scryptPow(header: Uint8Array, out: Uint8Array, sha: Sha256Into = nobleSha256Into): void {
