@@ -108,6 +108,9 @@ export async function startStratumServer(opts: {
   const perAddress = new Map<string, number>();
   /** Sessions append here; perform() takes the array, so a nested broadcast gets a fresh one. */
   let out: Action[] = [];
+  /** The connection perform() is carrying out, and whether a ban hit it meanwhile. */
+  let performing: Conn | undefined;
+  let kickedWhilePerforming = false;
   let accepting = true;
 
   /** Carry out a session's actions in order; consecutive string writes become one socket write. */
@@ -116,9 +119,10 @@ export async function startStratumServer(opts: {
     out = [];
     let text = "";
     let closeReason: CloseReason | undefined;
-    // Ban-policy events wait until this batch's replies are written: a ban they trigger closes the
-    // connection, and the miner should still read why (e.g. the error for its last request).
-    let deferred: (() => void)[] | undefined;
+    // A ban issued while this batch is carried out closes the connection only after its replies are
+    // written (see onKick), so the miner still reads why.
+    performing = c;
+    kickedWhilePerforming = false;
     for (let i = 0; i < acts.length; i++) {
       const a = acts[i]!;
       switch (a.kind) {
@@ -132,22 +136,17 @@ export async function startStratumServer(opts: {
             c.sock.write(a.data);
           }
           break;
-        case "share": {
+        case "share":
           c.route!.pool.onShare(a.share, c.addr);
-          const share = a.share;
-          if (guard !== undefined) (deferred ??= []).push(() => guard.share(c.addr, share, clock.now()));
+          guard?.share(c.addr, a.share, clock.now());
           break;
-        }
         case "block":
           c.route!.pool.onBlock(a.block, c.addr);
           break;
-        case "abuse": {
-          const what = a.what;
-          if (guard !== undefined) {
-            (deferred ??= []).push(() => (what === "malformed" ? guard.malformed(c.addr, clock.now()) : guard.loginFailed(c.addr, clock.now())));
-          }
+        case "abuse":
+          if (a.what === "malformed") guard?.malformed(c.addr, clock.now());
+          else guard?.loginFailed(c.addr, clock.now());
           break;
-        }
         case "close":
           closeReason = a.reason;
           break;
@@ -160,8 +159,9 @@ export async function startStratumServer(opts: {
       }
     }
     if (text) c.sock.write(encoder.encode(text));
-    if (deferred !== undefined) for (const f of deferred) f();
-    if (closeReason !== undefined) closeConn(c, closeReason, true);
+    performing = undefined;
+    if (kickedWhilePerforming) closeConn(c, "banned", true);
+    else if (closeReason !== undefined) closeConn(c, closeReason, true);
     else if (c.sock.buffered > limits.maxWriteBufferBytes) closeConn(c, "write_overflow", false);
   }
 
@@ -264,8 +264,11 @@ export async function startStratumServer(opts: {
   guard?.onKick((key) => {
     for (let i = conns.length - 1; i >= 0; i--) {
       const c = conns[i];
-      // end(), not destroy(): replies already queued (the answer that earned the ban) still go out.
-      if (c !== undefined && !c.closing && guard.keyOf(c.addr) === key) closeConn(c, "banned", true);
+      if (c === undefined || c.closing || guard.keyOf(c.addr) !== key) continue;
+      // The connection whose batch earned the ban closes after that batch's replies are written.
+      if (c === performing) kickedWhilePerforming = true;
+      // end(), not destroy(): replies already queued still go out.
+      else closeConn(c, "banned", true);
     }
   });
 
