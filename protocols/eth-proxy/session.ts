@@ -4,10 +4,10 @@ import type { Reason } from "../errors/reasons.ts";
 import type { Action, CloseReason, VerifyRequest, VerifyResult } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
-import { type VardiffPolicy, type VardiffState, vardiffOnShare } from "../core/vardiff.ts";
+import type { VardiffPolicy, VardiffState } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
-import { closeSession, effectiveEthDifficulty, ethTick } from "../eth/session_common.ts";
-import { difficultyToTarget, targetToDifficulty } from "../pow/target.ts";
+import { closeSession, effectiveEthDifficulty, ethAccepted, ethTick } from "../eth/session_common.ts";
+import { difficultyToTarget } from "../pow/target.ts";
 import { bytesToHex, hexToBytes } from "../pow/hex.ts";
 import { quickCheck } from "../pow/ethash.ts";
 import { parseEthProxyMessage, type EthProxyMessage } from "./client_to_server.ts";
@@ -258,24 +258,7 @@ export const ethProxy: Dialect<EthProxyState, EthEnv, EthJob> = {
     const credit = value <= difficultyToTarget(c.entry.hi) ? c.entry.hi : value <= difficultyToTarget(c.entry.lo) ? c.entry.lo : 0;
     if (credit === 0) return shareRejected(s, c.id, "low_difficulty", c.job, c.entry.lo, env, out);
     out.push({ kind: "write", data: encodeEthResult(c.id, true) });
-    const shareDifficulty = value === 0n ? Number.MAX_VALUE : targetToDifficulty(value);
-    out.push({
-      kind: "share",
-      share: { worker: c.worker, accepted: true, difficulty: credit, shareDifficulty, jobId: c.job.id, height: c.job.blockNumber, at: env.now },
-    });
-    if (value <= c.job.target) {
-      out.push({
-        kind: "block",
-        block: { algo: c.job.algo, worker: c.worker, height: c.job.blockNumber, nonce: c.nonce, headerHash: c.job.headerHash, mixDigest: c.mixDigest, hash: "0x" + bytesToHex(res.result), at: env.now },
-      });
-    }
-    if (s.fixed === undefined) {
-      const next = vardiffOnShare(s, credit, env.now, env.policy.vardiff, env.policy.vardiff.min);
-      if (next !== undefined && next !== s.difficulty) {
-        s.difficulty = next;
-        if (effectiveDifficulty(s, env) !== s.announced) pushWork(s, env, out);
-      }
-    }
+    ethAccepted(s, { worker: c.worker, job: c.job, credit, value, nonce: c.nonce, mixDigest: c.mixDigest, result: res.result }, env, out, () => pushWork(s, env, out));
   },
 
   tick(s, env, out) {

@@ -5,10 +5,10 @@ import type { Action, CloseReason, VerifyRequest, VerifyResult } from "../core/a
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
 import type { EthEnv } from "../eth-proxy/session.ts";
-import { type VardiffState, vardiffOnShare } from "../core/vardiff.ts";
+import type { VardiffState } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
-import { closeSession, effectiveEthDifficulty, ethTick } from "../eth/session_common.ts";
-import { difficultyToTarget, targetToDifficulty } from "../pow/target.ts";
+import { closeSession, effectiveEthDifficulty, ethAccepted, ethTick } from "../eth/session_common.ts";
+import { difficultyToTarget } from "../pow/target.ts";
 import { bytesToHex, hexToBytes } from "../pow/hex.ts";
 import { parseEthStratumMessage, type EthStratumMessage } from "./client_to_server.ts";
 import { encodeEthStratumNotify, encodeEthStratumSubscribeResult, encodeSetDifficulty, encodeTrue, ETH_STRATUM_PROTOCOL } from "./server_to_client.ts";
@@ -238,21 +238,8 @@ export const ethStratum: Dialect<EthStratumState, EthEnv, EthJob> = {
     const value = BigInt("0x" + bytesToHex(res.result));
     if (value > difficultyToTarget(c.difficulty)) return shareRejected(s, c.id, c.worker, "low_difficulty", c.job, c.difficulty, env, out);
     out.push({ kind: "write", data: encodeTrue(c.id) });
-    const shareDifficulty = value === 0n ? Number.MAX_VALUE : targetToDifficulty(value);
-    out.push({ kind: "share", share: { worker: c.worker, accepted: true, difficulty: c.difficulty, shareDifficulty, jobId: c.job.id, height: c.job.blockNumber, at: env.now } });
-    if (value <= c.job.target) {
-      out.push({
-        kind: "block",
-        block: { algo: c.job.algo, worker: c.worker, height: c.job.blockNumber, nonce: c.nonce, headerHash: c.job.headerHash, mixDigest: "0x" + bytesToHex(res.mixDigest), hash: "0x" + bytesToHex(res.result), at: env.now },
-      });
-    }
-    if (s.fixed === undefined) {
-      const next = vardiffOnShare(s, c.difficulty, env.now, env.policy.vardiff, env.policy.vardiff.min);
-      if (next !== undefined && next !== s.difficulty) {
-        s.difficulty = next;
-        if (effectiveDifficulty(s, env) !== s.announced) sendWork(s, env, out);
-      }
-    }
+    const mixDigest = "0x" + bytesToHex(res.mixDigest);
+    ethAccepted(s, { worker: c.worker, job: c.job, credit: c.difficulty, value, nonce: c.nonce, mixDigest, result: res.result }, env, out, () => sendWork(s, env, out));
   },
 
   tick(s, env, out) {
