@@ -38,6 +38,8 @@ export interface EthEnv {
   now: number;
   jobs: EthJobLookup;
   policy: EthPolicy;
+  /** Where a session gives back the extranonce the core allocated for it. */
+  extranonce: { release(en1: string): void };
 }
 
 interface SentHeader {
@@ -49,6 +51,8 @@ interface SentHeader {
 }
 
 export interface EthProxyState extends VardiffState {
+  /** Allocated by the core at open; unused by eth-proxy (the miner rolls the whole nonce) but held until close. */
+  extranonce: string;
   loggedIn: boolean;
   worker: string;
   difficulty: number;
@@ -196,8 +200,9 @@ export const ethProxy: Dialect<EthProxyState, EthEnv, EthJob> = {
         first.method === "eth_submitHashrate");
   },
 
-  open(_info: OpenInfo, env) {
+  open(info: OpenInfo, env) {
     return {
+      extranonce: info.extranonce1,
       loggedIn: false,
       worker: "",
       difficulty: env.policy.initialDifficulty,
@@ -271,5 +276,7 @@ export const ethProxy: Dialect<EthProxyState, EthEnv, EthJob> = {
     close(s, "shutdown", out);
   },
 
-  closed() {},
+  closed(s, env) {
+    env.extranonce.release(s.extranonce);
+  },
 };

@@ -251,5 +251,7 @@ export const ethStratum: Dialect<EthStratumState, EthEnv, EthJob> = {
     close(s, "shutdown", out);
   },
 
-  closed() {},
+  closed(s, env) {
+    env.extranonce.release(s.extranonce);
+  },
 };

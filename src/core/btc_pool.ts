@@ -179,7 +179,6 @@ export function createBtcPool(opts: {
     book,
     stats,
     allocateExtranonce1: () => en1.allocate(),
-    releaseExtranonce1: (x) => en1.release(x),
     setBroadcast(fn) {
       broadcast = fn;
     },

@@ -63,7 +63,7 @@ export function createEthPool(opts: {
     },
   });
   const stats = createShareStats({ startedAt: clock.now() });
-  const env: EthEnv = { now: clock.now(), jobs: book, policy: opts.policy };
+  const env: EthEnv = { now: clock.now(), jobs: book, policy: opts.policy, extranonce: en };
   let broadcast: (ev: JobEvent<EthJob>) => void = () => {};
   const found: BlockReport[] = [];
   const inflight = new Set<Promise<void>>();
@@ -112,7 +112,6 @@ export function createEthPool(opts: {
     stats,
     source,
     allocateExtranonce1: () => en.allocate(),
-    releaseExtranonce1: (x) => en.release(x),
     setBroadcast(fn) {
       broadcast = fn;
     },

@@ -13,8 +13,8 @@ import { parseProxyHeader } from "../../protocols/proxy/proxy_protocol.ts";
 export interface PoolPort<E extends { now: number }> {
   readonly name: string;
   readonly env: E;
+  /** Called when a connection's dialect is known; the dialect session gives it back in closed(). */
   allocateExtranonce1(): string;
-  releaseExtranonce1(en1: string): void;
   onShare(share: ShareRecord, remoteAddress: string): void;
   onBlock(block: BlockCandidate, remoteAddress: string): void;
   /** Off-loop proof-of-work checks (ethash pools); pools whose sessions never ask may omit it. */

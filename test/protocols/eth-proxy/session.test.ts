@@ -1,5 +1,6 @@
 // eth-proxy session reducer tests: exact wire answers, verify actions and verified outcomes with a real job book and an injected clock; no sockets, no hashimoto (the verifier's answer is supplied).
 import { describe, expect, test } from "bun:test";
+import { createExtranonceAllocator } from "../../../src/core/extranonce.ts";
 import type { Action, VerifyRequest, EthashVerifyRequest, VerifyResult } from "../../../protocols/core/actions.ts";
 import type { EthJob, EthWork } from "../../../protocols/eth/work.ts";
 import { ethProxy, reportedHashrate, type EthEnv, type EthPolicy, type EthProxyState } from "../../../protocols/eth-proxy/session.ts";
@@ -42,7 +43,7 @@ function work(n: number, blockDiff = 100_000n, tag = "a"): EthWork {
 }
 
 function env(policy: Partial<EthPolicy> = {}, book: EthJobBook = makeBook()): EthEnv & { jobs: EthJobBook } {
-  return { now: 1_000_000, jobs: book, policy: { ...POLICY, ...policy } };
+  return { now: 1_000_000, jobs: book, policy: { ...POLICY, ...policy }, extranonce: createExtranonceAllocator(2) };
 }
 
 const recv = (s: EthProxyState, e: EthEnv, obj: unknown): Action[] => {

@@ -1,5 +1,6 @@
 // EthereumStratum/1.0.0 session reducer tests: exact wire answers, verify actions and verified outcomes with a real job book and an injected clock; no sockets, no hashimoto (the verifier's answer is supplied).
 import { describe, expect, test } from "bun:test";
+import { createExtranonceAllocator } from "../../../src/core/extranonce.ts";
 import type { Action, VerifyRequest, EthashVerifyRequest, VerifyResult } from "../../../protocols/core/actions.ts";
 import type { EthWork } from "../../../protocols/eth/work.ts";
 import type { EthEnv, EthPolicy } from "../../../protocols/eth-proxy/session.ts";
@@ -41,7 +42,7 @@ function work(n: number, blockDiff = 1_000_000_000n): EthWork {
 }
 
 function env(policy: Partial<EthPolicy> = {}): EthEnv & { jobs: EthJobBook } {
-  return { now: 5_000_000, jobs: makeBook(), policy: { ...POLICY, ...policy } };
+  return { now: 5_000_000, jobs: makeBook(), policy: { ...POLICY, ...policy }, extranonce: createExtranonceAllocator(2) };
 }
 
 const text = (a: Action): string => (a.kind === "write" ? (typeof a.data === "string" ? a.data : new TextDecoder().decode(a.data)) : "");
@@ -338,5 +339,22 @@ describe("EthereumStratum/1.0.0 hashrate, timers, vardiff", () => {
     expect(out).toEqual([]);
     ethStratum.shutdown(s, e, out);
     expect(out).toEqual([{ kind: "close", reason: "shutdown" }]);
+  });
+});
+
+describe("extranonce ownership", () => {
+  test("both Ethereum dialects give the core's extranonce back when the connection closes", async () => {
+    const { ethProxy } = await import("../../../protocols/eth-proxy/session.ts");
+    const e = env();
+    const a = e.extranonce as ReturnType<typeof createExtranonceAllocator>;
+    const en1 = a.allocate();
+    const en2 = a.allocate();
+    const s1 = open(e, en1);
+    const s2 = ethProxy.open({ remoteAddress: "10.0.0.3", extranonce1: en2 }, e);
+    expect(a.inUse).toBe(2);
+    ethStratum.closed(s1, e);
+    ethProxy.closed(s2, e);
+    // Without this, a 2-byte extranonce space ran out after 65,536 connections in the life of the process.
+    expect(a.inUse).toBe(0);
   });
 });

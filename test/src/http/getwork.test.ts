@@ -21,6 +21,7 @@ function stubPool() {
       maxMalformed: 10,
       disconnectOnError: false,
     },
+    extranonce: { release() {} },
   };
   const shares: unknown[] = [];
   const pool = { env, onShare: (s: unknown) => shares.push(s), onBlock() {}, verify: async () => ({ ok: false, error: "stub" }) } as unknown as EthPool;
