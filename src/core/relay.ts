@@ -382,13 +382,11 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           version: VERSION,
         });
         // Found blocks (newest first) with each upstream's answer: the operator's first stop after "block found".
-        app.get("/api/blocks", (c) => {
-          const st = stats();
-          return c.json({
-            [st.pool.name]: [...st.pool.blocks].reverse(),
-            ...(st.eth !== undefined ? { [st.eth.name]: [...st.eth.blocks].reverse() } : {}),
-          });
-        });
+        app.get("/api/blocks", (c) =>
+          c.json({
+            [pool.name]: pool.blocks().reverse(),
+            ...(eth !== undefined ? { [eth.name]: eth.blocks().reverse() } : {}),
+          }));
         if (config.http.adminToken !== "") mountAdmin(app, { token: config.http.adminToken, guard, clock });
         if (eth !== undefined) mountGetwork(app, eth, clock);
         http = await runtime.serveHttp(config.http.host, config.http.port, app.fetch);
