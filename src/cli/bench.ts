@@ -36,11 +36,14 @@ interface Ctx {
   target: { host: string; port: number } | undefined;
   seconds: number | undefined;
   connections: number | undefined;
+  /** stratum.threads for the relay under test (--threads; default: the relay's own default, 1). */
+  threads: number | undefined;
 }
 
 /** Base overrides for a relay under load: fixed tiny difficulty allowed, room for 10k+ miners, quiet logs. */
-function baseSets(dataDir: string): Record<string, string> {
+function baseSets(dataDir: string, threads: number | undefined): Record<string, string> {
   return {
+    ...(threads !== undefined ? { "stratum.threads": String(threads) } : {}),
     "difficulty.min": "1e-12",
     "difficulty.suggestFloor": "1e-12",
     "difficulty.initial": "1e-12",
@@ -84,7 +87,7 @@ function tmpDataDir(): string {
 
 async function withRelay<T>(ctx: Ctx, extra: Record<string, string>, fn: (host: string, port: number, child: RelayChild | undefined) => Promise<T>): Promise<T> {
   if (ctx.target) return fn(ctx.target.host, ctx.target.port, undefined);
-  const child = await startRelay(ctx.relayCmd!, { ...baseSets(tmpDataDir()), ...extra });
+  const child = await startRelay(ctx.relayCmd!, { ...baseSets(tmpDataDir(), ctx.threads), ...extra });
   console.log(`  relay pid ${child.pid} (${ctx.relayCmd!.label}) listening on :${child.stratumPort} after ${r1(child.startMs)} ms`);
   try {
     return await fn("127.0.0.1", child.stratumPort, child);
@@ -351,7 +354,7 @@ async function runStart(ctx: Ctx, trials: number): Promise<StartFigures> {
   console.log(`\n== start: spawn → Stratum port accepts (${trials} trials, ${ctx.relayCmd!.label}) ==`);
   const times: number[] = [];
   for (let i = 0; i < trials; i++) {
-    const child = await startRelay(ctx.relayCmd!, baseSets(tmpDataDir()));
+    const child = await startRelay(ctx.relayCmd!, baseSets(tmpDataDir(), ctx.threads));
     times.push(child.startMs);
     await child.stop();
     rmSync(tmpDataDir(), { recursive: true, force: true });
@@ -669,6 +672,7 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
       relayCmd: target || mode === "abuse-source" ? undefined : resolveRelayCommand(typeof flags.binary === "string" ? flags.binary : undefined),
       seconds: positiveInt(flags.seconds, "--seconds"),
       connections: positiveInt(flags.connections, "--connections"),
+      threads: positiveInt(flags.threads, "--threads"),
     };
   } catch (e) {
     console.error(`stratum-edge bench: ${e instanceof Error ? e.message : String(e)}`);
@@ -718,7 +722,7 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
       runBlocksBench({
         runtime,
         relayCmd: ctx.relayCmd!,
-        sets: baseSets(tmpDataDir()),
+        sets: baseSets(tmpDataDir(), ctx.threads),
         dataDir: tmpDataDir(),
         ...(miners !== undefined ? { miners } : {}),
         ...(ctx.connections !== undefined ? { connections: ctx.connections } : {}),

@@ -53,6 +53,8 @@ export function createBtcPool(opts: {
   coinbase: { payoutScript: Uint8Array; poolTag: string };
   extranonce1Size: number;
   extranonce1Prefix?: string;
+  /** This thread's slice of the extranonce1 space when session threads share the port. */
+  extranonce1Part?: { index: number; count: number };
   keepJobs: number;
   refreshSeconds: number;
   log: Logger;
@@ -62,7 +64,7 @@ export function createBtcPool(opts: {
 }): BtcPool {
   const { runtime, source, journal, log, hooks } = opts;
   const clock = runtime.clock;
-  const en1 = createExtranonceAllocator(opts.extranonce1Size, opts.extranonce1Prefix ?? "");
+  const en1 = createExtranonceAllocator(opts.extranonce1Size, opts.extranonce1Prefix ?? "", Math.random, opts.extranonce1Part);
   const book = createJobBook({
     keep: opts.keepJobs,
     sha: runtime.sha256,

@@ -10,8 +10,12 @@ export interface EthJobLookup {
 
 export interface EthJobBook extends EthJobLookup {
   add(work: EthWork, newBlock: boolean): EthJob;
+  /** Keep a job another book built (a session thread's copy of the main thread's book). */
+  adopt(job: EthJob): void;
   /** Upstream outage past the allowed age: forget every job (getWork answers "work not ready"). */
   clear(): void;
+  /** Called after every clear(): session threads' copies must forget their jobs too. */
+  onClear(fn: () => void): void;
   readonly size: number;
 }
 
@@ -29,6 +33,20 @@ export function createEthJobBook(opts: {
   const byHeader = new Map<string, EthJob>();
   let current: EthJob | undefined;
   let next = Math.floor(Math.random() * 0x10000);
+  const clearers: (() => void)[] = [];
+
+  const keep = (job: EthJob) => {
+    byId.set(job.id, job);
+    byHeader.set(job.headerHash, job);
+    current = job;
+    const oldest = job.blockNumber - opts.keepHeights + 1;
+    for (const [id, j] of byId) {
+      if (j.blockNumber < oldest || j.blockNumber > job.blockNumber) {
+        byId.delete(id);
+        if (byHeader.get(j.headerHash) === j) byHeader.delete(j.headerHash);
+      }
+    }
+  };
 
   return {
     add(work, _newBlock) {
@@ -52,22 +70,25 @@ export function createEthJobBook(opts: {
         seedBytes: hexToBytes(work.seedHash.toLowerCase().replace(/^0x/, ""))!,
         headerBytes: hexToBytes(headerHash.slice(2))!,
       };
-      byId.set(job.id, job);
-      byHeader.set(headerHash, job);
-      current = job;
-      const oldest = work.blockNumber - opts.keepHeights + 1;
-      for (const [id, j] of byId) {
-        if (j.blockNumber < oldest || j.blockNumber > work.blockNumber) {
-          byId.delete(id);
-          if (byHeader.get(j.headerHash) === j) byHeader.delete(j.headerHash);
-        }
-      }
+      keep(job);
       return job;
+    },
+    adopt(job) {
+      const existing = byHeader.get(job.headerHash);
+      if (existing !== undefined && existing.id === job.id) {
+        current = existing;
+        return;
+      }
+      keep(job);
+    },
+    onClear(fn) {
+      clearers.push(fn);
     },
     clear() {
       byId.clear();
       byHeader.clear();
       current = undefined;
+      for (const fn of clearers) fn();
     },
     current: () => current,
     byId: (id) => byId.get(id),

@@ -47,13 +47,15 @@ export function createEthPool(opts: {
   keepHeights: number;
   /** EthereumStratum extranonce bytes (≤ 3; the miner keeps the rest of the 8-byte nonce). */
   extranonceBytes: number;
+  /** This thread's slice of the extranonce space when session threads share the port. */
+  extranoncePart?: { index: number; count: number };
   log: Logger;
   hooks: EthPoolHooks;
 }): EthPool {
   const { runtime, source, journal, log, hooks, verifier } = opts;
   const clock = runtime.clock;
   const chain: EthashChain = opts.algo === "etchash" ? { algo: "etchash", activationBlock: opts.activationBlock } : { algo: "ethash" };
-  const en = createExtranonceAllocator(opts.extranonceBytes);
+  const en = createExtranonceAllocator(opts.extranonceBytes, "", Math.random, opts.extranoncePart);
   const book = createEthJobBook({
     algo: opts.algo,
     keepHeights: opts.keepHeights,

@@ -13,15 +13,27 @@ export interface ExtranonceAllocator {
  * Sequential from a random start: consecutive connections differ, a released value is not
  * handed out again until the counter wraps (2^32 allocations at size 4), so a miner that
  * reconnects within that span can resume its extranonce1. `prefix` (hex) pins leading bytes
- * per instance so several relays behind one upstream never overlap.
+ * per instance so several relays behind one upstream never overlap. `part` confines this
+ * allocator to slice `index` of `count` equal slices of what the prefix leaves: each session
+ * thread of one relay gets its own slice, so two threads never hand out the same value.
  */
-export function createExtranonceAllocator(size: number, prefix = "", random: () => number = Math.random): ExtranonceAllocator {
+export function createExtranonceAllocator(
+  size: number,
+  prefix = "",
+  random: () => number = Math.random,
+  part: { index: number; count: number } = { index: 0, count: 1 },
+): ExtranonceAllocator {
   if (size < 1 || size > 8) throw new RangeError(`extranonce1 size ${size} outside 1..8`);
   if (prefix.length % 2 !== 0 || prefix.length / 2 >= size || !/^[0-9a-f]*$/.test(prefix)) {
     throw new RangeError(`extranonce1 prefix "${prefix}" must be lowercase hex shorter than ${size} bytes`);
   }
   const freeBytes = size - prefix.length / 2;
-  const space = 2 ** (8 * freeBytes);
+  const whole = 2 ** (8 * freeBytes);
+  if (!Number.isInteger(part.count) || part.count < 1 || !Number.isInteger(part.index) || part.index < 0 || part.index >= part.count || part.count > whole) {
+    throw new RangeError(`extranonce1 slice ${part.index} of ${part.count} is not possible in ${whole} values`);
+  }
+  const space = Math.floor(whole / part.count);
+  const base = part.index * space;
   const held = new Set<string>();
   let counter = Math.floor(random() * space);
   const width = freeBytes * 2;
@@ -30,7 +42,7 @@ export function createExtranonceAllocator(size: number, prefix = "", random: () 
       if (held.size >= space) throw new RangeError("extranonce1 space exhausted");
       for (;;) {
         counter = (counter + 1) % space;
-        const en1 = prefix + counter.toString(16).padStart(width, "0");
+        const en1 = prefix + (base + counter).toString(16).padStart(width, "0");
         if (!held.has(en1)) {
           held.add(en1);
           return en1;
@@ -39,6 +51,11 @@ export function createExtranonceAllocator(size: number, prefix = "", random: () 
     },
     claim(en1) {
       if (en1.length !== size * 2 || !en1.startsWith(prefix) || held.has(en1)) return false;
+      // Only values of this allocator's slice: another thread's slice is that thread's to give.
+      const rest = en1.slice(prefix.length);
+      if (!/^[0-9a-f]*$/.test(rest)) return false;
+      const v = parseInt(rest, 16);
+      if (!(v >= base && v < base + space)) return false;
       held.add(en1);
       return true;
     },

@@ -21,8 +21,10 @@ export interface Guard {
   oversize(address: string, now: number): void;
   flood(address: string, now: number): void;
   loginFailed(address: string, now: number): void;
-  /** Connection cores register here to close every connection of a newly banned key. */
-  onKick(fn: (key: string) => void): void;
+  /** Connection cores register here to close every connection of a newly banned key (banned until `until`, ms). */
+  onKick(fn: (key: string, until: number) => void): void;
+  /** Called after an admin lift (session threads refresh their copy of the ban list). */
+  onLift(fn: () => void): void;
   keyOf(address: string): string;
   readonly policy: BanPolicy;
   /** Admin: ban by hand / lift; both persist at once. */
@@ -32,6 +34,9 @@ export interface Guard {
   tick(now: number): void;
   save(): void;
 }
+
+/** What a connection core uses of the guard (a session thread has a copy that forwards to the main thread's). */
+export type ConnGuard = Pick<Guard, "admit" | "limiter" | "share" | "malformed" | "oversize" | "flood" | "loginFailed" | "onKick" | "keyOf">;
 
 /** Share verdicts that say something about the miner (stale work and relay-side failures do not). */
 const INVALID: ReadonlySet<Reason> = new Set<Reason>(["low_difficulty", "invalid_solution", "duplicate", "bad_ntime", "bad_version", "malformed"]);
@@ -48,7 +53,8 @@ export function createGuard(opts: {
   now: number;
 }): Guard {
   const policy = createBanPolicy(opts.policy);
-  const kickers: ((key: string) => void)[] = [];
+  const kickers: ((key: string, until: number) => void)[] = [];
+  const lifted: (() => void)[] = [];
   const path = opts.dataDir !== undefined ? `${opts.dataDir}/bans.json` : undefined;
   let dirty = false;
 
@@ -83,7 +89,7 @@ export function createGuard(opts: {
     opts.hooks.active(policy.stats().active);
     dirty = true;
     save();
-    for (const k of kickers) k(ban.key);
+    for (const k of kickers) k(ban.key, ban.until);
   }
 
   const on = opts.enabled;
@@ -102,6 +108,7 @@ export function createGuard(opts: {
     flood: (address, now) => on && issued(policy.flood(address, now), address),
     loginFailed: (address, now) => on && issued(policy.loginFailed(address, now), address),
     onKick: (fn) => void kickers.push(fn),
+    onLift: (fn) => void lifted.push(fn),
     keyOf: banKey,
     banManually(address, seconds, now) {
       const r = policy.ban(address, Math.round(seconds * 1000), "manual", now);
@@ -115,6 +122,7 @@ export function createGuard(opts: {
         opts.log.info("ban lifted", { address });
         opts.hooks.active(policy.stats().active);
         save();
+        for (const fn of lifted) fn();
       }
       return ok;
     },

@@ -8,36 +8,60 @@ import { buildJob } from "../../protocols/stratum-v1/job.ts";
 export interface JobBook extends JobLookup {
   /** Build and keep a job for this template; `clean` (new block) forgets every older job. */
   add(template: BlockTemplate, clean: boolean): StratumJob;
+  /**
+   * Keep a job another book built (a session thread's copy of the main thread's book), under its
+   * own id; `clean` forgets every older job as add() does.
+   */
+  adopt(job: StratumJob, clean: boolean): void;
   /** Upstream outage past the allowed age: forget every job, so no stale work is handed out. */
   clear(): void;
+  /** Called after every clear(): session threads' copies must forget their jobs too. */
+  onClear(fn: () => void): void;
   readonly size: number;
 }
 
-export function createJobBook(opts: { keep: number; coinbase: CoinbaseOptions; sha: Sha256Into }): JobBook {
+/**
+ * `idPrefix` names the ids this book mints (add() and alias()): the main thread's book uses none,
+ * each session thread's copy its own non-hex prefix, so an alias minted in one thread can never
+ * equal a job id the main thread issues later.
+ */
+export function createJobBook(opts: { keep: number; coinbase: CoinbaseOptions; sha: Sha256Into; idPrefix?: string }): JobBook {
   const jobs = new Map<string, StratumJob>();
   /** Base job ids oldest first, each with the aliases minted from it. */
   const order: { id: string; aliases: string[] }[] = [];
   let next = Math.floor(Math.random() * 0x1000);
   let current: StratumJob | undefined;
-  const newId = () => (next = (next + 1) % 0x100000000).toString(16);
+  const prefix = opts.idPrefix ?? "";
+  const newId = () => prefix + (next = (next + 1) % 0x100000000).toString(16);
+  const clearers: (() => void)[] = [];
 
   const forget = (entry: { id: string; aliases: string[] }) => {
     jobs.delete(entry.id);
     for (const a of entry.aliases) jobs.delete(a);
   };
 
+  const keep = (job: StratumJob, clean: boolean) => {
+    if (clean) {
+      for (const e of order) forget(e);
+      order.length = 0;
+    }
+    jobs.set(job.id, job);
+    order.push({ id: job.id, aliases: [] });
+    while (order.length > opts.keep) forget(order.shift()!);
+    current = job;
+  };
+
   return {
     add(template, clean) {
       const job = buildJob(newId(), template, opts.coinbase, opts.sha);
-      if (clean) {
-        for (const e of order) forget(e);
-        order.length = 0;
-      }
-      jobs.set(job.id, job);
-      order.push({ id: job.id, aliases: [] });
-      while (order.length > opts.keep) forget(order.shift()!);
-      current = job;
+      keep(job, clean);
       return job;
+    },
+    adopt(job, clean) {
+      keep(job, clean);
+    },
+    onClear(fn) {
+      clearers.push(fn);
     },
     alias(job) {
       const base = order.find((e) => e.id === job.id);
@@ -56,6 +80,7 @@ export function createJobBook(opts: { keep: number; coinbase: CoinbaseOptions; s
       for (const e of order) forget(e);
       order.length = 0;
       current = undefined;
+      for (const fn of clearers) fn();
     },
     get(id) {
       return jobs.get(id);

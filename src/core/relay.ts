@@ -1,12 +1,8 @@
 // Wires one relay together (work source, pool, Stratum listener, HTTP) from a parsed config; owns no protocol logic.
 import type { Config } from "../config/schema.ts";
 import type { Runtime, HttpServer } from "../runtime/types.ts";
-import type { StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
 import { stratumV1 } from "../../protocols/stratum-v1/session.ts";
-import { hexToBytes } from "../../protocols/pow/hex.ts";
-import { DIFF1_SHA256 } from "../../protocols/pow/target.ts";
-import { DIFF1_SCRYPT } from "../../protocols/pow/scrypt.ts";
-import { decodeAddress } from "../../protocols/bitcoin/address.ts";
+import { ethPolicy, payoutScript, stratumPolicy } from "./policies.ts";
 import { createBitcoindSource } from "../upstream/bitcoind.ts";
 import type { BitcoinWorkSource } from "../upstream/types.ts";
 import { createScryptVerifier } from "./scrypt_verifier.ts";
@@ -18,7 +14,7 @@ import { createRelayMetrics } from "./relay_metrics.ts";
 import { createBtcPool, type BtcPool } from "./btc_pool.ts";
 import { startStratumServer, type StratumServer } from "./server.ts";
 import { VERSION } from "../version.ts";
-import { ethProxy, type EthPolicy } from "../../protocols/eth-proxy/session.ts";
+import { ethProxy } from "../../protocols/eth-proxy/session.ts";
 import { ethStratum } from "../../protocols/eth-stratum/session.ts";
 import { createEthDevnet } from "../upstream/eth_devnet.ts";
 import { createEthNodeSource } from "../upstream/ethnode.ts";
@@ -27,13 +23,21 @@ import { createEthPool, type EthPool } from "./eth_pool.ts";
 import { mountGetwork } from "../http/getwork.ts";
 import type { Route } from "./server.ts";
 import { createGuard, type Guard } from "./guard.ts";
+import { threadLimits } from "../threads/limits.ts";
+import { createSessionThreads, wallNow, type SessionThreads } from "../threads/thread_pool.ts";
+import { createFanoutTally } from "../threads/fanout_tally.ts";
+import type { JobMessage } from "../threads/messages.ts";
 import { mountAdmin } from "../http/admin.ts";
+
+export { ethPolicy, payoutScript, stratumPolicy };
 
 export interface RelayStats {
   version: string;
   runtime: string;
   uptimeSeconds: number;
   connections: number;
+  /** Open connections per thread (main thread first) when stratum.threads > 1. */
+  connectionsByThread?: number[];
   pool: {
     name: string;
     algorithm: "sha256d" | "scrypt";
@@ -68,63 +72,12 @@ export interface RelayStats {
   lastShares: ReturnType<BtcPool["stats"]["snapshot"]>["lastShares"];
 }
 
-/** The policy Ethereum-style sessions run under, derived from config. */
-export function ethPolicy(config: Config): EthPolicy {
-  const e = config.ethash;
-  const d = config.difficulty;
-  return {
-    initialDifficulty: e.initialDifficulty,
-    suggestFloor: e.suggestFloor,
-    vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: e.minDifficulty, max: e.maxDifficulty },
-    loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
-    idleTimeoutMs: config.stratum.idleTimeoutMs > 0 ? config.stratum.idleTimeoutMs : Infinity,
-    maxMalformed: config.stratum.maxMalformedRequests,
-    disconnectOnError: e.disconnectOnError,
-  };
-}
-
 export interface Relay {
   start(): Promise<{ stratumPort: number; httpPort: number | undefined }>;
   /** Graceful: stop accepting, client.reconnect every miner, wait for block submissions, close. */
   stop(): Promise<void>;
   stats(): RelayStats;
   readonly log: Logger;
-}
-
-/** The policy a Stratum v1 session runs under, derived from config. */
-/**
- * The coinbase output script: from upstream.bitcoind.payoutAddress (decoded and checked against the
- * chain's prefixes — a wrong address is a start-up error naming it), else coinbase.payoutScript,
- * else OP_TRUE (devnet only).
- */
-export function payoutScript(config: Config): Uint8Array {
-  const up = config.upstream;
-  if (up.type === "bitcoind") {
-    const d = decodeAddress(up.bitcoind.payoutAddress, up.bitcoind.chain);
-    if (!d.ok) throw new Error(`upstream.bitcoind.payoutAddress = "${up.bitcoind.payoutAddress}": ${d.error}`);
-    return d.script;
-  }
-  return config.coinbase.payoutScript === "" ? new Uint8Array([0x51]) : hexToBytes(config.coinbase.payoutScript)!;
-}
-
-export function stratumPolicy(config: Config): StratumV1Policy {
-  const d = config.difficulty;
-  const algo = config.upstream.type === "bitcoind" ? config.upstream.bitcoind.algorithm : "sha256d";
-  return {
-    // The embedded devnet is a sha256d chain; node upstreams name their algorithm.
-    algo,
-    diff1: algo === "scrypt" ? DIFF1_SCRYPT : DIFF1_SHA256,
-    versionMask: parseInt(config.stratum.versionMask, 16) >>> 0,
-    extranonce2Size: config.stratum.extranonce2Size,
-    initialDifficulty: d.initial,
-    suggestFloor: d.suggestFloor,
-    vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: d.min, max: d.max },
-    loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
-    idleTimeoutMs: config.stratum.idleTimeoutMs > 0 ? config.stratum.idleTimeoutMs : Infinity,
-    maxMalformed: config.stratum.maxMalformedRequests,
-    reconnectHost: config.shutdown.reconnectHost,
-    reconnectPort: config.shutdown.reconnectPort || config.stratum.port,
-  };
 }
 
 function ethStats(eth: EthPool, verifier: EthashVerifier, now: number): NonNullable<RelayStats["eth"]> {
@@ -153,6 +106,13 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   const clock = runtime.clock;
   const startedAt = clock.now();
   const metrics = createRelayMetrics(runtime);
+  // Session threads share the Stratum ports through SO_REUSEPORT, which only the Bun adapter offers.
+  let threads = config.stratum.threads;
+  if (threads > 1 && !runtime.canShareListeners) {
+    logger.warn("stratum.threads > 1 needs the Bun runtime; running one thread", { threads, runtime: runtime.name });
+    threads = 1;
+  }
+  const part = { index: 0, count: threads };
   const up = config.upstream;
   const source: BitcoinWorkSource = up.type === "bitcoind"
     ? createBitcoindSource({
@@ -195,6 +155,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     ...(algo === "scrypt" ? { scrypt: createScryptVerifier({ log: logger }) } : {}),
     coinbase: { payoutScript: payout, poolTag: config.coinbase.poolTag },
     extranonce1Size: config.stratum.extranonce1Size,
+    extranonce1Part: part,
     keepJobs: config.jobs.keepJobs,
     refreshSeconds: config.jobs.refreshSeconds,
     log: logger,
@@ -258,6 +219,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       policy: ethPolicy(config),
       keepHeights: e.keepHeights,
       extranonceBytes: e.extranonceBytes,
+      extranoncePart: part,
       log: logger,
       hooks: metrics.poolHooks,
     });
@@ -294,6 +256,8 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   let guardTimer: unknown;
   let server: StratumServer | undefined;
   const extra: StratumServer[] = [];
+  let sessionThreads: SessionThreads | undefined;
+  const openConnections = () => (server?.connections ?? 0) + extra.reduce((n, x) => n + x.connections, 0) + (sessionThreads?.connections ?? 0);
   let http: HttpServer | undefined;
 
   const stats = (): RelayStats => {
@@ -304,7 +268,10 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       version: VERSION,
       runtime: runtime.name,
       uptimeSeconds: Math.round((now - startedAt) / 1000),
-      connections: (server?.connections ?? 0) + extra.reduce((n, x) => n + x.connections, 0),
+      connections: openConnections(),
+      ...(sessionThreads !== undefined
+        ? { connectionsByThread: [(server?.connections ?? 0) + extra.reduce((n, x) => n + x.connections, 0), ...sessionThreads.perThread()] }
+        : {}),
       pool: {
         name: pool.name,
         algorithm: stratumPolicy(config).algo,
@@ -328,57 +295,87 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     log: logger,
     stats,
     async start() {
-      const limits = {
-        maxLineBytes: config.stratum.maxLineBytes,
-        maxConnections: config.stratum.maxConnections,
-        maxConnectionsPerAddress: config.stratum.maxConnectionsPerAddress,
-        loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
-        maxWriteBufferBytes: config.stratum.maxWriteBufferBytes,
-        tickMs: 1000,
-      };
+      const limits = threadLimits(config, threads);
       const allRoutes: (Route & { name: string })[] = [
         { name: "stratum-v1", dialect: stratumV1, pool },
         ...(eth !== undefined
           ? ([{ name: "eth-stratum", dialect: ethStratum, pool: eth }, { name: "eth-proxy", dialect: ethProxy, pool: eth }] as (Route & { name: string })[])
           : []),
       ];
-      server = await startStratumServer({
-        runtime,
-        host: config.stratum.host,
-        port: config.stratum.port,
-        routes: allRoutes,
-        limits,
-        hooks: metrics.serverHooks,
-        log: logger,
-        guard,
-        proxyProtocol: config.stratum.proxyProtocol,
-      });
-      for (const l of config.listeners) {
+      const shared = threads > 1;
+      // One broadcast's fan-out is the slowest thread's; every thread reports it, observed once.
+      const tally = createFanoutTally(threads, (ms, sockets) => metrics.observeFanout(ms / 1000, sockets));
+      let mainSockets = 0;
+      const countSockets = (_s: number, sockets: number) => void (mainSockets += sockets);
+      const listen = async (host: string, port: number, routes: Route[], slot: string, proxyProtocol: boolean) => {
+        // SO_REUSEPORT would also let a second relay bind the same port unnoticed: bind once
+        // without it first, so a port in use is still an error.
+        if (shared && port !== 0) (await runtime.listen(host, port, { open: (s) => s.destroy(), data: () => {}, close: () => {} })).close();
+        return startStratumServer({ runtime, host, port, routes, limits, hooks: metrics.serverHooksFor(slot, countSockets), log: logger, guard, proxyProtocol, reusePort: shared });
+      };
+      server = await listen(config.stratum.host, config.stratum.port, allRoutes, "main", config.stratum.proxyProtocol);
+      for (const [i, l] of config.listeners.entries()) {
         const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
         if (routes.length === 0) throw new Error(`listener ${l.host}:${l.port}: none of ${l.dialects.join(", ")} is enabled`);
-        const x = await startStratumServer({ runtime, host: l.host, port: l.port, routes, limits, hooks: metrics.serverHooks, log: logger, guard, proxyProtocol: l.proxyProtocol });
+        const x = await listen(l.host, l.port, routes, `listener${i}`, l.proxyProtocol);
         extra.push(x);
         logger.info("stratum listening", { host: l.host, port: x.port, dialects: l.dialects.join(",") });
       }
       const srv = server;
       const servers = [srv, ...extra];
-      pool.setBroadcast((ev) => {
-        for (const x of servers) x.broadcast(pool, ev);
-      });
-      await pool.start();
+      let seq = 0;
+      const fanOut = (index: 0 | 1, p: Route["pool"], ev: Parameters<StratumServer["broadcast"]>[1]) => {
+        const n = ++seq;
+        const t0 = wallNow();
+        // Threads first: they write their sockets while this thread writes its own.
+        sessionThreads?.job(index, ev, n);
+        mainSockets = 0;
+        for (const x of servers) x.broadcast(p, ev);
+        tally.report(n, wallNow() - t0, mainSockets);
+      };
+      pool.setBroadcast((ev) => fanOut(0, pool, ev));
       if (eth !== undefined) {
         const ep = eth;
-        ep.setBroadcast((ev) => {
-          for (const x of servers) x.broadcast(ep, ev);
+        ep.setBroadcast((ev) => fanOut(1, ep, ev));
+      }
+      if (shared) {
+        const current: JobMessage[] = [];
+        const btcJob = pool.book.current();
+        if (btcJob !== undefined) current.push({ t: "job", pool: 0, job: btcJob, clean: true, seq: 0, sentAt: wallNow() });
+        const ethJob = eth?.book.current();
+        if (ethJob !== undefined) current.push({ t: "job", pool: 1, job: ethJob, clean: true, seq: 0, sentAt: wallNow() });
+        sessionThreads = createSessionThreads({
+          threads: threads - 1,
+          count: threads,
+          config,
+          port: srv.port,
+          listenerPorts: extra.map((x) => x.port),
+          jobs: current,
+          pools: [pool, eth],
+          guard,
+          hooks: {
+            connections: (i, n) => metrics.serverHooksFor(`thread${i}`).connections(n),
+            refused: (reason) => metrics.serverHooks.refused(reason),
+            closed: (reason) => metrics.serverHooks.closed(reason),
+          },
+          fanout: (s, ms, sockets) => tally.report(s, ms, sockets),
+          log: logger,
         });
-        await ep.start();
+        pool.book.onClear(() => sessionThreads?.clear(0));
+        eth?.book.onClear(() => sessionThreads?.clear(1));
+      }
+      await pool.start();
+      if (eth !== undefined) await eth.start();
+      if (sessionThreads !== undefined) {
+        await sessionThreads.ready;
+        logger.info("session threads listening", { threads });
       }
       logger.info("stratum listening", { host: config.stratum.host, port: server.port, upstream: source.kind });
       if (config.http.enabled) {
         const app = createHttpApp({
           metrics: metrics.registry,
           stats,
-          health: () => ({ ok: pool.book.current() !== undefined, height: pool.summary().height, connections: srv.connections }),
+          health: () => ({ ok: pool.book.current() !== undefined, height: pool.summary().height, connections: openConnections() }),
           version: VERSION,
         });
         // Found blocks (newest first) with each upstream's answer: the operator's first stop after "block found".
@@ -401,7 +398,10 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       return { stratumPort: server.port, httpPort: http?.port };
     },
     async stop() {
-      await Promise.all([server, ...extra].map((x) => x?.shutdown(config.shutdown.drainMs)));
+      await Promise.all([
+        ...[server, ...extra].map((x) => x?.shutdown(config.shutdown.drainMs)),
+        sessionThreads?.stop(config.shutdown.drainMs),
+      ]);
       clock.clearInterval(guardTimer);
       clock.clearInterval(hashrateTimer);
       guard.save();

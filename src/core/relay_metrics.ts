@@ -11,6 +11,13 @@ import { BAN_REASONS } from "./ban_policy.ts";
 export interface RelayMetrics {
   registry: Registry;
   serverHooks: ServerHooks;
+  /**
+   * Hooks for one of several connection cores (listeners, session threads): the connections gauge
+   * is the sum over slots; `fanout` replaces the direct histogram observation when given.
+   */
+  serverHooksFor(slot: string, fanout?: (seconds: number, sockets: number) => void): ServerHooks;
+  /** A whole broadcast's fan-out (all threads), observed once. */
+  observeFanout(seconds: number, sockets: number): void;
   poolHooks: BtcPoolHooks;
   guardHooks: GuardHooks;
 }
@@ -39,18 +46,29 @@ export function createRelayMetrics(runtime: Runtime): RelayMetrics {
   const clean = broadcasts.labels({ clean: "true" });
   const notClean = broadcasts.labels({ clean: "false" });
 
+  const observeFanout = (seconds: number, sockets: number) => {
+    fanout.observe(seconds);
+    fanoutSockets.set(sockets);
+  };
+  const open = new Map<string, number>();
+  const hooksFor = (slot: string, onFanout?: (seconds: number, sockets: number) => void): ServerHooks => ({
+    connections: (n) => {
+      open.set(slot, n);
+      let sum = 0;
+      for (const v of open.values()) sum += v;
+      connections.set(sum);
+    },
+    // Children are cached by the registry, but resolving allocates a key: keep the hot one (1,000s/s under abuse).
+    refused: (reason) => (reason === "banned" ? refusedBanned : refused.labels({ reason })).inc(),
+    closed: (reason) => closed.labels({ reason }).inc(),
+    fanout: onFanout ?? observeFanout,
+  });
+
   return {
     registry: r,
-    serverHooks: {
-      connections: (n) => connections.set(n),
-      // Children are cached by the registry, but resolving allocates a key: keep the hot one (1,000s/s under abuse).
-      refused: (reason) => (reason === "banned" ? refusedBanned : refused.labels({ reason })).inc(),
-      closed: (reason) => closed.labels({ reason }).inc(),
-      fanout: (seconds, sockets) => {
-        fanout.observe(seconds);
-        fanoutSockets.set(sockets);
-      },
-    },
+    serverHooks: hooksFor("main"),
+    serverHooksFor: hooksFor,
+    observeFanout,
     guardHooks: {
       banned: (reason) => bansIssued.labels({ reason }).inc(),
       active: (n) => bansActive.set(n),

@@ -5,7 +5,7 @@ import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
 import { framerPush, initFramerState, type FramerState } from "../../protocols/jsonrpc/framer.ts";
 import { parseLine, encodeErrorRaw } from "../../protocols/jsonrpc/envelope.ts";
 import type { Logger } from "./log.ts";
-import type { Guard } from "./guard.ts";
+import type { ConnGuard } from "./guard.ts";
 import type { RateLimiter } from "./ban_policy.ts";
 import { parseProxyHeader } from "../../protocols/proxy/proxy_protocol.ts";
 
@@ -88,7 +88,9 @@ export async function startStratumServer(opts: {
   hooks: ServerHooks;
   log: Logger;
   /** Bans, message rates, abuse counting; absent = none (tests). */
-  guard?: Guard;
+  guard?: ConnGuard;
+  /** Share the port with other threads' listeners (SO_REUSEPORT); see config stratum.threads. */
+  reusePort?: boolean;
   /** Expect a PROXY protocol v1/v2 header first on every connection. */
   proxyProtocol?: boolean;
 }): Promise<StratumServer> {
@@ -349,7 +351,7 @@ export async function startStratumServer(opts: {
       if (c.route !== undefined) c.route.dialect.closed(c.state, c.route.pool.env);
       hooks.connections(conns.length);
     },
-  });
+  }, opts.reusePort ? { reusePort: true } : undefined);
 
   const pools = [...new Set(opts.routes.map((r) => r.pool))];
   const ticker = clock.setInterval(() => {

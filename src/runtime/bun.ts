@@ -140,8 +140,9 @@ export function userArgs(argv: readonly string[], main: string): string[] {
 export function createBunRuntime(): Runtime {
   return {
     name: "bun",
-    async listen(host, port, h): Promise<TcpListener> {
-      const l = Bun.listen<BunConn>({ hostname: host, port, socket: bunHandlers(h) });
+    canShareListeners: true,
+    async listen(host, port, h, opts): Promise<TcpListener> {
+      const l = Bun.listen<BunConn>({ hostname: host, port, socket: bunHandlers(h), ...(opts?.reusePort ? { reusePort: true } : {}) });
       return { host: l.hostname, port: l.port, close: () => l.stop(false) };
     },
     async connect(host, port, h): Promise<SocketHandle> {

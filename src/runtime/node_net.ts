@@ -119,6 +119,8 @@ export function createNodeNetRuntime(name: "deno" | "node", deps: NodeNetDeps = 
   const D = name === "deno" ? deno() : undefined;
   return {
     name,
+    // Node's net has no worker-thread port sharing we could rely on across Node and Deno versions.
+    canShareListeners: false,
     listen(host, port, h): Promise<TcpListener> {
       return new Promise((resolve, reject) => {
         const server = createServer({ noDelay: true }, (sock) => {

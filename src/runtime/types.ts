@@ -62,7 +62,13 @@ export interface Files {
 
 export interface Runtime {
   readonly name: "bun" | "deno" | "node";
-  listen(host: string, port: number, h: SocketHandlers): Promise<TcpListener>;
+  /**
+   * `reusePort` (SO_REUSEPORT, Linux): several threads listen on one port and the kernel spreads
+   * connections over them. Only adapters that can share a port across threads honour it (Bun).
+   */
+  listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean }): Promise<TcpListener>;
+  /** Whether listen() honours reusePort, i.e. whether session threads can share the Stratum ports. */
+  readonly canShareListeners: boolean;
   connect(host: string, port: number, h: SocketHandlers): Promise<SocketHandle>;
   serveHttp(host: string, port: number, fetch: (req: Request) => Response | Promise<Response>): Promise<HttpServer>;
   readonly sha256: Sha256Into;

@@ -26,6 +26,7 @@ describe("schema", () => {
         maxLineBytes: 16384,
         maxConnections: 20000,
         maxConnectionsPerAddress: 0,
+        threads: 1,
         loginTimeoutMs: 30000,
         idleTimeoutMs: 600000,
         extranonce1Size: 4,

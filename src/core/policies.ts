@@ -1,0 +1,59 @@
+// The session policies and coinbase output derived from config, shared by the main thread and session threads; no I/O.
+import type { Config } from "../config/schema.ts";
+import type { StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
+import type { EthPolicy } from "../../protocols/eth-proxy/session.ts";
+import { hexToBytes } from "../../protocols/pow/hex.ts";
+import { DIFF1_SHA256 } from "../../protocols/pow/target.ts";
+import { DIFF1_SCRYPT } from "../../protocols/pow/scrypt.ts";
+import { decodeAddress } from "../../protocols/bitcoin/address.ts";
+
+/** The policy Ethereum-style sessions run under, derived from config. */
+export function ethPolicy(config: Config): EthPolicy {
+  const e = config.ethash;
+  const d = config.difficulty;
+  return {
+    initialDifficulty: e.initialDifficulty,
+    suggestFloor: e.suggestFloor,
+    vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: e.minDifficulty, max: e.maxDifficulty },
+    loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
+    idleTimeoutMs: config.stratum.idleTimeoutMs > 0 ? config.stratum.idleTimeoutMs : Infinity,
+    maxMalformed: config.stratum.maxMalformedRequests,
+    disconnectOnError: e.disconnectOnError,
+  };
+}
+
+/**
+ * The coinbase output script: from upstream.bitcoind.payoutAddress (decoded and checked against the
+ * chain's prefixes — a wrong address is a start-up error naming it), else coinbase.payoutScript,
+ * else OP_TRUE (devnet only).
+ */
+export function payoutScript(config: Config): Uint8Array {
+  const up = config.upstream;
+  if (up.type === "bitcoind") {
+    const d = decodeAddress(up.bitcoind.payoutAddress, up.bitcoind.chain);
+    if (!d.ok) throw new Error(`upstream.bitcoind.payoutAddress = "${up.bitcoind.payoutAddress}": ${d.error}`);
+    return d.script;
+  }
+  return config.coinbase.payoutScript === "" ? new Uint8Array([0x51]) : hexToBytes(config.coinbase.payoutScript)!;
+}
+
+/** The policy a Stratum v1 session runs under, derived from config. */
+export function stratumPolicy(config: Config): StratumV1Policy {
+  const d = config.difficulty;
+  const algo = config.upstream.type === "bitcoind" ? config.upstream.bitcoind.algorithm : "sha256d";
+  return {
+    // The embedded devnet is a sha256d chain; node upstreams name their algorithm.
+    algo,
+    diff1: algo === "scrypt" ? DIFF1_SCRYPT : DIFF1_SHA256,
+    versionMask: parseInt(config.stratum.versionMask, 16) >>> 0,
+    extranonce2Size: config.stratum.extranonce2Size,
+    initialDifficulty: d.initial,
+    suggestFloor: d.suggestFloor,
+    vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: d.min, max: d.max },
+    loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
+    idleTimeoutMs: config.stratum.idleTimeoutMs > 0 ? config.stratum.idleTimeoutMs : Infinity,
+    maxMalformed: config.stratum.maxMalformedRequests,
+    reconnectHost: config.shutdown.reconnectHost,
+    reconnectPort: config.shutdown.reconnectPort || config.stratum.port,
+  };
+}

@@ -1,0 +1,60 @@
+// The messages between the main thread and its session threads (plain, structured-clone data); no logic.
+import type { BlockCandidate, CloseReason, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
+import type { Config } from "../config/schema.ts";
+
+/** Pools by position: 0 = the Bitcoin-family pool, 1 = the Ethereum-style pool (when enabled). */
+export type PoolIndex = 0 | 1;
+
+/** A job as the main thread's pool issued it; `sentAt` (ms since the epoch, sub-ms) times the fan-out. */
+export interface JobMessage {
+  t: "job";
+  pool: PoolIndex;
+  job: unknown;
+  clean: boolean;
+  seq: number;
+  sentAt: number;
+}
+
+export type ToSessionThread =
+  | {
+    t: "init";
+    /** 1..count-1 (the main thread serves slice 0). */
+    index: number;
+    count: number;
+    config: Config;
+    /** The Stratum port the main thread bound (config may say 0 = any). */
+    port: number;
+    /** Ports of config.listeners, in order, as bound by the main thread. */
+    listenerPorts: number[];
+    /** The pools' current jobs, so a thread never serves a miner without work. */
+    jobs: JobMessage[];
+    bans: [key: string, until: number][];
+  }
+  | JobMessage
+  | { t: "clear"; pool: PoolIndex }
+  | { t: "ban"; key: string; until: number }
+  | { t: "bans"; bans: [key: string, until: number][] }
+  | { t: "verified"; id: number; res: VerifyResult }
+  | { t: "shutdown"; drainMs: number };
+
+/** What a session thread's connections did since its last report, for the main thread's pools and guard. */
+export type ThreadEvent =
+  | { k: "share"; pool: PoolIndex; share: ShareRecord; addr: string }
+  | { k: "abuse"; what: "malformed" | "oversize" | "flood" | "login_failed"; addr: string };
+
+export type FromSessionThread =
+  | { t: "up" }
+  | { t: "error"; message: string }
+  | { t: "events"; events: ThreadEvent[] }
+  /** Sent at once, not batched: a found block never waits. */
+  | { t: "block"; pool: PoolIndex; block: BlockCandidate; addr: string }
+  | { t: "verify"; id: number; pool: PoolIndex; req: VerifyRequest }
+  | {
+    t: "metrics";
+    connections: number;
+    refused: Record<string, number>;
+    closed: Partial<Record<CloseReason | "peer", number>>;
+    /** [job seq, ms from the main thread's post to the last socket written, sockets written]. */
+    fanout: [seq: number, ms: number, sockets: number][];
+  }
+  | { t: "stopped" };

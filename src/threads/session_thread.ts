@@ -1,0 +1,247 @@
+// Entry point of one session thread: listens on the shared Stratum ports, runs the sessions of the connections the kernel gives it, and reports to the main thread; it builds no jobs and submits no blocks.
+import type { BlockCandidate, CloseReason, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
+import type { JobEvent } from "../../protocols/core/dialect.ts";
+import type { StratumJob } from "../../protocols/stratum-v1/job_types.ts";
+import type { EthJob } from "../../protocols/eth/work.ts";
+import { stratumV1, type StratumV1Env } from "../../protocols/stratum-v1/session.ts";
+import { ethProxy, type EthEnv } from "../../protocols/eth-proxy/session.ts";
+import { ethStratum } from "../../protocols/eth-stratum/session.ts";
+import { epochParams, type EthashChain } from "../../protocols/pow/ethash.ts";
+import { loadRuntime } from "../runtime/select.ts";
+import { createLogger } from "../core/log.ts";
+import { createJobBook, type JobBook } from "../core/job_book.ts";
+import { createEthJobBook, type EthJobBook } from "../core/eth_job_book.ts";
+import { createExtranonceAllocator } from "../core/extranonce.ts";
+import { ethPolicy, payoutScript, stratumPolicy } from "../core/policies.ts";
+import { startStratumServer, type PoolPort, type Route, type ServerHooks, type StratumServer } from "../core/server.ts";
+import { threadLimits } from "./limits.ts";
+import { createThreadGuard } from "./thread_guard.ts";
+import type { FromSessionThread, JobMessage, PoolIndex, ThreadEvent, ToSessionThread } from "./messages.ts";
+
+declare const self: {
+  postMessage(m: FromSessionThread): void;
+  onmessage: ((e: MessageEvent<ToSessionThread>) => void) | null;
+};
+
+const post = (m: FromSessionThread) => self.postMessage(m);
+
+/** Epoch time in ms with sub-ms precision, comparable across threads (performance.now() is per thread). */
+const wallNow = () => performance.timeOrigin + performance.now();
+
+// Events go out in batches (one message per event-loop turn at most): at 100k shares/s one
+// postMessage per share would cost the thread more than the share checks do.
+let events: ThreadEvent[] = [];
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
+function flushEvents(): void {
+  flushTimer = undefined;
+  if (events.length === 0) return;
+  post({ t: "events", events });
+  events = [];
+}
+function emit(ev: ThreadEvent): void {
+  events.push(ev);
+  flushTimer ??= setTimeout(flushEvents, 0);
+}
+
+let nextVerify = 1;
+const verifying = new Map<number, (r: VerifyResult) => void>();
+function remoteVerify(pool: PoolIndex, req: VerifyRequest): Promise<VerifyResult> {
+  const id = nextVerify++;
+  // The session's own context stays here; the main thread needs only the proof of work.
+  const { ctx: _ctx, ...rest } = req;
+  return new Promise((resolve) => {
+    verifying.set(id, resolve);
+    post({ t: "verify", id, pool, req: { ...rest, ctx: undefined } as VerifyRequest });
+  });
+}
+
+interface Replica {
+  // deno-lint-ignore no-explicit-any
+  port: PoolPort<any>;
+  adopt(job: unknown, clean: boolean): void;
+  clear(): void;
+}
+
+function btcReplica(msg: Extract<ToSessionThread, { t: "init" }>, sha: StratumV1Env["sha"]): Replica & { book: JobBook } {
+  const { config, index, count } = msg;
+  const policy = stratumPolicy(config);
+  const book = createJobBook({
+    keep: config.jobs.keepJobs,
+    sha,
+    // Aliases minted here (vardiff re-sends) get ids no other thread or the main thread can mint.
+    idPrefix: `t${index}-`,
+    coinbase: { payoutScript: payoutScript(config), poolTag: config.coinbase.poolTag, extranonce1Size: config.stratum.extranonce1Size, extranonce2Size: policy.extranonce2Size },
+  });
+  const en1 = createExtranonceAllocator(config.stratum.extranonce1Size, "", Math.random, { index, count });
+  const env: StratumV1Env = { now: Date.now(), sha, jobs: book, extranonce: en1, policy };
+  return {
+    book,
+    port: {
+      name: "btc",
+      env,
+      allocateExtranonce1: () => en1.allocate(),
+      onShare: (share: ShareRecord, addr: string) => emit({ k: "share", pool: 0, share, addr }),
+      onBlock: (block: BlockCandidate, addr: string) => post({ t: "block", pool: 0, block, addr }),
+      verify: (req: VerifyRequest) => remoteVerify(0, req),
+    },
+    adopt: (job, clean) => book.adopt(job as StratumJob, clean),
+    clear: () => book.clear(),
+  };
+}
+
+function ethReplica(msg: Extract<ToSessionThread, { t: "init" }>): Replica & { book: EthJobBook } {
+  const { config, index, count } = msg;
+  const e = config.ethash;
+  const chain: EthashChain = e.algo === "etchash" ? { algo: "etchash", activationBlock: e.etchashActivationBlock } : { algo: "ethash" };
+  const book = createEthJobBook({
+    algo: e.algo,
+    keepHeights: e.keepHeights,
+    epochInfo: (n) => {
+      const p = epochParams(n, chain)!;
+      return { epoch: p.epoch, cacheSize: p.cacheSize, fullSize: p.fullSize };
+    },
+  });
+  const en = createExtranonceAllocator(e.extranonceBytes, "", Math.random, { index, count });
+  const env: EthEnv = { now: Date.now(), jobs: book, policy: ethPolicy(config), extranonce: en };
+  return {
+    book,
+    port: {
+      name: e.algo,
+      env,
+      allocateExtranonce1: () => en.allocate(),
+      onShare: (share: ShareRecord, addr: string) => emit({ k: "share", pool: 1, share, addr }),
+      onBlock: (block: BlockCandidate, addr: string) => post({ t: "block", pool: 1, block, addr }),
+      verify: (req: VerifyRequest) => remoteVerify(1, req),
+    },
+    adopt: (job) => book.adopt(job as EthJob),
+    clear: () => book.clear(),
+  };
+}
+
+async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void> {
+  const { config } = msg;
+  const runtime = await loadRuntime();
+  const log = createLogger({ format: config.log.format, level: config.log.level }, { thread: msg.index });
+  const replicas: Replica[] = [btcReplica(msg, runtime.sha256)];
+  if (config.ethash.enabled) replicas.push(ethReplica(msg));
+  const guard = createThreadGuard({
+    enabled: config.bans.enabled,
+    rate: { perSecond: config.stratum.maxMessagesPerSecond, burst: config.stratum.messageBurst },
+    emit,
+  });
+  guard.replace(msg.bans);
+
+  // Counters since the last report; the main thread adds them to its metrics.
+  const perServer: number[] = [];
+  const refused: Record<string, number> = {};
+  const closed: Partial<Record<CloseReason | "peer", number>> = {};
+  let fanout: [number, number, number][] = [];
+  let fanoutSockets = 0;
+  let dirty = true;
+  const hooksFor = (slot: number): ServerHooks => ({
+    connections(n) {
+      perServer[slot] = n;
+      dirty = true;
+    },
+    refused(reason) {
+      refused[reason] = (refused[reason] ?? 0) + 1;
+      dirty = true;
+    },
+    closed(reason) {
+      closed[reason] = (closed[reason] ?? 0) + 1;
+      dirty = true;
+    },
+    fanout(_seconds, sockets) {
+      fanoutSockets += sockets;
+    },
+  });
+  const report = () => {
+    if (!dirty && fanout.length === 0) return;
+    post({ t: "metrics", connections: perServer.reduce((a, b) => a + b, 0), refused: { ...refused }, closed: { ...closed }, fanout });
+    for (const k of Object.keys(refused)) delete refused[k];
+    for (const k of Object.keys(closed)) delete closed[k as CloseReason];
+    fanout = [];
+    dirty = false;
+  };
+  const reporter = setInterval(report, 250);
+
+  const limits = threadLimits(config, msg.count);
+  const allRoutes: (Route & { name: string })[] = [
+    { name: "stratum-v1", dialect: stratumV1, pool: replicas[0]!.port },
+    ...(replicas[1] !== undefined
+      ? [{ name: "eth-stratum", dialect: ethStratum, pool: replicas[1].port }, { name: "eth-proxy", dialect: ethProxy, pool: replicas[1].port }]
+      : []),
+  ];
+  const servers: StratumServer[] = [];
+  servers.push(await startStratumServer({
+    runtime,
+    host: config.stratum.host,
+    port: msg.port,
+    routes: allRoutes,
+    limits,
+    hooks: hooksFor(0),
+    log,
+    guard,
+    proxyProtocol: config.stratum.proxyProtocol,
+    reusePort: true,
+  }));
+  for (let i = 0; i < config.listeners.length; i++) {
+    const l = config.listeners[i]!;
+    const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
+    servers.push(await startStratumServer({ runtime, host: l.host, port: msg.listenerPorts[i]!, routes, limits, hooks: hooksFor(i + 1), log, guard, proxyProtocol: l.proxyProtocol, reusePort: true }));
+  }
+
+  const onJob = (m: JobMessage) => {
+    const r = replicas[m.pool];
+    if (r === undefined) return;
+    r.adopt(m.job, m.clean);
+    // deno-lint-ignore no-explicit-any
+    const ev: JobEvent<any> = { job: m.job, clean: m.clean, memo: new Map() };
+    fanoutSockets = 0;
+    for (const s of servers) s.broadcast(r.port, ev);
+    fanout.push([m.seq, wallNow() - m.sentAt, fanoutSockets]);
+  };
+  for (const j of msg.jobs) onJob(j);
+  fanout = [];
+
+  const handle = (m: ToSessionThread) => {
+    switch (m.t) {
+      case "job":
+        return onJob(m);
+      case "clear":
+        return replicas[m.pool]?.clear();
+      case "ban":
+        return guard.banned(m.key, m.until);
+      case "bans":
+        return guard.replace(m.bans);
+      case "verified": {
+        const done = verifying.get(m.id);
+        verifying.delete(m.id);
+        return done?.(m.res);
+      }
+      case "shutdown":
+        void Promise.all(servers.map((s) => s.shutdown(m.drainMs))).then(() => {
+          clearInterval(reporter);
+          flushEvents();
+          report();
+          post({ t: "stopped" });
+        });
+        return;
+      case "init":
+        return;
+    }
+  };
+  self.onmessage = (e) => handle(e.data);
+  log.debug("session thread listening", { port: msg.port });
+  post({ t: "up" });
+  // Jobs and bans that arrived while the listeners were starting.
+  for (const m of early.splice(0)) handle(m);
+}
+
+const early: ToSessionThread[] = [];
+self.onmessage = (e) => {
+  const m = e.data;
+  if (m.t !== "init") return void early.push(m);
+  start(m).catch((err) => post({ t: "error", message: err instanceof Error ? err.message : String(err) }));
+};
+

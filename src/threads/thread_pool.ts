@@ -1,0 +1,190 @@
+// Main-thread side of the session threads: starts them, posts jobs and bans, feeds their shares, blocks, checks and counters to the pools, guard and metrics; no sessions here.
+import type { JobEvent } from "../../protocols/core/dialect.ts";
+import type { CloseReason } from "../../protocols/core/actions.ts";
+import type { Config } from "../config/schema.ts";
+import type { Guard } from "../core/guard.ts";
+import type { Logger } from "../core/log.ts";
+import type { PoolPort } from "../core/server.ts";
+import type { FromSessionThread, JobMessage, PoolIndex, ThreadEvent, ToSessionThread } from "./messages.ts";
+
+export interface ThreadHooks {
+  connections(thread: number, open: number): void;
+  refused(reason: string): void;
+  closed(reason: CloseReason | "peer"): void;
+}
+
+export interface SessionThreads {
+  /** Resolves when every thread listens; rejects (and stops them all) if one cannot start. */
+  readonly ready: Promise<void>;
+  /** Open connections on the session threads (the main thread's own are not included). */
+  readonly connections: number;
+  /** The same per thread (thread 1 first). */
+  perThread(): number[];
+  readonly count: number;
+  /** Post a job to every thread; returns at once (the threads write it out in parallel). */
+  job(pool: PoolIndex, ev: JobEvent<unknown>, seq: number): void;
+  clear(pool: PoolIndex): void;
+  /** Resolves when every thread has sent its shutdown messages and closed (or drainMs + 2 s passed). */
+  stop(drainMs: number): Promise<void>;
+}
+
+/** Epoch ms with sub-ms precision, comparable across threads. */
+export const wallNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * `threads` more listeners on the same ports (the main thread is the first of the group). Jobs
+ * posted before a thread listens wait in its queue, so none is missed. A thread that cannot start
+ * fails the whole start: a relay silently serving on fewer threads than configured would hide the
+ * error until the farm grows.
+ */
+export function createSessionThreads(opts: {
+  threads: number;
+  /** Total threads including the main one: extranonce slices are split this many ways. */
+  count: number;
+  config: Config;
+  port: number;
+  listenerPorts: number[];
+  jobs: JobMessage[];
+  // deno-lint-ignore no-explicit-any
+  pools: (PoolPort<any> | undefined)[];
+  guard: Guard;
+  hooks: ThreadHooks;
+  /** A job's fan-out as reported by one thread: ms from post to its last socket write. */
+  fanout(seq: number, ms: number, sockets: number): void;
+  log: Logger;
+  workerUrl?: string | URL;
+  startTimeoutMs?: number;
+}): SessionThreads {
+  const { guard, hooks, log, pools } = opts;
+  const url = opts.workerUrl ?? new URL("./session_thread.ts", import.meta.url).href;
+  const workers: Worker[] = [];
+  const open: number[] = [];
+  const stopped: (() => void)[] = [];
+  const now = () => Date.now();
+
+  const onEvents = (events: ThreadEvent[]) => {
+    const t = now();
+    for (const ev of events) {
+      if (ev.k === "share") {
+        pools[ev.pool]?.onShare(ev.share, ev.addr);
+        guard.share(ev.addr, ev.share, t);
+      } else if (ev.what === "malformed") guard.malformed(ev.addr, t);
+      else if (ev.what === "oversize") guard.oversize(ev.addr, t);
+      else if (ev.what === "flood") guard.flood(ev.addr, t);
+      else guard.loginFailed(ev.addr, t);
+    }
+  };
+
+  const ups: Promise<void>[] = [];
+  for (let i = 1; i <= opts.threads; i++) {
+    const w = new Worker(url, { type: "module" } as WorkerOptions);
+    workers.push(w);
+    open.push(0);
+    const slot = i - 1;
+    let resolveUp: () => void = () => {};
+    let rejectUp: (e: Error) => void = () => {};
+    ups.push(new Promise<void>((res, rej) => {
+      resolveUp = res;
+      rejectUp = rej;
+    }));
+    w.onmessage = (e: MessageEvent<FromSessionThread>) => {
+      const m = e.data;
+      switch (m.t) {
+        case "up":
+          return resolveUp();
+        case "error":
+          return rejectUp(new Error(`session thread ${i}: ${m.message}`));
+        case "events":
+          return onEvents(m.events);
+        case "block":
+          return pools[m.pool]?.onBlock(m.block, m.addr);
+        case "verify": {
+          const pool = pools[m.pool];
+          const reply = (res: Extract<ToSessionThread, { t: "verified" }>["res"]) => w.postMessage({ t: "verified", id: m.id, res } satisfies ToSessionThread);
+          if (pool?.verify === undefined) return reply({ ok: false, error: "this pool verifies nothing off-loop" });
+          pool.verify(m.req).then(reply, (err) => reply({ ok: false, error: String(err) }));
+          return;
+        }
+        case "metrics":
+          open[slot] = m.connections;
+          hooks.connections(i, m.connections);
+          for (const [reason, n] of Object.entries(m.refused)) for (let k = 0; k < n; k++) hooks.refused(reason);
+          for (const [reason, n] of Object.entries(m.closed)) for (let k = 0; k < (n ?? 0); k++) hooks.closed(reason as CloseReason | "peer");
+          for (const [seq, ms, sockets] of m.fanout) opts.fanout(seq, ms, sockets);
+          return;
+        case "stopped":
+          return stopped[slot]?.();
+      }
+    };
+    w.onerror = (e) => {
+      const msg = (e as ErrorEvent).message ?? String(e);
+      rejectUp(new Error(`session thread ${i}: ${msg}`));
+      log.error("session thread failed", { thread: i, error: msg });
+    };
+    const bans: [string, number][] = guard.policy.list(now()).map((b) => [b.key, b.until]);
+    w.postMessage({
+      t: "init",
+      index: i,
+      count: opts.count,
+      config: opts.config,
+      port: opts.port,
+      listenerPorts: opts.listenerPorts,
+      jobs: opts.jobs,
+      bans,
+    } satisfies ToSessionThread);
+  }
+
+  const all = (m: ToSessionThread) => {
+    for (const w of workers) w.postMessage(m);
+  };
+  guard.onKick((key, until) => all({ t: "ban", key, until }));
+  guard.onLift(() => all({ t: "bans", bans: guard.policy.list(now()).map((b) => [b.key, b.until]) }));
+
+  const timeoutMs = opts.startTimeoutMs ?? 15_000;
+  const ready = (async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        Promise.all(ups),
+        new Promise<never>((_, rej) => {
+          timer = setTimeout(() => rej(new Error(`session threads did not start within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  })();
+  // Observed by the caller through `ready`; this keeps an early failure from being reported as unhandled twice.
+  ready.catch(() => {});
+
+  return {
+    ready,
+    get connections() {
+      return open.reduce((a, b) => a + b, 0);
+    },
+    perThread: () => open.slice(),
+    count: workers.length,
+    job(pool, ev, seq) {
+      all({ t: "job", pool, job: ev.job, clean: ev.clean, seq, sentAt: wallNow() });
+    },
+    clear(pool) {
+      all({ t: "clear", pool });
+    },
+    async stop(drainMs) {
+      const done = workers.map((w, i) =>
+        new Promise<void>((res) => {
+          stopped[i] = res;
+          w.postMessage({ t: "shutdown", drainMs } satisfies ToSessionThread);
+        })
+      );
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(done), new Promise<void>((r) => (timer = setTimeout(r, drainMs + 2000)))]);
+      clearTimeout(timer);
+      for (const w of workers) w.terminate();
+      for (let i = 0; i < open.length; i++) open[i] = 0;
+    },
+  };
+}
