@@ -28,20 +28,23 @@ export function createExtranonceAllocator(
     throw new RangeError(`extranonce1 prefix "${prefix}" must be lowercase hex shorter than ${size} bytes`);
   }
   const freeBytes = size - prefix.length / 2;
-  const whole = 2 ** (8 * freeBytes);
-  if (!Number.isInteger(part.count) || part.count < 1 || !Number.isInteger(part.index) || part.index < 0 || part.index >= part.count || part.count > whole) {
+  // BigInt: at 7-8 free bytes the space passes 2^53, where number arithmetic rounds (counter + 1
+  // would equal counter and allocate() would spin). One allocation per connection: not a hot path.
+  const whole = 1n << BigInt(8 * freeBytes);
+  if (!Number.isInteger(part.count) || part.count < 1 || !Number.isInteger(part.index) || part.index < 0 || part.index >= part.count || BigInt(part.count) > whole) {
     throw new RangeError(`extranonce1 slice ${part.index} of ${part.count} is not possible in ${whole} values`);
   }
-  const space = Math.floor(whole / part.count);
-  const base = part.index * space;
+  const space = whole / BigInt(part.count);
+  const base = BigInt(part.index) * space;
   const held = new Set<string>();
-  let counter = Math.floor(random() * space);
+  // 2^-53 granularity of random() is plenty for a start point.
+  let counter = BigInt(Math.floor(random() * Number(space > 1n << 53n ? 1n << 53n : space))) * (space > 1n << 53n ? space >> 53n : 1n);
   const width = freeBytes * 2;
   return {
     allocate() {
-      if (held.size >= space) throw new RangeError("extranonce1 space exhausted");
+      if (BigInt(held.size) >= space) throw new RangeError("extranonce1 space exhausted");
       for (;;) {
-        counter = (counter + 1) % space;
+        counter = (counter + 1n) % space;
         const en1 = prefix + (base + counter).toString(16).padStart(width, "0");
         if (!held.has(en1)) {
           held.add(en1);
@@ -53,9 +56,9 @@ export function createExtranonceAllocator(
       if (en1.length !== size * 2 || !en1.startsWith(prefix) || held.has(en1)) return false;
       // Only values of this allocator's slice: another thread's slice is that thread's to give.
       const rest = en1.slice(prefix.length);
-      if (!/^[0-9a-f]*$/.test(rest)) return false;
-      const v = parseInt(rest, 16);
-      if (!(v >= base && v < base + space)) return false;
+      if (!/^[0-9a-f]+$/.test(rest)) return false;
+      const v = BigInt("0x" + rest);
+      if (v < base || v >= base + space) return false;
       held.add(en1);
       return true;
     },

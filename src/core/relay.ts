@@ -339,11 +339,14 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         ep.setBroadcast((ev) => fanOut(1, ep, ev));
       }
       if (shared) {
-        const current: JobMessage[] = [];
-        const btcJob = pool.book.current();
-        if (btcJob !== undefined) current.push({ t: "job", pool: 0, job: btcJob, clean: true, seq: 0, sentAt: wallNow() });
-        const ethJob = eth?.book.current();
-        if (ethJob !== undefined) current.push({ t: "job", pool: 1, job: ethJob, clean: true, seq: 0, sentAt: wallNow() });
+        const current = (): JobMessage[] => {
+          const jobs: JobMessage[] = [];
+          const btcJob = pool.book.current();
+          if (btcJob !== undefined) jobs.push({ t: "job", pool: 0, job: btcJob, clean: true, seq: 0, sentAt: wallNow() });
+          const ethJob = eth?.book.current();
+          if (ethJob !== undefined) jobs.push({ t: "job", pool: 1, job: ethJob, clean: true, seq: 0, sentAt: wallNow() });
+          return jobs;
+        };
         sessionThreads = createSessionThreads({
           threads: threads - 1,
           count: threads,

@@ -44,7 +44,8 @@ export function createSessionThreads(opts: {
   config: Config;
   port: number;
   listenerPorts: number[];
-  jobs: JobMessage[];
+  /** The pools' current jobs, given to a thread at its (re)start. */
+  jobs: () => JobMessage[];
   // deno-lint-ignore no-explicit-any
   pools: (PoolPort<any> | undefined)[];
   guard: Guard;
@@ -75,25 +76,41 @@ export function createSessionThreads(opts: {
     }
   };
 
+  let stopping = false;
   const ups: Promise<void>[] = [];
-  for (let i = 1; i <= opts.threads; i++) {
-    const w = new Worker(url, { type: "module" } as WorkerOptions);
-    workers.push(w);
-    open.push(0);
+  /**
+   * Starts (or restarts) thread i. A thread that dies after start-up (a bug; sessions' own errors are
+   * caught in the core) loses its connections; the miners reconnect and the replacement, given the
+   * current jobs and bans, serves them, so one crash never takes the relay down.
+   */
+  const spawn = (i: number): Promise<void> => {
     const slot = i - 1;
+    const w = new Worker(url, { type: "module" } as WorkerOptions);
+    workers[slot] = w;
+    open[slot] = 0;
+    let isUp = false;
     let resolveUp: () => void = () => {};
     let rejectUp: (e: Error) => void = () => {};
-    ups.push(new Promise<void>((res, rej) => {
+    const up = new Promise<void>((res, rej) => {
       resolveUp = res;
       rejectUp = rej;
-    }));
+    });
+    const failed = (msg: string) => {
+      if (!isUp) return rejectUp(new Error(`session thread ${i}: ${msg}`));
+      log.error("session thread failed; restarting it", { thread: i, error: msg });
+      w.terminate();
+      open[slot] = 0;
+      hooks.connections(i, 0);
+      if (!stopping) setTimeout(() => void (!stopping && spawn(i).catch((e) => log.error("session thread restart failed", { thread: i, error: String(e) }))), 1000);
+    };
     w.onmessage = (e: MessageEvent<FromSessionThread>) => {
       const m = e.data;
       switch (m.t) {
         case "up":
+          isUp = true;
           return resolveUp();
         case "error":
-          return rejectUp(new Error(`session thread ${i}: ${m.message}`));
+          return failed(m.message);
         case "events":
           return onEvents(m.events);
         case "block":
@@ -116,11 +133,7 @@ export function createSessionThreads(opts: {
           return stopped[slot]?.();
       }
     };
-    w.onerror = (e) => {
-      const msg = (e as ErrorEvent).message ?? String(e);
-      rejectUp(new Error(`session thread ${i}: ${msg}`));
-      log.error("session thread failed", { thread: i, error: msg });
-    };
+    w.onerror = (e) => failed((e as ErrorEvent).message ?? String(e));
     const bans: [string, number][] = guard.policy.list(now()).map((b) => [b.key, b.until]);
     w.postMessage({
       t: "init",
@@ -129,10 +142,12 @@ export function createSessionThreads(opts: {
       config: opts.config,
       port: opts.port,
       listenerPorts: opts.listenerPorts,
-      jobs: opts.jobs,
+      jobs: opts.jobs(),
       bans,
     } satisfies ToSessionThread);
-  }
+    return up;
+  };
+  for (let i = 1; i <= opts.threads; i++) ups.push(spawn(i));
 
   const all = (m: ToSessionThread) => {
     for (const w of workers) w.postMessage(m);
@@ -174,6 +189,7 @@ export function createSessionThreads(opts: {
       all({ t: "clear", pool });
     },
     async stop(drainMs) {
+      stopping = true;
       const done = workers.map((w, i) =>
         new Promise<void>((res) => {
           stopped[i] = res;
@@ -184,7 +200,10 @@ export function createSessionThreads(opts: {
       await Promise.race([Promise.all(done), new Promise<void>((r) => (timer = setTimeout(r, drainMs + 2000)))]);
       clearTimeout(timer);
       for (const w of workers) w.terminate();
-      for (let i = 0; i < open.length; i++) open[i] = 0;
+      for (let i = 0; i < open.length; i++) {
+        open[i] = 0;
+        hooks.connections(i + 1, 0);
+      }
     },
   };
 }
