@@ -236,11 +236,32 @@ export interface IdleFigures {
   connectMs: number;
 }
 
+/** Until /api/stats shows a finished ethash cache build (or no ethash pool), or timeoutMs (a cache read from disk counts no build). */
+async function waitSettled(httpPort: number, timeoutMs: number): Promise<void> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    const t = await fetchText(`http://127.0.0.1:${httpPort}/api/stats`);
+    if (t !== undefined) {
+      try {
+        const eth = (JSON.parse(t) as { eth?: { verifier?: { cacheBuildMs?: unknown[] } } }).eth;
+        if (eth === undefined || (eth.verifier?.cacheBuildMs?.length ?? 0) > 0) return;
+      } catch {
+        // not JSON yet: keep polling
+      }
+    }
+    await sleep(100);
+  }
+}
+
 async function runIdle(ctx: Ctx, n: number): Promise<IdleFigures> {
   console.log(`\n== idle: ${fmtInt(n)} subscribed+authorized connections, relay RSS ==`);
   return withRelay(ctx, {}, async (host, port, child) => {
     const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12" });
     try {
+      // The baseline must include the one-off start-up allocations: the ethash light cache (16 MiB
+      // at epoch 0) is built in a worker during the first 1-3 s; read before it is done, its pages
+      // were counted as per-miner memory (+0.6 MB per 1k).
+      if (child) await waitSettled(child.httpPort, 20_000);
       await sleep(1000);
       const before = child ? readRss(child.pid) : undefined;
       const { ready, ms } = await openAll(load, n);
