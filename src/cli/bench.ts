@@ -255,6 +255,7 @@ async function waitSettled(httpPort: number, timeoutMs: number): Promise<void> {
 
 async function runIdle(ctx: Ctx, n: number): Promise<IdleFigures> {
   console.log(`\n== idle: ${fmtInt(n)} subscribed+authorized connections, relay RSS ==`);
+  const warmups: Load[] = [];
   return withRelay(ctx, {}, async (host, port, child) => {
     const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12" });
     try {
@@ -262,6 +263,12 @@ async function runIdle(ctx: Ctx, n: number): Promise<IdleFigures> {
       // at epoch 0) is built in a worker during the first 1-3 s; read before it is done, its pages
       // were counted as per-miner memory (+0.6 MB per 1k).
       if (child) await waitSettled(child.httpPort, 20_000);
+      // And the code: the first handshakes page in the binary's code for them (measured +3.6 MB of
+      // file-backed pages once), which is not per-miner memory. 50 warm-up miners stay connected
+      // through both readings.
+      const warm = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12", userPrefix: "warmup." });
+      warmups.push(warm);
+      await openAll(warm, 50);
       await sleep(1000);
       const before = child ? readRss(child.pid) : undefined;
       const { ready, ms } = await openAll(load, n);
@@ -275,6 +282,7 @@ async function runIdle(ctx: Ctx, n: number): Promise<IdleFigures> {
       return { connections: n, ready, rssBeforeMb: mb(before), rssAfterMb: mb(after), mbPer1k: per1k, connectMs: Math.round(ms) };
     } finally {
       load.closeAll();
+      for (const w of warmups) w.closeAll();
     }
   });
 }
