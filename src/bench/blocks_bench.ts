@@ -10,7 +10,7 @@ import { encodeP2wpkh } from "../../protocols/bitcoin/address.ts";
 import { computeShareHash, type NotifyJob } from "../client/stratum_miner.ts";
 import { createLoad } from "./load_client.ts";
 import { fetchText, startRelay, type RelayCommand } from "./relay_child.ts";
-import { histogramDelta, histogramPercentileBound, parsePromHistogram, summarize, type Summary } from "./stats.ts";
+import { histogramFigures, parsePromHistogram, roundSummary, summarize, type Summary } from "./stats.ts";
 import { notifyPrevhash, startFakeBitcoind, type FakeBitcoind, type SubmitRecord } from "./fake_bitcoind.ts";
 
 /** Issue 5 target: share that solves a block → submitblock sent, p50 and p99. */
@@ -68,9 +68,6 @@ const fmtInt = (x: number) => Math.round(x).toLocaleString("en-US");
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function round(s: Summary): Summary {
-  return { count: s.count, min: r3(s.min), p50: r3(s.p50), p90: r3(s.p90), p99: r3(s.p99), max: r3(s.max), mean: r3(s.mean) };
-}
 
 /** Polls `cond` every millisecond; the figures come from event timestamps, so polling adds nothing to them. */
 async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -307,16 +304,16 @@ export async function runBlocksBench(o: BlocksBenchOptions): Promise<BlocksFigur
         acceptToTip.push(last - rec.answeredAt);
       }
     }
-    const sub = round(summarize(submitMs));
-    const rep = round(summarize(replyMs));
-    const acc = round(summarize(acceptToTip));
+    const sub = roundSummary(summarize(submitMs));
+    const rep = roundSummary(summarize(replyMs));
+    const acc = roundSummary(summarize(acceptToTip));
     let journalCandidates: number | null = null;
     try {
       journalCandidates = readFileSync(`${o.dataDir}/blocks.jsonl`, "utf8").split("\n").filter((l) => l.includes('"type":"candidate"')).length;
     } catch {
       journalCandidates = null;
     }
-    const fs = round(summarize(measureFsync(o.dataDir, 200, 2 * (node.submits[node.submits.length - 1]?.bytes ?? 500) + 200)));
+    const fs = roundSummary(summarize(measureFsync(o.dataDir, 200, 2 * (node.submits[node.submits.length - 1]?.bytes ?? 500) + 200)));
     const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
     console.log(`  ${sent} block shares, one at a time over ${nMiners} miners, ${r3((performance.now() - t0) / 1000)} s; node answers ${JSON.stringify(answers)}; share replies not true: ${rejectedShares}; journal candidates ${journalCandidates ?? "n/a"}`);
     console.log(`  share write → submitblock arrival ms: p50 ${sub.p50}  p99 ${sub.p99}  max ${sub.max}   target ≤ ${BLOCK_SUBMIT_TARGET_MS} ms: p50 ${verdict(sub.p50 <= BLOCK_SUBMIT_TARGET_MS)}, p99 ${verdict(sub.p99 <= BLOCK_SUBMIT_TARGET_MS)}`);
@@ -383,18 +380,9 @@ export async function runBlocksBench(o: BlocksBenchOptions): Promise<BlocksFigur
     }
     const h1t = await fetchText(metricsUrl);
     const h1 = h1t ? parsePromHistogram(h1t, hName) : undefined;
-    let relayFanout: NonNullable<BlocksFigures["fanout"]>["relayFanout"] = null;
-    if (h1) {
-      const d = histogramDelta(h1, h0);
-      relayFanout = {
-        count: d.count,
-        meanMs: d.count > 0 ? r3((d.sum / d.count) * 1000) : Number.NaN,
-        p50BoundMs: histogramPercentileBound(d, 50) * 1000,
-        p99BoundMs: histogramPercentileBound(d, 99) * 1000,
-      };
-    }
-    const last = round(summarize(toLast));
-    const first = round(summarize(toFirst));
+    const relayFanout = h1 ? histogramFigures(h1, h0) : null;
+    const last = roundSummary(summarize(toLast));
+    const first = roundSummary(summarize(toFirst));
     console.log(`  ${complete}/${nTips} new tips reached all ${fmtInt(ready)} miners (${noHeld} without a held longpoll)`);
     console.log(`  longpoll answer written → LAST miner has the clean job ms: p50 ${last.p50}  p99 ${last.p99}  max ${last.max}`);
     console.log(`  longpoll answer written → FIRST miner has it ms: p50 ${first.p50}  p99 ${first.p99}`);

@@ -119,3 +119,27 @@ export function histogramPercentileBound(h: PromHistogram, p: number): number {
   for (const b of h.buckets) if (b.count >= rank) return b.le;
   return Infinity;
 }
+
+/** A histogram's observations between two scrapes: count, mean and p50/p99 bucket bounds, in ms (the histogram is in seconds). */
+export interface HistogramFigures {
+  count: number;
+  meanMs: number;
+  p50BoundMs: number;
+  p99BoundMs: number;
+}
+
+export function histogramFigures(after: PromHistogram, before: PromHistogram | undefined): HistogramFigures {
+  const d = histogramDelta(after, before);
+  return {
+    count: d.count,
+    meanMs: d.count > 0 ? Math.round((d.sum / d.count) * 1e6) / 1000 : Number.NaN,
+    p50BoundMs: histogramPercentileBound(d, 50) * 1000,
+    p99BoundMs: histogramPercentileBound(d, 99) * 1000,
+  };
+}
+
+/** A summary rounded to µs (3 decimals of ms) for printing and JSON. */
+export function roundSummary(s: Summary): Summary {
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return { count: s.count, min: r(s.min), p50: r(s.p50), p90: r(s.p90), p99: r(s.p99), max: r(s.max), mean: r(s.mean) };
+}

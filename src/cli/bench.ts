@@ -6,7 +6,7 @@ import { fetchText, freePort, readCpuSeconds, readRss, resolveRelayCommand, star
 import { promSample, runAbuse, sendMalformed, type AbuseResult } from "../bench/abuse_load.ts";
 import { spawn } from "node:child_process";
 import { runBlocksBench } from "../bench/blocks_bench.ts";
-import { createSamples, histogramDelta, histogramPercentileBound, parsePromHistogram, summarize, summarizeSorted, type Summary } from "../bench/stats.ts";
+import { createSamples, histogramFigures, parsePromHistogram, roundSummary, summarize, summarizeSorted, type Summary } from "../bench/stats.ts";
 
 /** The figures README promises; printed next to each measurement. */
 export const TARGETS = {
@@ -221,9 +221,6 @@ async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
   });
 }
 
-function roundSummary(s: Summary): Summary {
-  return { count: s.count, min: r3(s.min), p50: r3(s.p50), p90: r3(s.p90), p99: r3(s.p99), max: r3(s.max), mean: r3(s.mean) };
-}
 
 // ---------------------------------------------------------------- idle
 
@@ -255,9 +252,9 @@ async function waitSettled(httpPort: number, timeoutMs: number): Promise<void> {
 
 async function runIdle(ctx: Ctx, n: number): Promise<IdleFigures> {
   console.log(`\n== idle: ${fmtInt(n)} subscribed+authorized connections, relay RSS ==`);
-  const warmups: Load[] = [];
   return withRelay(ctx, {}, async (host, port, child) => {
     const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12" });
+    const warm = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12", userPrefix: "warmup." });
     try {
       // The baseline must include the one-off start-up allocations: the ethash light cache (16 MiB
       // at epoch 0) is built in a worker during the first 1-3 s; read before it is done, its pages
@@ -266,8 +263,6 @@ async function runIdle(ctx: Ctx, n: number): Promise<IdleFigures> {
       // And the code: the first handshakes page in the binary's code for them (measured +3.6 MB of
       // file-backed pages once), which is not per-miner memory. 50 warm-up miners stay connected
       // through both readings.
-      const warm = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12", userPrefix: "warmup." });
-      warmups.push(warm);
       await openAll(warm, 50);
       await sleep(1000);
       const before = child ? readRss(child.pid) : undefined;
@@ -282,7 +277,7 @@ async function runIdle(ctx: Ctx, n: number): Promise<IdleFigures> {
       return { connections: n, ready, rssBeforeMb: mb(before), rssAfterMb: mb(after), mbPer1k: per1k, connectMs: Math.round(ms) };
     } finally {
       load.closeAll();
-      for (const w of warmups) w.closeAll();
+      warm.closeAll();
     }
   });
 }
@@ -349,16 +344,7 @@ async function runFanout(ctx: Ctx, n: number): Promise<FanoutFigures> {
         else incomplete++;
       }
       const spread = roundSummary(summarize(spreads));
-      let relayFanout: FanoutFigures["relayFanout"] = null;
-      if (h1) {
-        const d = histogramDelta(h1, h0);
-        relayFanout = {
-          count: d.count,
-          meanMs: d.count > 0 ? r3((d.sum / d.count) * 1000) : Number.NaN,
-          p50BoundMs: histogramPercentileBound(d, 50) * 1000,
-          p99BoundMs: histogramPercentileBound(d, 99) * 1000,
-        };
-      }
+      const relayFanout = h1 ? histogramFigures(h1, h0) : null;
       console.log(`  ${spreads.length} complete broadcasts (${incomplete} partial, dropped)`);
       console.log(`  client-side spread (last − first receipt) ms: p50 ${spread.p50}  p99 ${spread.p99}  max ${spread.max}   target p99 ≤ ${TARGETS.fanoutP99Ms} ms: ${spreads.length ? verdict(spread.p99 <= TARGETS.fanoutP99Ms) : "n/a"}`);
       if (relayFanout) {

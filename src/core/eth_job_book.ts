@@ -1,6 +1,20 @@
 // Keeps the recent Ethereum-style jobs of one pool, findable by short id (EthereumStratum) and by header hash (eth-proxy).
 import type { EthAlgo, EthJob, EthWork } from "../../protocols/eth/work.ts";
 import { hexToBytes } from "../../protocols/pow/hex.ts";
+import { epochParams, type EthashChain } from "../../protocols/pow/ethash.ts";
+
+/** The chain rules an Ethereum-style pool mines under (etchash halves the epoch count from its activation block). */
+export function ethashChain(algo: EthAlgo, activationBlock: number): EthashChain {
+  return algo === "etchash" ? { algo: "etchash", activationBlock } : { algo: "ethash" };
+}
+
+/** createEthJobBook's epochInfo for a chain. */
+export function chainEpochInfo(chain: EthashChain): (blockNumber: number) => { epoch: number; cacheSize: number; fullSize: number } {
+  return (n) => {
+    const p = epochParams(n, chain)!;
+    return { epoch: p.epoch, cacheSize: p.cacheSize, fullSize: p.fullSize };
+  };
+}
 
 export interface EthJobLookup {
   current(): EthJob | undefined;

@@ -3,7 +3,7 @@ import type { EthBlockCandidate, ShareRecord, VerifyRequest, VerifyResult } from
 import type { JobEvent } from "../../protocols/core/dialect.ts";
 import type { EthAlgo, EthJob, EthWork } from "../../protocols/eth/work.ts";
 import type { EthEnv, EthPolicy } from "../../protocols/eth-proxy/session.ts";
-import { epochParams, type EthashChain } from "../../protocols/pow/ethash.ts";
+import { epochParams } from "../../protocols/pow/ethash.ts";
 import { targetToDifficulty } from "../../protocols/pow/target.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { EthWorkSource } from "../upstream/eth_types.ts";
@@ -13,7 +13,7 @@ import type { PoolPort } from "./server.ts";
 import type { BlockReport } from "./btc_pool.ts";
 import type { EthashVerifier } from "./ethash_verifier.ts";
 import { createExtranonceAllocator } from "./extranonce.ts";
-import { createEthJobBook, type EthJobBook } from "./eth_job_book.ts";
+import { chainEpochInfo, createEthJobBook, ethashChain, type EthJobBook } from "./eth_job_book.ts";
 import { createShareStats, type ShareStats } from "./stats.ts";
 
 export interface EthPoolHooks {
@@ -54,16 +54,9 @@ export function createEthPool(opts: {
 }): EthPool {
   const { runtime, source, journal, log, hooks, verifier } = opts;
   const clock = runtime.clock;
-  const chain: EthashChain = opts.algo === "etchash" ? { algo: "etchash", activationBlock: opts.activationBlock } : { algo: "ethash" };
+  const chain = ethashChain(opts.algo, opts.activationBlock);
   const en = createExtranonceAllocator(opts.extranonceBytes, "", Math.random, opts.extranoncePart);
-  const book = createEthJobBook({
-    algo: opts.algo,
-    keepHeights: opts.keepHeights,
-    epochInfo: (n) => {
-      const p = epochParams(n, chain)!;
-      return { epoch: p.epoch, cacheSize: p.cacheSize, fullSize: p.fullSize };
-    },
-  });
+  const book = createEthJobBook({ algo: opts.algo, keepHeights: opts.keepHeights, epochInfo: chainEpochInfo(chain) });
   const stats = createShareStats({ startedAt: clock.now() });
   const env: EthEnv = { now: clock.now(), jobs: book, policy: opts.policy, extranonce: en };
   let broadcast: (ev: JobEvent<EthJob>) => void = () => {};

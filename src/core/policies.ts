@@ -7,6 +7,11 @@ import { DIFF1_SHA256 } from "../../protocols/pow/target.ts";
 import { DIFF1_SCRYPT } from "../../protocols/pow/scrypt.ts";
 import { decodeAddress } from "../../protocols/bitcoin/address.ts";
 
+/** Config timeouts use 0 for "never"; sessions and the core compare against Infinity. */
+export function msOrNever(ms: number): number {
+  return ms > 0 ? ms : Infinity;
+}
+
 /** The policy Ethereum-style sessions run under, derived from config. */
 export function ethPolicy(config: Config): EthPolicy {
   const e = config.ethash;
@@ -15,8 +20,8 @@ export function ethPolicy(config: Config): EthPolicy {
     initialDifficulty: e.initialDifficulty,
     suggestFloor: e.suggestFloor,
     vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: e.minDifficulty, max: e.maxDifficulty },
-    loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
-    idleTimeoutMs: config.stratum.idleTimeoutMs > 0 ? config.stratum.idleTimeoutMs : Infinity,
+    loginTimeoutMs: msOrNever(config.stratum.loginTimeoutMs),
+    idleTimeoutMs: msOrNever(config.stratum.idleTimeoutMs),
     maxMalformed: config.stratum.maxMalformedRequests,
     disconnectOnError: e.disconnectOnError,
   };
@@ -50,8 +55,8 @@ export function stratumPolicy(config: Config): StratumV1Policy {
     initialDifficulty: d.initial,
     suggestFloor: d.suggestFloor,
     vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: d.min, max: d.max },
-    loginTimeoutMs: config.stratum.loginTimeoutMs > 0 ? config.stratum.loginTimeoutMs : Infinity,
-    idleTimeoutMs: config.stratum.idleTimeoutMs > 0 ? config.stratum.idleTimeoutMs : Infinity,
+    loginTimeoutMs: msOrNever(config.stratum.loginTimeoutMs),
+    idleTimeoutMs: msOrNever(config.stratum.idleTimeoutMs),
     maxMalformed: config.stratum.maxMalformedRequests,
     reconnectHost: config.shutdown.reconnectHost,
     reconnectPort: config.shutdown.reconnectPort || config.stratum.port,

@@ -257,7 +257,9 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   let server: StratumServer | undefined;
   const extra: StratumServer[] = [];
   let sessionThreads: SessionThreads | undefined;
-  const openConnections = () => (server?.connections ?? 0) + extra.reduce((n, x) => n + x.connections, 0) + (sessionThreads?.connections ?? 0);
+  /** This thread's own connections, over every listener. */
+  const mainConnections = () => (server?.connections ?? 0) + extra.reduce((n, x) => n + x.connections, 0);
+  const openConnections = () => mainConnections() + (sessionThreads?.connections ?? 0);
   let http: HttpServer | undefined;
 
   const stats = (): RelayStats => {
@@ -270,7 +272,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       uptimeSeconds: Math.round((now - startedAt) / 1000),
       connections: openConnections(),
       ...(sessionThreads !== undefined
-        ? { connectionsByThread: [(server?.connections ?? 0) + extra.reduce((n, x) => n + x.connections, 0), ...sessionThreads.perThread()] }
+        ? { connectionsByThread: [mainConnections(), ...sessionThreads.perThread()] }
         : {}),
       pool: {
         name: pool.name,
@@ -348,7 +350,6 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           return jobs;
         };
         sessionThreads = createSessionThreads({
-          threads: threads - 1,
           count: threads,
           config,
           port: srv.port,
@@ -356,12 +357,8 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           jobs: current,
           pools: [pool, eth],
           guard,
-          hooks: {
-            connections: (i, n) => metrics.serverHooksFor(`thread${i}`).connections(n),
-            refused: (reason) => metrics.serverHooks.refused(reason),
-            closed: (reason) => metrics.serverHooks.closed(reason),
-          },
-          fanout: (s, ms, sockets) => tally.report(s, ms, sockets),
+          hooks: { report: (i, r) => metrics.threadReport(`thread${i}`, r) },
+          fanout: tally.report,
           log: logger,
         });
         pool.book.onClear(() => sessionThreads?.clear(0));

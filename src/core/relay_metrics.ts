@@ -18,6 +18,8 @@ export interface RelayMetrics {
   serverHooksFor(slot: string, fanout?: (seconds: number, sockets: number) => void): ServerHooks;
   /** A whole broadcast's fan-out (all threads), observed once. */
   observeFanout(seconds: number, sockets: number): void;
+  /** A session thread's periodic report: its open connections (a slot of the gauge) and counts since the last one. */
+  threadReport(slot: string, r: { connections: number; refused: Record<string, number>; closed: Record<string, number | undefined> }): void;
   poolHooks: BtcPoolHooks;
   guardHooks: GuardHooks;
 }
@@ -51,13 +53,14 @@ export function createRelayMetrics(runtime: Runtime): RelayMetrics {
     fanoutSockets.set(sockets);
   };
   const open = new Map<string, number>();
+  const setOpen = (slot: string, n: number) => {
+    open.set(slot, n);
+    let sum = 0;
+    for (const v of open.values()) sum += v;
+    connections.set(sum);
+  };
   const hooksFor = (slot: string, onFanout?: (seconds: number, sockets: number) => void): ServerHooks => ({
-    connections: (n) => {
-      open.set(slot, n);
-      let sum = 0;
-      for (const v of open.values()) sum += v;
-      connections.set(sum);
-    },
+    connections: (n) => setOpen(slot, n),
     // Children are cached by the registry, but resolving allocates a key: keep the hot one (1,000s/s under abuse).
     refused: (reason) => (reason === "banned" ? refusedBanned : refused.labels({ reason })).inc(),
     closed: (reason) => closed.labels({ reason }).inc(),
@@ -69,6 +72,11 @@ export function createRelayMetrics(runtime: Runtime): RelayMetrics {
     serverHooks: hooksFor("main"),
     serverHooksFor: hooksFor,
     observeFanout,
+    threadReport(slot, rep) {
+      setOpen(slot, rep.connections);
+      for (const [reason, n] of Object.entries(rep.refused)) refused.labels({ reason }).inc(n);
+      for (const [reason, n] of Object.entries(rep.closed)) closed.labels({ reason }).inc(n ?? 0);
+    },
     guardHooks: {
       banned: (reason) => bansIssued.labels({ reason }).inc(),
       active: (n) => bansActive.set(n),

@@ -1,6 +1,7 @@
 // The per-thread connection limits derived from config: each of `threads` listeners takes its share of the totals; no I/O.
 import type { Config } from "../config/schema.ts";
 import type { ServerLimits } from "../core/server.ts";
+import { msOrNever } from "../core/policies.ts";
 
 export function threadLimits(config: Config, threads: number): ServerLimits {
   const s = config.stratum;
@@ -10,7 +11,7 @@ export function threadLimits(config: Config, threads: number): ServerLimits {
     // an equal share keeps the total near the configured one without cross-thread counting.
     maxConnections: Math.ceil(s.maxConnections / threads),
     maxConnectionsPerAddress: s.maxConnectionsPerAddress,
-    loginTimeoutMs: s.loginTimeoutMs > 0 ? s.loginTimeoutMs : Infinity,
+    loginTimeoutMs: msOrNever(s.loginTimeoutMs),
     maxWriteBufferBytes: s.maxWriteBufferBytes,
     tickMs: 1000,
   };

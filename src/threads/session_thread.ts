@@ -6,11 +6,10 @@ import type { EthJob } from "../../protocols/eth/work.ts";
 import { stratumV1, type StratumV1Env } from "../../protocols/stratum-v1/session.ts";
 import { ethProxy, type EthEnv } from "../../protocols/eth-proxy/session.ts";
 import { ethStratum } from "../../protocols/eth-stratum/session.ts";
-import { epochParams, type EthashChain } from "../../protocols/pow/ethash.ts";
 import { loadRuntime } from "../runtime/select.ts";
 import { createLogger } from "../core/log.ts";
-import { createJobBook, type JobBook } from "../core/job_book.ts";
-import { createEthJobBook, type EthJobBook } from "../core/eth_job_book.ts";
+import { createJobBook } from "../core/job_book.ts";
+import { chainEpochInfo, createEthJobBook, ethashChain } from "../core/eth_job_book.ts";
 import { createExtranonceAllocator } from "../core/extranonce.ts";
 import { ethPolicy, payoutScript, stratumPolicy } from "../core/policies.ts";
 import { startStratumServer, type PoolPort, type Route, type ServerHooks, type StratumServer } from "../core/server.ts";
@@ -62,7 +61,19 @@ interface Replica {
   clear(): void;
 }
 
-function btcReplica(msg: Extract<ToSessionThread, { t: "init" }>, sha: StratumV1Env["sha"]): Replica & { book: JobBook } {
+/** The pool port a thread's sessions see: its own env and extranonce slice; results go to the main thread. */
+function remotePort<E extends { now: number }>(name: string, pool: PoolIndex, env: E, en: { allocate(): string }): PoolPort<E> {
+  return {
+    name,
+    env,
+    allocateExtranonce1: () => en.allocate(),
+    onShare: (share: ShareRecord, addr: string) => emit({ k: "share", pool, share, addr }),
+    onBlock: (block: BlockCandidate, addr: string) => post({ t: "block", pool, block, addr }),
+    verify: (req: VerifyRequest) => remoteVerify(pool, req),
+  };
+}
+
+function btcReplica(msg: Extract<ToSessionThread, { t: "init" }>, sha: StratumV1Env["sha"]): Replica {
   const { config, index, count } = msg;
   const policy = stratumPolicy(config);
   const book = createJobBook({
@@ -75,44 +86,20 @@ function btcReplica(msg: Extract<ToSessionThread, { t: "init" }>, sha: StratumV1
   const en1 = createExtranonceAllocator(config.stratum.extranonce1Size, "", Math.random, { index, count });
   const env: StratumV1Env = { now: Date.now(), sha, jobs: book, extranonce: en1, policy };
   return {
-    book,
-    port: {
-      name: "btc",
-      env,
-      allocateExtranonce1: () => en1.allocate(),
-      onShare: (share: ShareRecord, addr: string) => emit({ k: "share", pool: 0, share, addr }),
-      onBlock: (block: BlockCandidate, addr: string) => post({ t: "block", pool: 0, block, addr }),
-      verify: (req: VerifyRequest) => remoteVerify(0, req),
-    },
+    port: remotePort("btc", 0, env, en1),
     adopt: (job, clean) => book.adopt(job as StratumJob, clean),
     clear: () => book.clear(),
   };
 }
 
-function ethReplica(msg: Extract<ToSessionThread, { t: "init" }>): Replica & { book: EthJobBook } {
+function ethReplica(msg: Extract<ToSessionThread, { t: "init" }>): Replica {
   const { config, index, count } = msg;
   const e = config.ethash;
-  const chain: EthashChain = e.algo === "etchash" ? { algo: "etchash", activationBlock: e.etchashActivationBlock } : { algo: "ethash" };
-  const book = createEthJobBook({
-    algo: e.algo,
-    keepHeights: e.keepHeights,
-    epochInfo: (n) => {
-      const p = epochParams(n, chain)!;
-      return { epoch: p.epoch, cacheSize: p.cacheSize, fullSize: p.fullSize };
-    },
-  });
+  const book = createEthJobBook({ algo: e.algo, keepHeights: e.keepHeights, epochInfo: chainEpochInfo(ethashChain(e.algo, e.etchashActivationBlock)) });
   const en = createExtranonceAllocator(e.extranonceBytes, "", Math.random, { index, count });
   const env: EthEnv = { now: Date.now(), jobs: book, policy: ethPolicy(config), extranonce: en };
   return {
-    book,
-    port: {
-      name: e.algo,
-      env,
-      allocateExtranonce1: () => en.allocate(),
-      onShare: (share: ShareRecord, addr: string) => emit({ k: "share", pool: 1, share, addr }),
-      onBlock: (block: BlockCandidate, addr: string) => post({ t: "block", pool: 1, block, addr }),
-      verify: (req: VerifyRequest) => remoteVerify(1, req),
-    },
+    port: remotePort(e.algo, 1, env, en),
     adopt: (job) => book.adopt(job as EthJob),
     clear: () => book.clear(),
   };

@@ -7,11 +7,12 @@ import type { Logger } from "../core/log.ts";
 import type { PoolPort } from "../core/server.ts";
 import type { FromSessionThread, JobMessage, PoolIndex, ThreadEvent, ToSessionThread } from "./messages.ts";
 
+/** A thread's counters as it reports them (every 250 ms): its open connections and what changed since. */
 export interface ThreadHooks {
-  connections(thread: number, open: number): void;
-  refused(reason: string): void;
-  closed(reason: CloseReason | "peer"): void;
+  report(thread: number, r: { connections: number; refused: Record<string, number>; closed: Partial<Record<CloseReason | "peer", number>> }): void;
 }
+
+const NOTHING = { refused: {}, closed: {} } as const;
 
 export interface SessionThreads {
   /** Resolves when every thread listens; rejects (and stops them all) if one cannot start. */
@@ -20,7 +21,6 @@ export interface SessionThreads {
   readonly connections: number;
   /** The same per thread (thread 1 first). */
   perThread(): number[];
-  readonly count: number;
   /** Post a job to every thread; returns at once (the threads write it out in parallel). */
   job(pool: PoolIndex, ev: JobEvent<unknown>, seq: number): void;
   clear(pool: PoolIndex): void;
@@ -38,8 +38,7 @@ export const wallNow = () => performance.timeOrigin + performance.now();
  * error until the farm grows.
  */
 export function createSessionThreads(opts: {
-  threads: number;
-  /** Total threads including the main one: extranonce slices are split this many ways. */
+  /** Total threads including the main one (count − 1 are started here); extranonce slices are split this many ways. */
   count: number;
   config: Config;
   port: number;
@@ -100,7 +99,7 @@ export function createSessionThreads(opts: {
       log.error("session thread failed; restarting it", { thread: i, error: msg });
       w.terminate();
       open[slot] = 0;
-      hooks.connections(i, 0);
+      hooks.report(i, { connections: 0, ...NOTHING });
       if (!stopping) setTimeout(() => void (!stopping && spawn(i).catch((e) => log.error("session thread restart failed", { thread: i, error: String(e) }))), 1000);
     };
     w.onmessage = (e: MessageEvent<FromSessionThread>) => {
@@ -124,9 +123,7 @@ export function createSessionThreads(opts: {
         }
         case "metrics":
           open[slot] = m.connections;
-          hooks.connections(i, m.connections);
-          for (const [reason, n] of Object.entries(m.refused)) for (let k = 0; k < n; k++) hooks.refused(reason);
-          for (const [reason, n] of Object.entries(m.closed)) for (let k = 0; k < (n ?? 0); k++) hooks.closed(reason as CloseReason | "peer");
+          hooks.report(i, m);
           for (const [seq, ms, sockets] of m.fanout) opts.fanout(seq, ms, sockets);
           return;
         case "stopped":
@@ -147,7 +144,7 @@ export function createSessionThreads(opts: {
     } satisfies ToSessionThread);
     return up;
   };
-  for (let i = 1; i <= opts.threads; i++) ups.push(spawn(i));
+  for (let i = 1; i < opts.count; i++) ups.push(spawn(i));
 
   const all = (m: ToSessionThread) => {
     for (const w of workers) w.postMessage(m);
@@ -181,7 +178,6 @@ export function createSessionThreads(opts: {
       return open.reduce((a, b) => a + b, 0);
     },
     perThread: () => open.slice(),
-    count: workers.length,
     job(pool, ev, seq) {
       all({ t: "job", pool, job: ev.job, clean: ev.clean, seq, sentAt: wallNow() });
     },
@@ -202,7 +198,7 @@ export function createSessionThreads(opts: {
       for (const w of workers) w.terminate();
       for (let i = 0; i < open.length; i++) {
         open[i] = 0;
-        hooks.connections(i + 1, 0);
+        hooks.report(i + 1, { connections: 0, ...NOTHING });
       }
     },
   };
