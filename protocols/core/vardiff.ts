@@ -1,5 +1,17 @@
 // Variable difficulty: pure arithmetic on share counts and injected time; decides a new difficulty, sends nothing.
 
+/** What every dialect's session policy has: starting difficulty, its floor, vardiff, timeouts, malformed-request allowance. */
+export interface SessionPolicy {
+  initialDifficulty: number;
+  /** Lowest difficulty a suggestion (mining.suggest_difficulty, d=NUMBER) may set. */
+  suggestFloor: number;
+  vardiff: VardiffPolicy;
+  loginTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Close after this many malformed requests on one connection. */
+  maxMalformed: number;
+}
+
 export interface VardiffPolicy {
   /** Desired seconds between accepted shares per connection. */
   targetShareSeconds: number;

@@ -1,10 +1,10 @@
 // eth-proxy session reducer (eth_submitLogin / eth_getWork / eth_submitWork / eth_submitHashrate); performs no I/O or hashing beyond the µs pre-check.
 import type { JsonRpcId, RpcMessage, RpcParseError } from "../jsonrpc/envelope.ts";
 import type { Reason } from "../errors/reasons.ts";
-import type { Action, CloseReason, VerifyRequest, VerifyResult } from "../core/actions.ts";
+import type { Action, VerifyRequest, VerifyResult } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
-import type { VardiffPolicy, VardiffState } from "../core/vardiff.ts";
+import type { SessionPolicy, VardiffState } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
 import { closeSession, effectiveEthDifficulty, ethAccepted, ethTick } from "../eth/session_common.ts";
 import { difficultyToTarget } from "../pow/target.ts";
@@ -21,15 +21,8 @@ export interface EthJobLookup {
   byHeader(headerHash: string): EthJob | undefined;
 }
 
-export interface EthPolicy {
-  /** Share difficulty in the pool-wide unit (1 = target 0xffff·2^208, NiceHash's and Bitcoin's diff1). */
-  initialDifficulty: number;
-  /** Lowest difficulty a d=NUMBER password may set. */
-  suggestFloor: number;
-  vardiff: VardiffPolicy;
-  loginTimeoutMs: number;
-  idleTimeoutMs: number;
-  maxMalformed: number;
+/** Difficulties are in the pool-wide unit (1 = target 0xffff·2^208, NiceHash's and Bitcoin's diff1). */
+export interface EthPolicy extends SessionPolicy {
   /** open-ethereum-pool's documented "each error is followed by a disconnect"; off by default (miners take it for a dead pool). */
   disconnectOnError: boolean;
 }

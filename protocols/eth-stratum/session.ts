@@ -1,7 +1,7 @@
 // EthereumStratum/1.0.0 (NiceHash) session reducer: subscribe/authorize/notify/submit; hashimoto runs off-loop via "verify" actions.
 import type { JsonRpcId, RpcMessage, RpcParseError } from "../jsonrpc/envelope.ts";
 import type { Reason } from "../errors/reasons.ts";
-import type { Action, CloseReason, VerifyRequest, VerifyResult } from "../core/actions.ts";
+import type { Action, VerifyRequest, VerifyResult } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
 import type { EthEnv } from "../eth-proxy/session.ts";

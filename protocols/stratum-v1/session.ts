@@ -4,7 +4,7 @@ import type { Reason } from "../errors/reasons.ts";
 import type { RpcMessage, RpcParseError, JsonRpcId } from "../jsonrpc/envelope.ts";
 import type { Action, CloseReason } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
-import { type VardiffPolicy, type VardiffState, clampDifficulty, vardiffOnShare, vardiffOnTick } from "../core/vardiff.ts";
+import { type SessionPolicy, type VardiffState, clampDifficulty, vardiffOnShare, vardiffOnTick } from "../core/vardiff.ts";
 import type { StratumJob } from "./job_types.ts";
 import { parseClientMessage, parseConfigure, type ClientMessage } from "./client_to_server.ts";
 import {
@@ -26,7 +26,7 @@ import { passwordDifficulty } from "../core/difficulty.ts";
 
 export { passwordDifficulty };
 
-export interface StratumV1Policy {
+export interface StratumV1Policy extends SessionPolicy {
   /** Proof of work of the chain: sha256d is checked inline (µs); scrypt goes to the pool's verifier. */
   algo: "sha256d" | "scrypt";
   /** Target of difficulty 1 in the miners' convention: 0xffff·2^208 (sha256d), 0xffff·2^224 (scrypt: cpuminer/cgminer). */
@@ -34,14 +34,6 @@ export interface StratumV1Policy {
   /** Pool's BIP320 mask; the session's mask is this ∩ the miner's. */
   versionMask: number;
   extranonce2Size: number;
-  initialDifficulty: number;
-  /** Lowest difficulty a mining.suggest_difficulty or d= password may set. */
-  suggestFloor: number;
-  vardiff: VardiffPolicy;
-  loginTimeoutMs: number;
-  idleTimeoutMs: number;
-  /** Close after this many malformed requests on one connection. */
-  maxMalformed: number;
   /** Sent in client.reconnect on shutdown (empty = same host). */
   reconnectHost: string;
   reconnectPort: number;

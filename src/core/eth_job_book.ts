@@ -1,5 +1,6 @@
 // Keeps the recent Ethereum-style jobs of one pool, findable by short id (EthereumStratum) and by header hash (eth-proxy).
 import type { EthAlgo, EthJob, EthWork } from "../../protocols/eth/work.ts";
+import type { EthJobLookup } from "../../protocols/eth-proxy/session.ts";
 import { hexToBytes } from "../../protocols/pow/hex.ts";
 import { epochParams, type EthashChain } from "../../protocols/pow/ethash.ts";
 
@@ -16,11 +17,6 @@ export function chainEpochInfo(chain: EthashChain): (blockNumber: number) => { e
   };
 }
 
-export interface EthJobLookup {
-  current(): EthJob | undefined;
-  byId(id: string): EthJob | undefined;
-  byHeader(headerHash: string): EthJob | undefined;
-}
 
 export interface EthJobBook extends EthJobLookup {
   add(work: EthWork, newBlock: boolean): EthJob;
