@@ -56,21 +56,11 @@ export function vardiffOnShare(
   floor: number,
 ): number | undefined {
   s.shares++;
-  return evaluate(s, current, nowMs, p, floor);
+  return vardiffOnTick(s, current, nowMs, p, floor);
 }
 
-/** Called on timer ticks: lowers the difficulty of a connection that has gone quiet. */
+/** Called on timer ticks (no share counted): lowers the difficulty of a connection that has gone quiet. */
 export function vardiffOnTick(
-  s: VardiffState,
-  current: number,
-  nowMs: number,
-  p: VardiffPolicy,
-  floor: number,
-): number | undefined {
-  return evaluate(s, current, nowMs, p, floor);
-}
-
-function evaluate(
   s: VardiffState,
   current: number,
   nowMs: number,

@@ -11,7 +11,7 @@ import { createBlockJournal } from "../store/block_journal.ts";
 import { createHttpApp } from "../http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createRelayMetrics } from "./relay_metrics.ts";
-import { createBtcPool, type BtcPool } from "./btc_pool.ts";
+import { createBtcPool, type BlockReport, type BtcPool } from "./btc_pool.ts";
 import { startStratumServer, type StratumServer } from "./server.ts";
 import { VERSION } from "../version.ts";
 import { ethProxy } from "../../protocols/eth-proxy/session.ts";
@@ -31,6 +31,21 @@ import { mountAdmin } from "../http/admin.ts";
 
 export { ethPolicy, payoutScript, stratumPolicy };
 
+/** What /api/stats reports of each pool. */
+export interface PoolFigures<A extends string> {
+  name: string;
+  algorithm: A;
+  upstream: string;
+  height: number;
+  networkDifficulty: number;
+  currentJob: string | undefined;
+  hashrate: number;
+  accepted: number;
+  rejected: number;
+  rejectedByReason: Record<string, number>;
+  blocks: BlockReport[];
+}
+
 export interface RelayStats {
   version: string;
   runtime: string;
@@ -38,33 +53,10 @@ export interface RelayStats {
   connections: number;
   /** Open connections per thread (main thread first) when stratum.threads > 1. */
   connectionsByThread?: number[];
-  pool: {
-    name: string;
-    algorithm: "sha256d" | "scrypt";
-    upstream: string;
-    height: number;
-    networkDifficulty: number;
-    currentJob: string | undefined;
-    hashrate: number;
-    accepted: number;
-    rejected: number;
-    rejectedByReason: Record<string, number>;
-    blocks: ReturnType<BtcPool["blocks"]>;
-  };
+  pool: PoolFigures<"sha256d" | "scrypt">;
   /** The Ethereum-style pool (ethash/etchash), when enabled. */
-  eth?: {
-    name: string;
-    algorithm: "ethash" | "etchash";
-    upstream: string;
-    height: number;
+  eth?: PoolFigures<"ethash" | "etchash"> & {
     epoch: number | undefined;
-    networkDifficulty: number;
-    currentJob: string | undefined;
-    hashrate: number;
-    accepted: number;
-    rejected: number;
-    rejectedByReason: Record<string, number>;
-    blocks: ReturnType<EthPool["blocks"]>;
     verifier: ReturnType<EthashVerifier["stats"]> & { caches: string[] };
     workers: ReturnType<EthPool["stats"]["snapshot"]>["workers"];
   };
