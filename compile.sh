@@ -10,7 +10,7 @@ mkdir -p dist
 # --bytecode (needs CJS output, so main.ts has no top-level await) halves start-up: measured
 # spawn → listening socket 31 ms → 20 ms median on the build machines.
 # Worker threads (ethash and scrypt verifiers, session threads) are further entry points (Bun bundles each separately into the binary).
-"$BUN" build --compile --minify --sourcemap --bytecode --format=cjs src/main.ts src/core/ethash_worker.ts src/core/scrypt_worker.ts src/threads/session_thread.ts --outfile dist/stratum-edge
+"$BUN" build --compile --minify --sourcemap --bytecode --format=cjs src/main.ts src/verify/ethash_worker.ts src/verify/scrypt_worker.ts src/threads/session_thread.ts --outfile dist/stratum-edge
 echo "built dist/stratum-edge ($(du -h dist/stratum-edge | cut -f1))"
 
 # deno compile embeds a `denort` runtime binary that Deno downloads on first use; offline

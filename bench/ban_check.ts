@@ -1,5 +1,5 @@
 // Benchmark: ns per isBanned() with 100k bans in the table (the per-accepted-connection cost; target ≤ 1 µs), plus recorder costs; no I/O beyond printing.
-import { createBanPolicy, createRateLimiter } from "../src/core/ban_policy.ts";
+import { createBanPolicy, createRateLimiter } from "../src/policy/ban_policy.ts";
 
 const BANS = 100_000;
 const CHECKS = 1_000_000;

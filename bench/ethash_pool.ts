@@ -1,6 +1,6 @@
 // Benchmarks the ethash verifier pool: cache build time, event-loop lag during the build, verifications/s, queue latency and lone-share round trip over worker threads; checks 50 answers.
-import { createEthashVerifier } from "../src/core/ethash_verifier.ts";
-import { createLogger } from "../src/core/log.ts";
+import { createEthashVerifier } from "../src/verify/ethash_verifier.ts";
+import { createLogger } from "../src/observe/log.ts";
 import { epochParams, hashimotoLight, makeCache } from "../protocols/pow/ethash.ts";
 import { bytesToHex } from "../protocols/pow/hex.ts";
 

@@ -4,7 +4,7 @@ import { HELP, parseCli, type CliOptions } from "./cli/args.ts";
 import { applyOverrides, loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { Runtime } from "./runtime/types.ts";
-import { createRelayWith } from "./core/relay.ts";
+import { createRelayWith } from "./relay/relay.ts";
 import { VERSION } from "./version.ts";
 
 function readConfig(cli: CliOptions, runtime: Runtime): Config {

@@ -3,12 +3,12 @@ import { validateConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { loadRuntime } from "./runtime/select.ts";
-import { createRelayWith, type Relay, type RelayStats } from "./core/relay.ts";
-import type { Logger } from "./core/log.ts";
+import { createRelayWith, type Relay, type RelayStats } from "./relay/relay.ts";
+import type { Logger } from "./observe/log.ts";
 
 export type { Config } from "./config/schema.ts";
 export { ConfigSchema, DEFAULT_CONFIG } from "./config/schema.ts";
-export type { RelayStats } from "./core/relay.ts";
+export type { RelayStats } from "./relay/relay.ts";
 export type { Runtime } from "./runtime/types.ts";
 export { VERSION } from "./version.ts";
 

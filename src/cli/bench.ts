@@ -1,12 +1,12 @@
 // `stratum-edge bench`: drives a relay (a child process, or --target) with load connections and prints figures against the targets; no relay logic.
 import { readFileSync, rmSync } from "node:fs";
 import type { Runtime } from "../runtime/types.ts";
-import { createLoad, type Load } from "../bench/load_client.ts";
-import { fetchText, freePort, readCpuSeconds, readRss, resolveRelayCommand, startRelay, type RelayChild, type RelayCommand } from "../bench/relay_child.ts";
-import { promSample, runAbuse, sendMalformed, type AbuseResult } from "../bench/abuse_load.ts";
+import { createLoad, type Load } from "../loadgen/load_client.ts";
+import { fetchText, freePort, readCpuSeconds, readRss, resolveRelayCommand, startRelay, type RelayChild, type RelayCommand } from "../loadgen/relay_child.ts";
+import { promSample, runAbuse, sendMalformed, type AbuseResult } from "../loadgen/abuse_load.ts";
 import { spawn } from "node:child_process";
-import { runBlocksBench } from "../bench/blocks_bench.ts";
-import { createSamples, histogramFigures, parsePromHistogram, roundSummary, summarize, summarizeSorted, type Summary } from "../bench/stats.ts";
+import { runBlocksBench } from "../loadgen/blocks_bench.ts";
+import { createSamples, histogramFigures, parsePromHistogram, roundSummary, summarize, summarizeSorted, type Summary } from "../loadgen/stats.ts";
 
 /** The figures README promises; printed next to each measurement. */
 export const TARGETS = {
@@ -25,7 +25,7 @@ export const TARGETS = {
  */
 /**
  * blocks (issue 5) is also on its own: block share → submitblock latency and new tip → clean job to 10k miners,
- * with the relay's bitcoind upstream pointed at a simulated node in this process (src/bench/fake_bitcoind.ts);
+ * with the relay's bitcoind upstream pointed at a simulated node in this process (src/loadgen/fake_bitcoind.ts);
  * --miners sets the block miners (50), --connections the fan-out miners (10,000).
  */
 type Mode = "shares" | "idle" | "fanout" | "all" | "abuse" | "abuse-source" | "blocks";

@@ -1,8 +1,8 @@
 // `stratum-edge demo`: runs the relay plus built-in CPU miners against it and prints a live status line; no protocol logic.
 import type { Config } from "../config/schema.ts";
 import type { Runtime } from "../runtime/types.ts";
-import { createRelayWith } from "../core/relay.ts";
-import { createLogger } from "../core/log.ts";
+import { createRelayWith } from "../relay/relay.ts";
+import { createLogger } from "../observe/log.ts";
 import { createStratumMiner, type StratumMiner } from "../client/stratum_miner.ts";
 
 function formatRate(h: number): string {

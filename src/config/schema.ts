@@ -1,6 +1,6 @@
 // The one definition of stratum-edge configuration (zod v4): types, defaults, limits and the doc text README is generated from; no file I/O.
 import { z } from "zod";
-import { DEFAULT_BAN_POLICY, createAllowlist } from "../core/ban_policy.ts";
+import { DEFAULT_BAN_POLICY, createAllowlist } from "../policy/ban_policy.ts";
 
 // Nested objects use .prefault({}) so an absent section is parsed (inner defaults apply); zod v4's
 // .default() would return the literal {} unparsed. Objects are strict: an unknown key is a typo.

@@ -1,6 +1,6 @@
 // Admin API on hono, present only when an admin token is configured: list, add and lift temporary bans.
 import type { Hono } from "hono";
-import type { Guard } from "../core/guard.ts";
+import type { Guard } from "../server/guard.ts";
 
 /**
  * GET /api/bans, POST /api/bans {"address", "seconds"}, DELETE /api/bans/:address, each with

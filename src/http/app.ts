@@ -1,6 +1,6 @@
 // HTTP routes on hono: /healthz, /metrics (Prometheus text 0.0.4), /api/stats, JSON 404/500; no listening (the runtime's serveHttp does that).
 import { Hono } from "hono";
-import type { Registry } from "../core/metrics.ts";
+import type { Registry } from "../observe/metrics.ts";
 
 export interface HttpAppDeps {
   metrics: Registry;

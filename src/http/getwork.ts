@@ -4,7 +4,7 @@ import type { Action } from "../../protocols/core/actions.ts";
 import { ethProxy, type EthProxyState } from "../../protocols/eth-proxy/session.ts";
 import { parseLine } from "../../protocols/jsonrpc/envelope.ts";
 import { encodeEthReason } from "../../protocols/eth-proxy/errors.ts";
-import type { EthPool } from "../core/eth_pool.ts";
+import type { EthPool } from "../pools/eth_pool.ts";
 
 const MAX_BODY_BYTES = 16384;
 const MAX_SESSIONS = 10_000;

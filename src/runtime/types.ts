@@ -1,4 +1,4 @@
-// The runtime seams (sockets, HTTP, clock, files, hashing) that src/core uses; adapters implement them, only main.ts picks one.
+// The runtime seams (sockets, HTTP, clock, files, hashing) that the rest of src/ uses; adapters implement them, only main.ts picks one.
 import type { Sha256Into } from "../../protocols/pow/types.ts";
 
 /** One accepted or dialled TCP connection. Writes never block: the adapter queues what the kernel did not take. */

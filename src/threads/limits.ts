@@ -1,7 +1,7 @@
 // The per-thread connection limits derived from config: each of `threads` listeners takes its share of the totals; no I/O.
 import type { Config } from "../config/schema.ts";
-import type { ServerLimits } from "../core/server.ts";
-import { msOrNever } from "../core/policies.ts";
+import type { ServerLimits } from "../server/server.ts";
+import { msOrNever } from "../pools/policies.ts";
 
 export function threadLimits(config: Config, threads: number): ServerLimits {
   const s = config.stratum;

@@ -7,12 +7,12 @@ import { stratumV1, type StratumV1Env } from "../../protocols/stratum-v1/session
 import { ethProxy, type EthEnv } from "../../protocols/eth-proxy/session.ts";
 import { ethStratum } from "../../protocols/eth-stratum/session.ts";
 import { loadRuntime } from "../runtime/select.ts";
-import { createLogger } from "../core/log.ts";
-import { createJobBook } from "../core/job_book.ts";
-import { chainEpochInfo, createEthJobBook, ethashChain } from "../core/eth_job_book.ts";
-import { createExtranonceAllocator } from "../core/extranonce.ts";
-import { ethPolicy, payoutScript, stratumPolicy } from "../core/policies.ts";
-import { startStratumServer, type PoolPort, type Route, type ServerHooks, type StratumServer } from "../core/server.ts";
+import { createLogger } from "../observe/log.ts";
+import { createJobBook } from "../pools/job_book.ts";
+import { chainEpochInfo, createEthJobBook, ethashChain } from "../pools/eth_job_book.ts";
+import { createExtranonceAllocator } from "../pools/extranonce.ts";
+import { ethPolicy, payoutScript, stratumPolicy } from "../pools/policies.ts";
+import { startStratumServer, type PoolPort, type Route, type ServerHooks, type StratumServer } from "../server/server.ts";
 import { threadLimits } from "./limits.ts";
 import { createThreadGuard } from "./thread_guard.ts";
 import type { FromSessionThread, JobMessage, PoolIndex, ThreadEvent, ToSessionThread } from "./messages.ts";

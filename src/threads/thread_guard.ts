@@ -1,6 +1,6 @@
 // A session thread's guard: checks a copy of the main thread's ban list at accept and forwards every abuse event to it; it issues no bans itself.
-import type { ConnGuard } from "../core/guard.ts";
-import { banKey, createRateLimiter } from "../core/ban_policy.ts";
+import type { ConnGuard } from "../server/guard.ts";
+import { banKey, createRateLimiter } from "../policy/ban_policy.ts";
 import type { ThreadEvent } from "./messages.ts";
 
 export interface ThreadGuard extends ConnGuard {

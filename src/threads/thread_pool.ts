@@ -2,9 +2,9 @@
 import type { JobEvent } from "../../protocols/core/dialect.ts";
 import type { CloseReason } from "../../protocols/core/actions.ts";
 import type { Config } from "../config/schema.ts";
-import type { Guard } from "../core/guard.ts";
-import type { Logger } from "../core/log.ts";
-import type { PoolPort } from "../core/server.ts";
+import type { Guard } from "../server/guard.ts";
+import type { Logger } from "../observe/log.ts";
+import type { PoolPort } from "../server/server.ts";
 import type { FromSessionThread, JobMessage, PoolIndex, ThreadEvent, ToSessionThread } from "./messages.ts";
 
 /** A thread's counters as it reports them (every 250 ms): its open connections and what changed since. */

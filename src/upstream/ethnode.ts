@@ -10,7 +10,7 @@ import type { EthWorkSource } from "./eth_types.ts";
 /** The subset of `fetch` used here; the global fetch of Bun, Deno and Node satisfies it. */
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<Response>;
 
-/** A Logger from src/core/log.ts satisfies this. */
+/** A Logger from src/observe/log.ts satisfies this. */
 export interface EthNodeLog {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;

@@ -14,7 +14,7 @@ import { writeU32LE } from "../../protocols/bitcoin/script.ts";
 import { bytesToHexReversed, hexToBytes, hexToU32, u32ToHex } from "../../protocols/pow/hex.ts";
 import { bitsToTarget, difficultyToTarget, hashMeetsTarget, targetToLE } from "../../protocols/pow/target.ts";
 
-export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const BINARY = join(ROOT, "dist/stratum-edge");
 export const HOST = "127.0.0.1";
 

@@ -6,7 +6,7 @@ import { hashMeetsTarget, targetToLE } from "../../protocols/pow/target.ts";
 /**
  * The thread that handed out `hex` (an extranonce1 / EthereumStratum extranonce): the relay splits
  * the value space into `count` equal slices, slice i = thread i (0 = main), see
- * src/core/extranonce.ts. This is the only thing a client can observe about which thread serves it.
+ * src/pools/extranonce.ts. This is the only thing a client can observe about which thread serves it.
  */
 export function sliceOf(hex: string, count: number): number {
   const whole = 2 ** (4 * hex.length);

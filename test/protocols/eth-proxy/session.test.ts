@@ -1,6 +1,6 @@
 // eth-proxy session reducer tests: exact wire answers, verify actions and verified outcomes with a real job book and an injected clock; no sockets, no hashimoto (the verifier's answer is supplied).
 import { describe, expect, test } from "bun:test";
-import { createExtranonceAllocator } from "../../../src/core/extranonce.ts";
+import { createExtranonceAllocator } from "../../../src/pools/extranonce.ts";
 import type { Action, VerifyRequest, EthashVerifyRequest, VerifyResult } from "../../../protocols/core/actions.ts";
 import type { EthJob, EthWork } from "../../../protocols/eth/work.ts";
 import { ethProxy, reportedHashrate, type EthEnv, type EthPolicy, type EthProxyState } from "../../../protocols/eth-proxy/session.ts";
@@ -8,7 +8,7 @@ import { parseLine } from "../../../protocols/jsonrpc/envelope.ts";
 import { epochParams, quickCheck } from "../../../protocols/pow/ethash.ts";
 import { bytesToHex, hexToBytes } from "../../../protocols/pow/hex.ts";
 import { difficultyToTarget, targetToDifficulty } from "../../../protocols/pow/target.ts";
-import { createEthJobBook, type EthJobBook } from "../../../src/core/eth_job_book.ts";
+import { createEthJobBook, type EthJobBook } from "../../../src/pools/eth_job_book.ts";
 
 const ADDR = "0xb85150eb365e7df0941f0cf08235f987ba91506a";
 const SEED0 = "0x" + "00".repeat(32);

@@ -1,6 +1,6 @@
 // EthereumStratum/1.0.0 session reducer tests: exact wire answers, verify actions and verified outcomes with a real job book and an injected clock; no sockets, no hashimoto (the verifier's answer is supplied).
 import { describe, expect, test } from "bun:test";
-import { createExtranonceAllocator } from "../../../src/core/extranonce.ts";
+import { createExtranonceAllocator } from "../../../src/pools/extranonce.ts";
 import type { Action, VerifyRequest, EthashVerifyRequest, VerifyResult } from "../../../protocols/core/actions.ts";
 import type { EthWork } from "../../../protocols/eth/work.ts";
 import type { EthEnv, EthPolicy } from "../../../protocols/eth-proxy/session.ts";
@@ -9,7 +9,7 @@ import { parseLine } from "../../../protocols/jsonrpc/envelope.ts";
 import { epochParams } from "../../../protocols/pow/ethash.ts";
 import { bytesToHex, hexToBytes } from "../../../protocols/pow/hex.ts";
 import { difficultyToTarget, targetToDifficulty } from "../../../protocols/pow/target.ts";
-import { createEthJobBook, type EthJobBook } from "../../../src/core/eth_job_book.ts";
+import { createEthJobBook, type EthJobBook } from "../../../src/pools/eth_job_book.ts";
 
 const SEED0 = "00".repeat(32);
 const TWO_256 = 1n << 256n;

@@ -4,8 +4,8 @@ import { stratumV1, type StratumV1Env, type StratumV1State, type StratumV1Policy
 import { parseLine } from "../../../protocols/jsonrpc/envelope.ts";
 import type { Action } from "../../../protocols/core/actions.ts";
 import type { BlockTemplate } from "../../../protocols/bitcoin/template.ts";
-import { createJobBook } from "../../../src/core/job_book.ts";
-import { createExtranonceAllocator } from "../../../src/core/extranonce.ts";
+import { createJobBook } from "../../../src/pools/job_book.ts";
+import { createExtranonceAllocator } from "../../../src/pools/extranonce.ts";
 import { buildHeader, hashShare, validateSubmit } from "../../../protocols/stratum-v1/share.ts";
 import { difficultyToTarget, hashMeetsTarget, targetToLE } from "../../../protocols/pow/target.ts";
 import { hexToBytes } from "../../../protocols/pow/hex.ts";

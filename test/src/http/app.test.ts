@@ -1,6 +1,6 @@
 // HTTP app routes exercised with app.request(): health 200/503, Prometheus text, stats JSON (bigint-safe), 404 and 500 as JSON.
 import { describe, expect, test } from "bun:test";
-import { createRegistry } from "../../../src/core/metrics.ts";
+import { createRegistry } from "../../../src/observe/metrics.ts";
 import { createHttpApp } from "../../../src/http/app.ts";
 
 function setup(over: { ok?: boolean; stats?: () => unknown } = {}) {

@@ -2,8 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import { mountGetwork } from "../../../src/http/getwork.ts";
-import { createEthJobBook } from "../../../src/core/eth_job_book.ts";
-import type { EthPool } from "../../../src/core/eth_pool.ts";
+import { createEthJobBook } from "../../../src/pools/eth_job_book.ts";
+import type { EthPool } from "../../../src/pools/eth_pool.ts";
 import type { EthEnv } from "../../../protocols/eth-proxy/session.ts";
 
 function stubPool() {

@@ -1,6 +1,6 @@
 // Extranonce1 allocator sliced per session thread: disjoint slices, claim limited to the own slice, exhaustion, impossible slices; no I/O.
 import { describe, expect, test } from "bun:test";
-import { createExtranonceAllocator } from "../../../src/core/extranonce.ts";
+import { createExtranonceAllocator } from "../../../src/pools/extranonce.ts";
 
 /** Deterministic "random" start values so every run walks the same path (including a wrap at the slice end). */
 const starts = [0, 0.37, 0.999_999_9];

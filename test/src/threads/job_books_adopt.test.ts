@@ -1,7 +1,7 @@
 // Session-thread copies of the job books: adopt() of jobs another book built, idPrefix for minted ids, onClear; no I/O.
 import { describe, expect, test } from "bun:test";
-import { createJobBook } from "../../../src/core/job_book.ts";
-import { createEthJobBook } from "../../../src/core/eth_job_book.ts";
+import { createJobBook } from "../../../src/pools/job_book.ts";
+import { createEthJobBook } from "../../../src/pools/eth_job_book.ts";
 import type { BlockTemplate } from "../../../protocols/bitcoin/template.ts";
 import type { EthWork } from "../../../protocols/eth/work.ts";
 

@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { threadLimits } from "../../../src/threads/limits.ts";
 import { DEFAULT_CONFIG, type Config } from "../../../src/config/schema.ts";
-import { createGuard } from "../../../src/core/guard.ts";
-import { createLogger } from "../../../src/core/log.ts";
-import { createRelayMetrics } from "../../../src/core/relay_metrics.ts";
+import { createGuard } from "../../../src/server/guard.ts";
+import { createLogger } from "../../../src/observe/log.ts";
+import { createRelayMetrics } from "../../../src/observe/relay_metrics.ts";
 import type { Runtime } from "../../../src/runtime/types.ts";
 
 const T0 = 1_800_000_000_000;

@@ -1,7 +1,7 @@
 // A session thread's guard: admit() from the copied ban list with expiry and IPv6 /64 keys, kick callbacks, replace(), forwarded abuse events, rate limiter; no I/O.
 import { describe, expect, test } from "bun:test";
 import { createThreadGuard } from "../../../src/threads/thread_guard.ts";
-import { banKey } from "../../../src/core/ban_policy.ts";
+import { banKey } from "../../../src/policy/ban_policy.ts";
 import type { ThreadEvent } from "../../../src/threads/messages.ts";
 
 const T0 = 1_800_000_000_000;

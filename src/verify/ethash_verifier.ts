@@ -2,7 +2,7 @@
 import type { EthashVerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import { bytesToHex } from "../../protocols/pow/hex.ts";
 import type { Files } from "../runtime/types.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../observe/log.ts";
 import type { FromWorker, ToWorker } from "./ethash_worker.ts";
 
 export interface EthashVerifier {

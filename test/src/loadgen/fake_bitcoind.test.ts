@@ -1,7 +1,7 @@
 // Tests the benchmark's simulated bitcoind: notify prevhash conversion, template shape, block judging against the relay's own job/assembly code, and longpoll/submitblock over real HTTP.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { buildTemplate, judgeBlock, notifyPrevhash, regtestSubsidy, startFakeBitcoind, type FakeTip } from "../../../src/bench/fake_bitcoind.ts";
+import { buildTemplate, judgeBlock, notifyPrevhash, regtestSubsidy, startFakeBitcoind, type FakeTip } from "../../../src/loadgen/fake_bitcoind.ts";
 import { nobleSha256Into as sha } from "../../../protocols/pow/sha256d.ts";
 import { parseTemplate } from "../../../src/upstream/bitcoind_rpc.ts";
 import { buildJob } from "../../../protocols/stratum-v1/job.ts";
@@ -130,7 +130,7 @@ describe("fake bitcoind over HTTP", () => {
 
 describe("blocks bench helpers", () => {
   test("relayToml is a valid relay config aimed at the node", async () => {
-    const { relayToml } = await import("../../../src/bench/blocks_bench.ts");
+    const { relayToml } = await import("../../../src/loadgen/blocks_bench.ts");
     const { loadConfig } = await import("../../../src/config/load.ts");
     const { encodeP2wpkh } = await import("../../../protocols/bitcoin/address.ts");
     const addr = encodeP2wpkh(new Uint8Array(20).fill(0x11), "bitcoin-regtest")!;
@@ -143,7 +143,7 @@ describe("blocks bench helpers", () => {
   });
 
   test("solveBlock returns a share whose hash meets nbits, and none when nbits is out of reach", async () => {
-    const { solveBlock } = await import("../../../src/bench/blocks_bench.ts");
+    const { solveBlock } = await import("../../../src/loadgen/blocks_bench.ts");
     const { computeShareHash } = await import("../../../src/client/stratum_miner.ts");
     const v = fixtures.stratum_vectors[0]!;
     const p = v.notify_params as [string, string, string, string, string[], string, string, string, boolean];

@@ -2,10 +2,10 @@
 import { describe, expect, test } from "bun:test";
 import type { Runtime, SocketHandle, SocketHandlers } from "../../../src/runtime/types.ts";
 import { createManualClock } from "../../../src/runtime/manual_clock.ts";
-import { startStratumServer, type ServerLimits } from "../../../src/core/server.ts";
-import { createBtcPool } from "../../../src/core/btc_pool.ts";
+import { startStratumServer, type ServerLimits } from "../../../src/server/server.ts";
+import { createBtcPool } from "../../../src/pools/btc_pool.ts";
 import { stratumV1, type StratumV1Policy } from "../../../protocols/stratum-v1/session.ts";
-import { createLogger } from "../../../src/core/log.ts";
+import { createLogger } from "../../../src/observe/log.ts";
 import type { BlockTemplate } from "../../../protocols/bitcoin/template.ts";
 import type { BitcoinWorkSource, TemplateReason } from "../../../src/upstream/types.ts";
 

@@ -1,6 +1,6 @@
 // Tests the load generator's arithmetic: nearest-rank percentiles, sample buffer growth, Prometheus histogram reading.
 import { describe, expect, test } from "bun:test";
-import { createSamples, histogramDelta, histogramPercentileBound, parsePromHistogram, percentile, summarize } from "../../../src/bench/stats.ts";
+import { createSamples, histogramDelta, histogramPercentileBound, parsePromHistogram, percentile, summarize } from "../../../src/loadgen/stats.ts";
 
 describe("percentile (nearest rank)", () => {
   const one_to_100 = Float64Array.from({ length: 100 }, (_, i) => i + 1);

@@ -1,6 +1,6 @@
 // Prometheus registry: exact text exposition 0.0.4 output for counters, gauges, histograms, label escaping, and misuse errors.
 import { describe, expect, test } from "bun:test";
-import { createRegistry, formatValue, LATENCY_BUCKETS_SECONDS } from "../../../src/core/metrics.ts";
+import { createRegistry, formatValue, LATENCY_BUCKETS_SECONDS } from "../../../src/observe/metrics.ts";
 
 describe("metrics registry", () => {
   test("counters and gauges, labelled and not, render in registration order", () => {

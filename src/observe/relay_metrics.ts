@@ -3,10 +3,10 @@ import type { Runtime } from "../runtime/types.ts";
 import type { Reason } from "../../protocols/errors/reasons.ts";
 import { REASONS } from "../../protocols/errors/reasons.ts";
 import { createRegistry, LATENCY_BUCKETS_SECONDS, type CounterChild, type Registry } from "./metrics.ts";
-import type { ServerHooks } from "./server.ts";
-import type { BtcPoolHooks } from "./btc_pool.ts";
-import type { GuardHooks } from "./guard.ts";
-import { BAN_REASONS } from "./ban_policy.ts";
+import type { ServerHooks } from "../server/server.ts";
+import type { BtcPoolHooks } from "../pools/btc_pool.ts";
+import type { GuardHooks } from "../server/guard.ts";
+import { BAN_REASONS } from "../policy/ban_policy.ts";
 
 export interface RelayMetrics {
   registry: Registry;

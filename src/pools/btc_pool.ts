@@ -1,7 +1,7 @@
 // One sha256d pool: turns upstream templates into jobs, broadcasts them, records shares and submits found blocks durably.
 import type { BlockTemplate } from "../../protocols/bitcoin/template.ts";
 import type { ShareRecord, Sha256BlockCandidate, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
-import type { ScryptVerifier } from "./scrypt_verifier.ts";
+import type { ScryptVerifier } from "../verify/scrypt_verifier.ts";
 import type { JobEvent } from "../../protocols/core/dialect.ts";
 import type { StratumJob } from "../../protocols/stratum-v1/job_types.ts";
 import type { StratumV1Env, StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
@@ -10,11 +10,11 @@ import { bitsToTarget, targetToDifficulty } from "../../protocols/pow/target.ts"
 import type { Runtime } from "../runtime/types.ts";
 import type { BitcoinWorkSource, TemplateReason } from "../upstream/types.ts";
 import type { BlockJournal } from "../store/block_journal.ts";
-import type { Logger } from "./log.ts";
-import type { PoolPort } from "./server.ts";
+import type { Logger } from "../observe/log.ts";
+import type { PoolPort } from "../server/server.ts";
 import { createExtranonceAllocator } from "./extranonce.ts";
 import { createJobBook, type JobBook } from "./job_book.ts";
-import { createShareStats, type ShareStats } from "./stats.ts";
+import { createShareStats, type ShareStats } from "../observe/stats.ts";
 
 export interface BtcPoolHooks {
   share(s: ShareRecord): void;

@@ -2,8 +2,8 @@
 import type { ShareRecord } from "../../protocols/core/actions.ts";
 import type { Reason } from "../../protocols/errors/reasons.ts";
 import type { Files } from "../runtime/types.ts";
-import { banKey, createBanPolicy, createRateLimiter, type BanPolicy, type BanPolicyConfig, type BanReason, type NewBan, type RateLimiter } from "./ban_policy.ts";
-import type { Logger } from "./log.ts";
+import { banKey, createBanPolicy, createRateLimiter, type BanPolicy, type BanPolicyConfig, type BanReason, type NewBan, type RateLimiter } from "../policy/ban_policy.ts";
+import type { Logger } from "../observe/log.ts";
 
 export interface GuardHooks {
   banned(reason: BanReason): void;

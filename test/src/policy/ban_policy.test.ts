@@ -12,7 +12,7 @@ import {
   parseIPv6,
   type BanPolicy,
   type NewBan,
-} from "../../../src/core/ban_policy.ts";
+} from "../../../src/policy/ban_policy.ts";
 
 const T0 = 1_800_000_000_000; // a realistic epoch-ms clock value
 

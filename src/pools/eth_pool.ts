@@ -8,13 +8,13 @@ import { targetToDifficulty } from "../../protocols/pow/target.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { EthWorkSource } from "../upstream/eth_types.ts";
 import type { BlockJournal } from "../store/block_journal.ts";
-import type { Logger } from "./log.ts";
-import type { PoolPort } from "./server.ts";
+import type { Logger } from "../observe/log.ts";
+import type { PoolPort } from "../server/server.ts";
 import type { BlockReport } from "./btc_pool.ts";
-import type { EthashVerifier } from "./ethash_verifier.ts";
+import type { EthashVerifier } from "../verify/ethash_verifier.ts";
 import { createExtranonceAllocator } from "./extranonce.ts";
 import { chainEpochInfo, createEthJobBook, ethashChain, type EthJobBook } from "./eth_job_book.ts";
-import { createShareStats, type ShareStats } from "./stats.ts";
+import { createShareStats, type ShareStats } from "../observe/stats.ts";
 
 export interface EthPoolHooks {
   share(s: ShareRecord): void;

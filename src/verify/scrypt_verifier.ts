@@ -1,6 +1,6 @@
 // Scrypt proof of work off the event loop: a pool of worker threads hashing 80-byte headers; no protocol logic.
 import type { ScryptVerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../observe/log.ts";
 import type { FromScryptWorker, ToScryptWorker } from "./scrypt_worker.ts";
 
 export interface ScryptVerifier {

@@ -1,6 +1,6 @@
 // Logger: exact human and JSON line formats, level filtering, child fields, values that must not break a line.
 import { describe, expect, test } from "bun:test";
-import { createLogger, type LoggerOptions } from "../../../src/core/log.ts";
+import { createLogger, type LoggerOptions } from "../../../src/observe/log.ts";
 
 const T = Date.parse("2026-11-21T12:00:00.000Z");
 

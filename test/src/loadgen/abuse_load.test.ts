@@ -1,6 +1,6 @@
 // Tests the abuse bench's pure helpers: connect pacing and Prometheus sample reading; no sockets.
 import { describe, expect, test } from "bun:test";
-import { dueConnections, promSample } from "../../../src/bench/abuse_load.ts";
+import { dueConnections, promSample } from "../../../src/loadgen/abuse_load.ts";
 
 describe("dueConnections (cumulative pacing)", () => {
   test("1000/s: 2 due after 2 ms, 1000 after 1 s", () => {

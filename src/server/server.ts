@@ -4,9 +4,9 @@ import type { Action, BlockCandidate, CloseReason, ShareRecord, VerifyRequest, V
 import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
 import { framerPush, initFramerState, type FramerState } from "../../protocols/jsonrpc/framer.ts";
 import { parseLine, encodeErrorRaw } from "../../protocols/jsonrpc/envelope.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../observe/log.ts";
 import type { ConnGuard } from "./guard.ts";
-import type { RateLimiter } from "./ban_policy.ts";
+import type { RateLimiter } from "../policy/ban_policy.ts";
 import { parseProxyHeader } from "../../protocols/proxy/proxy_protocol.ts";
 
 /** What the core needs from a pool: the session env (time updated per event) and where results go. */

@@ -1,7 +1,7 @@
 // Job book retention/aliases and extranonce1 allocation/resume.
 import { describe, expect, test } from "bun:test";
-import { createJobBook } from "../../../src/core/job_book.ts";
-import { createExtranonceAllocator } from "../../../src/core/extranonce.ts";
+import { createJobBook } from "../../../src/pools/job_book.ts";
+import { createExtranonceAllocator } from "../../../src/pools/extranonce.ts";
 import type { BlockTemplate } from "../../../protocols/bitcoin/template.ts";
 
 const sha = (i: Uint8Array, o: Uint8Array) => void Bun.SHA256.hash(i, o);
