@@ -1,7 +1,7 @@
 // README's config and error tables must equal what the schema and the typed error tables generate (npx bun test/readme_tables.ts).
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { configTable, stratumErrorTable } from "./readme_tables.ts";
+import { configTable, relayTable, stratumErrorTable } from "./readme_tables.ts";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 
@@ -15,6 +15,10 @@ function between(tag: string): string {
 
 test("README config reference is generated from the zod schema", () => {
   expect(between("config-table")).toBe(configTable());
+});
+
+test("README relay-mode table is generated from PoolUpstreamSchema", () => {
+  expect(between("relay-table")).toBe(relayTable());
 });
 
 test("README stratum v1 error table is generated from STRATUM_V1_ERRORS", () => {

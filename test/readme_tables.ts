@@ -1,32 +1,40 @@
 // Generates README's config-reference and error-code tables from the zod schema and the typed error tables; prints markdown.
 import { z } from "zod";
-import { ConfigSchema, DEFAULT_CONFIG } from "../src/config/schema.ts";
+import { ConfigSchema, DEFAULT_CONFIG, PoolUpstreamSchema } from "../src/config/schema.ts";
 import { STRATUM_V1_ERRORS } from "../protocols/stratum-v1/errors.ts";
 import { ETH_PROXY_ERRORS } from "../protocols/eth-proxy/errors.ts";
 import { ETH_STRATUM_ERRORS } from "../protocols/eth-stratum/errors.ts";
 import { REASONS } from "../protocols/errors/reasons.ts";
 
-type JsonSchema = { type?: string; description?: string; properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; enum?: unknown[]; minimum?: number; maximum?: number };
+type JsonSchema = { type?: string; description?: string; items?: JsonSchema; properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; enum?: unknown[]; minimum?: number; maximum?: number };
 
 function at(obj: unknown, path: string[]): unknown {
   let cur = obj;
-  for (const p of path) cur = (cur as Record<string, unknown> | undefined)?.[p];
+  // "list[]" reads the first element: the defaults of an array's entries.
+  for (const p of path) cur = p.endsWith("[]") ? ((cur as Record<string, unknown[]> | undefined)?.[p.slice(0, -2)])?.[0] : (cur as Record<string, unknown> | undefined)?.[p];
   return cur;
 }
 
-function rows(schema: JsonSchema, path: string[], out: string[][]): void {
+function rows(schema: JsonSchema, path: string[], out: string[][], defaults: unknown = DEFAULT_CONFIG, skip = 0): void {
   const props = schema.properties ?? (schema.anyOf ?? schema.oneOf)?.[0]?.properties;
   if (props === undefined) return;
   for (const [key, sub] of Object.entries(props)) {
     const p = [...path, key];
     const inner = sub.properties ?? (sub.anyOf ?? sub.oneOf)?.[0]?.properties;
     if (inner !== undefined) {
-      rows(sub, p, out);
+      rows(sub, p, out, defaults, skip);
       continue;
     }
-    const def = at(DEFAULT_CONFIG, p);
+    const def = at(defaults, p.slice(skip));
+    if (sub.type === "array" && sub.items?.properties !== undefined && skip > 0) {
+      // Relay table: each entry's keys get their own rows.
+      out.push([`\`${p.join(".")}\``, "array", "(one entry per pool)", (sub.description ?? "").replace(/\|/g, "\\|")]);
+      rows(sub.items, [...path, key + "[]"], out, defaults, skip);
+      continue;
+    }
+    const required = skip > 0 && ((schema as { required?: string[] }).required ?? []).includes(key) && !["type"].includes(key);
     const type = sub.enum ? sub.enum.map((e) => `\`${e}\``).join(" \\| ") : sub.type ?? "";
-    out.push([`\`${p.join(".")}\``, type, `\`${JSON.stringify(def)}\``, (sub.description ?? "").replace(/\|/g, "\\|")]);
+    out.push([`\`${p.join(".")}\``, type, required ? `required, e.g. \`${JSON.stringify(def)}\`` : `\`${JSON.stringify(def)}\``, (sub.description ?? "").replace(/\|/g, "\\|")]);
   }
 }
 
@@ -34,6 +42,15 @@ export function configTable(): string {
   const schema = z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
   const out: string[][] = [];
   rows(schema, [], out);
+  return ["| key | type | default | meaning |", "|---|---|---|---|", ...out.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+/** Relay mode's keys (upstream.type = "pool"), with the defaults a minimal pool list gets. */
+export function relayTable(): string {
+  const schema = z.toJSONSchema(PoolUpstreamSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  const defaults = PoolUpstreamSchema.parse({ type: "pool", pool: { pools: [{ url: "stratum+tcp://pool.example:3333", user: "account.farm" }] } });
+  const out: string[][] = [];
+  rows(schema, ["upstream"], out, defaults, 1);
   return ["| key | type | default | meaning |", "|---|---|---|---|", ...out.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 
@@ -55,7 +72,7 @@ export function stratumErrorTable(): string {
 /** `bun test/readme_tables.ts --write` rewrites the marked tables in README.md in place. */
 if (import.meta.main) {
   const { readFileSync, writeFileSync } = await import("node:fs");
-  const tables: Record<string, string> = { "config-table": configTable(), "error-table": stratumErrorTable() };
+  const tables: Record<string, string> = { "config-table": configTable(), "relay-table": relayTable(), "error-table": stratumErrorTable() };
   if (process.argv.includes("--write")) {
     const path = new URL("../README.md", import.meta.url);
     let text = readFileSync(path, "utf8");

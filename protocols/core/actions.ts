@@ -15,6 +15,13 @@ export interface ShareRecord {
   height: number;
   /** ms, injected clock. */
   at: number;
+  /**
+   * Relay mode, a share forwarded to the upstream pool: its verdict there. "unconfirmed" = no verdict
+   * (timeout, connection lost): never counted accepted. Absent for shares that stayed local.
+   */
+  upstream?: "accepted" | "rejected" | "unconfirmed";
+  /** The hash met the network target (relay mode: the upstream pool submits the block). */
+  block?: boolean;
 }
 
 /** A Bitcoin-family share (sha256d or scrypt PoW) whose hash meets the network target: everything needed to assemble the block. */
@@ -84,6 +91,27 @@ export interface VerifyResult {
   error?: string;
 }
 
+/** Relay mode: a share that met the upstream pool's difficulty, to submit there (mining.submit params). */
+export interface ForwardRequest {
+  /** The upstream connection that issued the job. */
+  link: number;
+  worker: string;
+  jobId: string;
+  extranonce2: string;
+  ntime: string;
+  nonce: string;
+  versionBits?: string;
+  /** The session's own context for the answer. */
+  ctx: unknown;
+}
+
+/** The upstream's verdict on a forwarded share, in our vocabulary. */
+export type ForwardResult =
+  | { verdict: "accepted" }
+  | { verdict: "rejected"; reason: Reason; message: string }
+  /** No verdict: upstream_timeout or upstream_unavailable (never counted accepted). */
+  | { verdict: "unconfirmed"; reason: "upstream_timeout" | "upstream_unavailable"; message: string };
+
 export type CloseReason =
   | "malformed"
   | "line_too_long"
@@ -100,6 +128,8 @@ export type Action =
   | { kind: "share"; share: ShareRecord }
   | { kind: "block"; block: BlockCandidate }
   | { kind: "verify"; request: VerifyRequest }
+  /** Relay mode: submit to the upstream pool; the answer comes back through Dialect.forwarded. */
+  | { kind: "forward"; request: ForwardRequest }
   /** Something the ban policy counts against the source address (the session still answers it itself). */
   | { kind: "abuse"; what: "malformed" | "login_failed" }
   | { kind: "close"; reason: CloseReason }

@@ -1,6 +1,6 @@
 // The interface every miner dialect implements so the connection core never branches on dialect names.
 import type { RpcMessage, RpcParseError } from "../jsonrpc/envelope.ts";
-import type { Action, VerifyRequest, VerifyResult } from "./actions.ts";
+import type { Action, ForwardRequest, ForwardResult, VerifyRequest, VerifyResult } from "./actions.ts";
 
 /** A new job for every session of a pool; `memo` lets each dialect encode it once for all sockets. */
 export interface JobEvent<J> {
@@ -35,6 +35,10 @@ export interface Dialect<S, E, J> {
   shutdown(s: S, env: E, out: Action[]): void;
   /** The answer to a "verify" action this session emitted (dialects that never emit one omit it). */
   verified?(s: S, req: VerifyRequest, res: VerifyResult, env: E, out: Action[]): void;
+  /** The upstream pool's answer to a "forward" action (relay mode; dialects that never forward omit it). */
+  forwarded?(s: S, req: ForwardRequest, res: ForwardResult, env: E, out: Action[]): void;
+  /** Relay mode: tell the miner something (client.show_message); dialects without such a message omit it. */
+  notice?(s: S, text: string, env: E, out: Action[]): void;
   /** Connection gone: release what the session held. */
   closed(s: S, env: E): void;
 }

@@ -13,6 +13,9 @@ export const REASONS = [
   "work_not_ready", // no job yet
   "rate_limited", // over a configured rate
   "banned", // source is banned
+  "upstream_rejected", // relay mode: the upstream pool refused the share with a code we have no own reason for (its text is kept)
+  "upstream_timeout", // relay mode: the upstream pool gave no verdict in time (share counted unconfirmed, never accepted)
+  "upstream_unavailable", // relay mode: no upstream connection could take the share (counted unconfirmed)
   "internal", // anything else
 ] as const;
 

@@ -28,6 +28,9 @@ export const ETH_PROXY_ERRORS: Record<Reason, EthProxyErrorEntry> = {
   work_not_ready: { code: 0, message: "Work not ready" },
   rate_limited: { code: -1, message: "Rate limited" },
   banned: { code: -1, message: "Banned" },
+  upstream_rejected: { code: -1, message: "Rejected by upstream pool" },
+  upstream_timeout: { code: -1, message: "Upstream pool did not answer in time" },
+  upstream_unavailable: { code: -1, message: "Upstream pool unavailable" },
   internal: { code: -1, message: "Internal error" },
 };
 

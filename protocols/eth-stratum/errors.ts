@@ -29,6 +29,9 @@ export const ETH_STRATUM_ERRORS: Record<Reason, EthStratumErrorEntry> = {
   work_not_ready: { code: 20, message: "Work not ready" },
   rate_limited: { code: 20, message: "Rate limited" },
   banned: { code: 20, message: "Banned" },
+  upstream_rejected: { code: 20, message: "Rejected by upstream pool" },
+  upstream_timeout: { code: 20, message: "Upstream pool did not answer in time" },
+  upstream_unavailable: { code: 20, message: "Upstream pool unavailable" },
   internal: { code: 20, message: "Other/Unknown" },
 };
 

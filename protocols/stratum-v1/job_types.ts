@@ -12,6 +12,19 @@ export interface CoinbaseOptions {
   extranonce2Size: number;
 }
 
+/** Relay mode: where a job came from upstream and what a share must reach to be forwarded there. */
+export interface UpstreamJobRef {
+  /** The upstream pool's job id (what mining.submit names upstream). */
+  jobId: string;
+  /** The upstream connection that issued it: shares go back only to that one. */
+  link: number;
+  /** Zero bytes (hex) between the upstream's extranonce1 and the miner's prefix, part of the upstream extranonce2. */
+  pad: string;
+  difficulty: number;
+  target: bigint;
+  targetLE: Uint8Array;
+}
+
 /** One job as sent in mining.notify plus the binary forms the share check needs. Immutable once built. */
 export interface StratumJob {
   /** Job id as sent on the wire (short hex). */
@@ -48,4 +61,6 @@ export interface StratumJob {
   /** target from bits as bigint and as 32 little-endian bytes (hash bytes compare directly). */
   networkTarget: bigint;
   networkTargetLE: Uint8Array;
+  /** Set on jobs relayed from an upstream pool (relay mode). */
+  upstream?: UpstreamJobRef;
 }

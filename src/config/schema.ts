@@ -137,8 +137,46 @@ export const BitcoindUpstreamSchema = z
   })
   .describe("Work from a Bitcoin Core-family node.");
 
-// A discriminated union on `type` so later upstreams (pool) slot in as new members.
-export const UpstreamSchema = z.discriminatedUnion("type", [DevnetUpstreamSchema, BitcoindUpstreamSchema]).describe("Where work comes from.");
+const poolUrl = z
+  .string()
+  .regex(/^(?:(?:stratum1?\+tcp|tcp):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})\/?$/, "expected stratum+tcp://host:port")
+  .describe("Pool address: stratum+tcp://host:port.");
+
+export const PoolUpstreamSchema = z
+  .strictObject({
+    type: z.literal("pool").describe("Upstream kind: `pool` (relay mode: work from upstream Stratum v1 pools, miners aggregated onto a few connections)."),
+    pool: z
+      .strictObject({
+        pools: z
+          .array(
+            z.strictObject({
+              url: poolUrl,
+              user: z.string().min(1).describe("Worker name the relay authorizes with upstream (e.g. account.farm); every forwarded share is submitted under it."),
+              password: z.string().default("x").describe("Password sent with mining.authorize."),
+              priority: z.number().int().default(0).describe("Lower is preferred; equal priorities keep the listed order. The relay returns to a preferred pool once it answers again."),
+            }),
+          )
+          .min(1)
+          .describe("Upstream pools, with failover by priority."),
+        algorithm: z.enum(["sha256d", "scrypt"]).default("sha256d").describe("Proof of work of the pools' chain: `sha256d` (Bitcoin) or `scrypt` (Litecoin, Dogecoin); every share is checked locally with it."),
+        aggregation: z.number().int().min(1).max(65536).default(1000).describe("Miners per upstream connection: each connection's extranonce2 space is carved into this many per-miner prefixes (1 byte up to 256, 2 bytes up to 65536); more miners open more connections."),
+        maxUpstreamConnections: z.number().int().min(1).max(1024).default(64).describe("Upstream connections the relay may open in total (aggregation × this = most miners); past it new miners are refused with an error."),
+        submitTimeoutMs: z.number().int().min(100).default(5000).describe("How long a forwarded share waits for the upstream's verdict; after it the miner gets error 20 \"Upstream pool did not answer in time\" and the share counts as unconfirmed (never accepted)."),
+        handshakeTimeoutMs: z.number().int().min(100).default(10000).describe("Connect + subscribe + authorize must complete within this time, or the next pool is tried."),
+        stallSeconds: z.number().positive().default(120).describe("An upstream that sends nothing (no job, no answer) for this long is treated as dead and the next pool is used."),
+        maxTimeoutsInRow: z.number().int().min(1).default(3).describe("This many forwarded shares in a row without a verdict mark the upstream as stalled."),
+        failbackSeconds: z.number().positive().default(30).describe("While on a backup pool, how often a preferred pool is tried again."),
+        retryMinMs: z.number().int().min(0).default(1000).describe("Backoff before retrying a pool that failed (doubles per failure)."),
+        retryMaxMs: z.number().int().min(0).default(30000).describe("Longest backoff between retries of one pool."),
+        maxLineBytes: z.number().int().min(1024).max(4_194_304).default(65536).describe("Longest line accepted from an upstream pool (a notify with a long merkle branch is ~3 KB)."),
+        suggestDifficulty: z.number().min(0).default(0).describe("mining.suggest_difficulty sent upstream after authorize; 0 = none (the pool's vardiff decides)."),
+      })
+      .describe("Relay mode settings."),
+  })
+  .describe("Work from upstream pools (relay mode).");
+
+// A discriminated union on `type`: each upstream kind is one member (devnet, node, pool).
+export const UpstreamSchema = z.discriminatedUnion("type", [DevnetUpstreamSchema, BitcoindUpstreamSchema, PoolUpstreamSchema]).describe("Where work comes from.");
 
 export const EthDevnetSchema = z
   .strictObject({

@@ -13,6 +13,8 @@ export interface JobBook extends JobLookup {
    * own id; `clean` forgets every older job as add() does.
    */
   adopt(job: StratumJob, clean: boolean): void;
+  /** A fresh id from this book's sequence (relay mode builds its jobs itself, then adopts them). */
+  mintId(): string;
   /** Upstream outage past the allowed age: forget every job, so no stale work is handed out. */
   clear(): void;
   /** Called after every clear(): session threads' copies must forget their jobs too. */
@@ -57,6 +59,7 @@ export function createJobBook(opts: { keep: number; coinbase: CoinbaseOptions; s
       keep(job, clean);
       return job;
     },
+    mintId: newId,
     adopt(job, clean) {
       keep(job, clean);
     },

@@ -45,7 +45,8 @@ export function payoutScript(config: Config): Uint8Array {
 /** The policy a Stratum v1 session runs under, derived from config. */
 export function stratumPolicy(config: Config): StratumV1Policy {
   const d = config.difficulty;
-  const algo = config.upstream.type === "bitcoind" ? config.upstream.bitcoind.algorithm : "sha256d";
+  const up = config.upstream;
+  const algo = up.type === "bitcoind" ? up.bitcoind.algorithm : up.type === "pool" ? up.pool.algorithm : "sha256d";
   return {
     // The embedded devnet is a sha256d chain; node upstreams name their algorithm.
     algo,

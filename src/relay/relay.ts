@@ -12,6 +12,8 @@ import { createHttpApp } from "../http/app.ts";
 import { createLogger, type Logger } from "../observe/log.ts";
 import { createRelayMetrics } from "../observe/relay_metrics.ts";
 import { createBtcPool, type BlockReport, type BtcPool } from "../pools/btc_pool.ts";
+import { createRelayBtcPool, type RelayBtcPool } from "../pools/relay_btc_pool.ts";
+import { parsePoolUrl } from "../upstream/pool/pool_list.ts";
 import { startStratumServer, type StratumServer } from "../server/server.ts";
 import { VERSION } from "../version.ts";
 import { ethProxy } from "../../protocols/eth-proxy/session.ts";
@@ -60,6 +62,8 @@ export interface RelayStats {
     verifier: ReturnType<EthashVerifier["stats"]> & { caches: string[] };
     workers: ReturnType<EthPool["stats"]["snapshot"]>["workers"];
   };
+  /** Relay mode: each configured upstream pool's state and verdicts. */
+  upstreams?: ReturnType<RelayBtcPool["upstreams"]>;
   workers: ReturnType<BtcPool["stats"]["snapshot"]>["workers"];
   lastShares: ReturnType<BtcPool["stats"]["snapshot"]>["lastShares"];
 }
@@ -93,21 +97,12 @@ function ethStats(eth: EthPool, verifier: EthashVerifier, now: number): NonNulla
   };
 }
 
-export function createRelayWith(config: Config, runtime: Runtime, log?: Logger): Relay {
-  const logger = log ?? createLogger({ format: config.log.format, level: config.log.level });
-  const clock = runtime.clock;
-  const startedAt = clock.now();
-  const metrics = createRelayMetrics(runtime);
-  // Session threads share the Stratum ports through SO_REUSEPORT, which only the Bun adapter offers.
-  let threads = config.stratum.threads;
-  if (threads > 1 && !runtime.canShareListeners) {
-    logger.warn("stratum.threads > 1 needs the Bun runtime; running one thread", { threads, runtime: runtime.name });
-    threads = 1;
-  }
-  const part = { index: 0, count: threads };
+/** Where Bitcoin-family work comes from: the embedded devnet or nodes (getblocktemplate). Pools (relay mode) do not use a source: see createBitcoinPool. */
+function createBitcoinSource(config: Config, runtime: Runtime, logger: Logger): BitcoinWorkSource {
   const up = config.upstream;
-  const source: BitcoinWorkSource = up.type === "bitcoind"
-    ? createBitcoindSource({
+  const clock = runtime.clock;
+  if (up.type === "bitcoind") {
+    return createBitcoindSource({
       nodes: up.bitcoind.nodes.map((n) => ({
         url: n.url,
         ...(n.user !== "" ? { user: n.user, password: n.password } : {}),
@@ -123,29 +118,61 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       fetch: (url, init) => fetch(url, init),
       readText: (path) => runtime.files.readText(path),
       log: (msg, fields) => logger.info(msg, fields as Record<string, unknown>),
-    })
-    : createDevnet({
-      bits: up.devnet.bits,
-      blockIntervalSeconds: up.devnet.blockIntervalSeconds,
-      transactionsPerBlock: up.devnet.transactionsPerBlock,
-      startHeight: up.devnet.startHeight,
-      coinbaseValueSats: BigInt(up.devnet.coinbaseValueSats),
-      sha: runtime.sha256,
-      clock,
-      log: (msg, fields) => logger.debug(msg, fields as Record<string, unknown>),
     });
+  }
+  if (up.type !== "devnet") throw new Error(`no template source for upstream type ${up.type}`);
+  return createDevnet({
+    bits: up.devnet.bits,
+    blockIntervalSeconds: up.devnet.blockIntervalSeconds,
+    transactionsPerBlock: up.devnet.transactionsPerBlock,
+    startHeight: up.devnet.startHeight,
+    coinbaseValueSats: BigInt(up.devnet.coinbaseValueSats),
+    sha: runtime.sha256,
+    clock,
+    log: (msg, fields) => logger.debug(msg, fields as Record<string, unknown>),
+  });
+}
+
+/** The Bitcoin-family pool the Stratum v1 route mines for: one per upstream kind (devnet and node: templates → jobs; pool: relayed jobs). */
+export type BitcoinPool = BtcPool | RelayBtcPool;
+
+function createBitcoinPool(config: Config, runtime: Runtime, logger: Logger, metrics: ReturnType<typeof createRelayMetrics>, part: { index: number; count: number }): BitcoinPool {
+  const up = config.upstream;
+  const policy = stratumPolicy(config);
+  const scrypt = policy.algo === "scrypt" ? { scrypt: createScryptVerifier({ log: logger }) } : {};
+  if (up.type === "pool") {
+    const p = up.pool;
+    return createRelayBtcPool({
+      name: "btc",
+      runtime,
+      policy,
+      endpoints: p.pools.map((x) => ({ url: x.url, ...parsePoolUrl(x.url)!, user: x.user, password: x.password, priority: x.priority })),
+      aggregation: p.aggregation,
+      maxUpstreamConnections: p.maxUpstreamConnections,
+      keepJobs: config.jobs.keepJobs,
+      agent: `stratum-edge/${VERSION}`,
+      submitTimeoutMs: p.submitTimeoutMs,
+      handshakeTimeoutMs: p.handshakeTimeoutMs,
+      stallMs: p.stallSeconds * 1000,
+      maxTimeoutsInRow: p.maxTimeoutsInRow,
+      failbackMs: p.failbackSeconds * 1000,
+      retry: { minMs: p.retryMinMs, maxMs: p.retryMaxMs },
+      maxLineBytes: p.maxLineBytes,
+      suggestDifficulty: p.suggestDifficulty,
+      log: logger,
+      hooks: metrics.poolHooks,
+      ...scrypt,
+    });
+  }
   runtime.files.mkdirp(config.dataDir);
-  const journal = createBlockJournal(runtime.files, config.dataDir);
-  const payout = payoutScript(config);
-  const algo = up.type === "bitcoind" ? up.bitcoind.algorithm : "sha256d";
-  const pool = createBtcPool({
+  return createBtcPool({
     name: "btc",
     runtime,
-    source,
-    journal,
-    policy: stratumPolicy(config),
-    ...(algo === "scrypt" ? { scrypt: createScryptVerifier({ log: logger }) } : {}),
-    coinbase: { payoutScript: payout, poolTag: config.coinbase.poolTag },
+    source: createBitcoinSource(config, runtime, logger),
+    journal: createBlockJournal(runtime.files, config.dataDir),
+    policy,
+    ...scrypt,
+    coinbase: { payoutScript: payoutScript(config), poolTag: config.coinbase.poolTag },
     extranonce1Size: config.stratum.extranonce1Size,
     extranonce1Part: part,
     keepJobs: config.jobs.keepJobs,
@@ -153,6 +180,28 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     log: logger,
     hooks: metrics.poolHooks,
   });
+}
+
+export function createRelayWith(config: Config, runtime: Runtime, log?: Logger): Relay {
+  const logger = log ?? createLogger({ format: config.log.format, level: config.log.level });
+  const clock = runtime.clock;
+  const startedAt = clock.now();
+  const metrics = createRelayMetrics(runtime);
+  // Session threads share the Stratum ports through SO_REUSEPORT, which only the Bun adapter offers.
+  let threads = config.stratum.threads;
+  if (threads > 1 && !runtime.canShareListeners) {
+    logger.warn("stratum.threads > 1 needs the Bun runtime; running one thread", { threads, runtime: runtime.name });
+    threads = 1;
+  }
+  if (threads > 1 && config.upstream.type === "pool") {
+    // Relay mode keeps each upstream connection's miners on the thread that owns the connection.
+    logger.warn("stratum.threads > 1 is not supported with upstream.type = \"pool\" yet; running one thread", { threads });
+    threads = 1;
+  }
+  const part = { index: 0, count: threads };
+  const up = config.upstream;
+  const pool = createBitcoinPool(config, runtime, logger, metrics, part);
+  const upstreamKind = up.type === "pool" ? "pool" : up.type === "bitcoind" ? "bitcoind" : "devnet";
   let verifier: EthashVerifier | undefined;
   let eth: EthPool | undefined;
   /** Node upstreams want the miners' summed hashrate (eth_submitHashrate). */
@@ -269,7 +318,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       pool: {
         name: pool.name,
         algorithm: stratumPolicy(config).algo,
-        upstream: source.kind,
+        upstream: upstreamKind,
         height: sum.height,
         networkDifficulty: sum.networkDifficulty,
         currentJob: sum.jobId,
@@ -280,6 +329,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         blocks: pool.blocks(),
       },
       ...(eth !== undefined && verifier !== undefined ? { eth: ethStats(eth, verifier, now) } : {}),
+      ...("upstreams" in pool ? { upstreams: pool.upstreams() } : {}),
       workers: snap.workers,
       lastShares: snap.lastShares,
     };
@@ -296,7 +346,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           ? ([{ name: "eth-stratum", dialect: ethStratum, pool: eth }, { name: "eth-proxy", dialect: ethProxy, pool: eth }] as (Route & { name: string })[])
           : []),
       ];
-      const shared = threads > 1;
+      const shared = threads > 1 && !("setFanout" in pool);
       // One broadcast's fan-out is the slowest thread's; every thread reports it, observed once.
       const tally = createFanoutTally(threads, (ms, sockets) => metrics.observeFanout(ms / 1000, sockets));
       let mainSockets = 0;
@@ -327,12 +377,22 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         for (const x of servers) x.broadcast(p, ev);
         tally.report(n, wallNow() - t0, mainSockets);
       };
-      pool.setBroadcast((ev) => fanOut(0, pool, ev));
+      if ("setFanout" in pool) {
+        pool.setFanout({
+          broadcast: (ev, port) => fanOut(0, port, ev),
+          evict: (port) => servers.reduce((n, x) => n + x.evict(port), 0),
+          notice: (port, text) => servers.forEach((x) => x.notice(port, text)),
+        });
+      } else {
+        const p = pool;
+        p.setBroadcast((ev) => fanOut(0, p, ev));
+      }
       if (eth !== undefined) {
         const ep = eth;
         ep.setBroadcast((ev) => fanOut(1, ep, ev));
       }
-      if (shared) {
+      if (shared && !("setFanout" in pool)) {
+        const btcPool = pool;
         const current = (): JobMessage[] => {
           const jobs: JobMessage[] = [];
           const btcJob = pool.book.current();
@@ -347,13 +407,13 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           port: srv.port,
           listenerPorts: extra.map((x) => x.port),
           jobs: current,
-          pools: [pool, eth],
+          pools: [btcPool, eth],
           guard,
           hooks: { report: (i, r) => metrics.threadReport(`thread${i}`, r) },
           fanout: tally.report,
           log: logger,
         });
-        pool.book.onClear(() => sessionThreads?.clear(0));
+        btcPool.book.onClear(() => sessionThreads?.clear(0));
         eth?.book.onClear(() => sessionThreads?.clear(1));
       }
       await pool.start();
@@ -362,7 +422,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         await sessionThreads.ready;
         logger.info("session threads listening", { threads });
       }
-      logger.info("stratum listening", { host: config.stratum.host, port: server.port, upstream: source.kind });
+      logger.info("stratum listening", { host: config.stratum.host, port: server.port, upstream: upstreamKind });
       if (config.http.enabled) {
         const app = createHttpApp({
           metrics: metrics.registry,

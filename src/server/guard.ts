@@ -101,7 +101,8 @@ export function createGuard(opts: {
     share(address, share, now) {
       if (!on) return;
       if (share.accepted) issued(policy.shareResult(address, true, now), address);
-      else if (share.reason !== undefined && INVALID.has(share.reason)) issued(policy.shareResult(address, false, now), address);
+      // An upstream pool's refusal of a share we checked and passed is between us and the pool, not the miner's abuse.
+      else if (share.upstream === undefined && share.reason !== undefined && INVALID.has(share.reason)) issued(policy.shareResult(address, false, now), address);
     },
     malformed: (address, now) => on && issued(policy.malformed(address, now), address),
     oversize: (address, now) => on && issued(policy.oversizeLine(address, now), address),

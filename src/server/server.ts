@@ -1,6 +1,6 @@
 // The connection core: accepts sockets, frames lines, picks a dialect from the first message and performs session actions.
 import type { Runtime, SocketHandle, TcpListener } from "../runtime/types.ts";
-import type { Action, BlockCandidate, CloseReason, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
+import type { Action, BlockCandidate, CloseReason, ForwardRequest, ForwardResult, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
 import { framerPush, initFramerState, type FramerState } from "../../protocols/jsonrpc/framer.ts";
 import { parseLine, encodeErrorRaw } from "../../protocols/jsonrpc/envelope.ts";
@@ -19,6 +19,14 @@ export interface PoolPort<E extends { now: number }> {
   onBlock(block: BlockCandidate, remoteAddress: string): void;
   /** Off-loop proof-of-work checks (ethash pools); pools whose sessions never ask may omit it. */
   verify?(req: VerifyRequest): Promise<VerifyResult>;
+  /** Relay mode: submit a share to the upstream pool and say what it answered. */
+  forward?(req: ForwardRequest): Promise<ForwardResult>;
+  /**
+   * Relay mode: the port a new connection of this pool mines on (one per upstream connection, each
+   * with its own jobs and extranonce space); undefined = full, refuse the miner. Absent: this port.
+   */
+  // deno-lint-ignore no-explicit-any
+  portFor?(): PoolPort<any> | undefined;
 }
 
 export interface ServerLimits {
@@ -56,6 +64,9 @@ interface Conn extends FramerState {
   index: number;
   /** Chosen from the first message; the dialect's session state lives in `state`. */
   route: Route | undefined;
+  /** The pool port the session mines on: route.pool, or the slot route.pool.portFor() chose. */
+  // deno-lint-ignore no-explicit-any
+  port: PoolPort<any> | undefined;
   state: unknown;
   openedAt: number;
   closing: boolean;
@@ -72,6 +83,12 @@ export interface StratumServer {
   /** A new job for every session of `pool` (sessions of other pools on this port are untouched). */
   // deno-lint-ignore no-explicit-any
   broadcast<J>(pool: PoolPort<any>, ev: JobEvent<J>): void;
+  /** Relay mode: send every session of `pool` its reconnect message and close it (its upstream space changed). */
+  // deno-lint-ignore no-explicit-any
+  evict(pool: PoolPort<any>): number;
+  /** Relay mode: show every session of `pool` a message (dialects that have one). */
+  // deno-lint-ignore no-explicit-any
+  notice(pool: PoolPort<any>, text: string): void;
   /** Stop accepting, send every session its shutdown message, close; resolves when all are gone or after drainMs. */
   shutdown(drainMs: number): Promise<void>;
 }
@@ -139,11 +156,11 @@ export async function startStratumServer(opts: {
           }
           break;
         case "share":
-          c.route!.pool.onShare(a.share, c.addr);
+          c.port!.onShare(a.share, c.addr);
           guard?.share(c.addr, a.share, clock.now());
           break;
         case "block":
-          c.route!.pool.onBlock(a.block, c.addr);
+          c.port!.onBlock(a.block, c.addr);
           break;
         case "abuse":
           if (a.what === "malformed") guard?.malformed(c.addr, clock.now());
@@ -158,6 +175,9 @@ export async function startStratumServer(opts: {
         case "verify":
           startVerify(c, a.request);
           break;
+        case "forward":
+          startForward(c, a.request);
+          break;
       }
     }
     if (text) c.sock.write(encoder.encode(text));
@@ -169,7 +189,8 @@ export async function startStratumServer(opts: {
 
   /** Hand a slow check to the pool; its answer re-enters the session if the connection is still there. */
   function startVerify(c: Conn, req: VerifyRequest): void {
-    const { dialect, pool } = c.route!;
+    const dialect = c.route!.dialect;
+    const pool = c.port!;
     const done = (res: VerifyResult) => {
       if (c.closing || dialect.verified === undefined) return;
       pool.env.now = clock.now();
@@ -178,6 +199,20 @@ export async function startStratumServer(opts: {
     };
     if (pool.verify === undefined) return done({ ok: false, error: "this pool verifies nothing off-loop" });
     pool.verify(req).then(done, (e) => done({ ok: false, error: String(e) }));
+  }
+
+  /** Hand a share to the upstream pool; its verdict re-enters the session if the connection is still there. */
+  function startForward(c: Conn, req: ForwardRequest): void {
+    const dialect = c.route!.dialect;
+    const pool = c.port!;
+    const done = (res: ForwardResult) => {
+      if (c.closing || dialect.forwarded === undefined) return;
+      pool.env.now = clock.now();
+      dialect.forwarded(c.state, req, res, pool.env, out);
+      if (out.length > 0) perform(c);
+    };
+    if (pool.forward === undefined) return done({ verdict: "unconfirmed", reason: "upstream_unavailable", message: "this pool has no upstream" });
+    pool.forward(req).then(done, (e) => done({ verdict: "unconfirmed", reason: "upstream_unavailable", message: String(e) }));
   }
 
   function closeConn(c: Conn, reason: CloseReason, flush: boolean): void {
@@ -212,11 +247,18 @@ export async function startStratumServer(opts: {
         c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Unsupported protocol", null])));
         return closeConn(c, "unsupported_dialect", true);
       }
+      const port = route.pool.portFor === undefined ? route.pool : route.pool.portFor();
+      if (port === undefined) {
+        c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Relay full: no upstream capacity", null])));
+        hooks.refused("no_capacity");
+        return closeConn(c, "shutdown", true);
+      }
       c.route = route;
-      route.pool.env.now = clock.now();
-      c.state = route.dialect.open({ remoteAddress: c.addr, extranonce1: route.pool.allocateExtranonce1() }, route.pool.env);
+      c.port = port;
+      port.env.now = clock.now();
+      c.state = route.dialect.open({ remoteAddress: c.addr, extranonce1: port.allocateExtranonce1() }, port.env);
     }
-    c.route.dialect.receive(c.state, msg, c.route.pool.env, out);
+    c.route.dialect.receive(c.state, msg, c.port!.env, out);
   }
 
   /**
@@ -297,6 +339,7 @@ export async function startStratumServer(opts: {
         sock,
         index: conns.length,
         route: undefined,
+        port: undefined,
         state: undefined,
         openedAt: clock.now(),
         closing: false,
@@ -316,11 +359,11 @@ export async function startStratumServer(opts: {
         if (rest === undefined || c.closing) return;
         chunk = rest;
       }
-      if (c.route !== undefined) c.route.pool.env.now = clock.now();
+      if (c.port !== undefined) c.port.env.now = clock.now();
       const r = framerPush(c, chunk);
       try {
         for (let i = 0; i < r.lines.length && !c.closing; i++) onLine(c, r.lines[i]!);
-        if (c.route !== undefined && !c.closing) c.route.dialect.flush(c.state, c.route.pool.env, out);
+        if (c.route !== undefined && !c.closing) c.route.dialect.flush(c.state, c.port!.env, out);
       } catch (e) {
         // A bug in a session must not take the process (and every other miner) down.
         out.length = 0;
@@ -348,15 +391,13 @@ export async function startStratumServer(opts: {
       const n = (perAddress.get(c.addr) ?? 1) - 1;
       if (n <= 0) perAddress.delete(c.addr);
       else perAddress.set(c.addr, n);
-      if (c.route !== undefined) c.route.dialect.closed(c.state, c.route.pool.env);
+      if (c.route !== undefined) c.route.dialect.closed(c.state, c.port!.env);
       hooks.connections(conns.length);
     },
   }, opts.reusePort ? { reusePort: true } : undefined);
 
-  const pools = [...new Set(opts.routes.map((r) => r.pool))];
   const ticker = clock.setInterval(() => {
     const now = clock.now();
-    for (const p of pools) p.env.now = now;
     // Downwards: a connection closed during the loop is swap-removed with one already visited.
     for (let i = conns.length - 1; i >= 0; i--) {
       const c = conns[i];
@@ -365,7 +406,9 @@ export async function startStratumServer(opts: {
         if (now - c.openedAt >= limits.loginTimeoutMs) closeConn(c, "login_timeout", false);
         continue;
       }
-      c.route.dialect.tick(c.state, c.route.pool.env, out);
+      const env = c.port!.env;
+      env.now = now;
+      c.route.dialect.tick(c.state, env, out);
       if (out.length > 0) perform(c);
     }
   }, limits.tickMs);
@@ -384,8 +427,8 @@ export async function startStratumServer(opts: {
       let n = 0;
       for (let i = conns.length - 1; i >= 0; i--) {
         const c = conns[i];
-        if (c === undefined || c.closing || c.route === undefined || c.route.pool !== pool) continue;
-        c.route.dialect.job(c.state, ev, env, out);
+        if (c === undefined || c.closing || c.port !== pool) continue;
+        c.route!.dialect.job(c.state, ev, env, out);
         if (out.length > 0) {
           perform(c);
           n++;
@@ -393,15 +436,37 @@ export async function startStratumServer(opts: {
       }
       hooks.fanout((performance.now() - t0) / 1000, n);
     },
+    evict(pool) {
+      pool.env.now = clock.now();
+      let n = 0;
+      for (let i = conns.length - 1; i >= 0; i--) {
+        const c = conns[i];
+        if (c === undefined || c.closing || c.port !== pool) continue;
+        c.route!.dialect.shutdown(c.state, pool.env, out);
+        perform(c);
+        closeConn(c, "shutdown", true);
+        n++;
+      }
+      return n;
+    },
+    notice(pool, text) {
+      pool.env.now = clock.now();
+      for (let i = conns.length - 1; i >= 0; i--) {
+        const c = conns[i];
+        if (c === undefined || c.closing || c.port !== pool || c.route!.dialect.notice === undefined) continue;
+        c.route!.dialect.notice(c.state, text, pool.env, out);
+        if (out.length > 0) perform(c);
+      }
+    },
     async shutdown(drainMs) {
       accepting = false;
       listener.close();
       clock.clearInterval(ticker);
-      for (const p of pools) p.env.now = clock.now();
       for (const c of conns.slice()) {
         if (c.closing) continue;
         if (c.route !== undefined) {
-          c.route.dialect.shutdown(c.state, c.route.pool.env, out);
+          c.port!.env.now = clock.now();
+          c.route.dialect.shutdown(c.state, c.port!.env, out);
           perform(c);
         }
         closeConn(c, "shutdown", true);

@@ -169,7 +169,7 @@ blockIntervalSeconds = 5
       `c.toml: stratum.extranonce1Size = 9: expected <= 8`,
       `c.toml: stratum.extranonce2Size = 1.5: expected integer`,
       `c.toml: stratum.versionMask = "xyz": expected 8 hex digits`,
-      `c.toml: upstream.type = "stratum-pool": expected one of "devnet", "bitcoind"`,
+      `c.toml: upstream.type = "stratum-pool": expected one of "devnet", "bitcoind", "pool"`,
     ]);
   });
 

@@ -1,0 +1,79 @@
+// Relay mode's choice among the configured upstream pools: priority order, backoff after failures, and when a better pool is worth trying again; pure, no sockets or timers.
+
+export interface PoolEndpoint {
+  /** As configured (stratum+tcp://host:port), for logs and stats. */
+  url: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Lower is preferred; ties keep the configured order. */
+  priority: number;
+}
+
+export interface EndpointHealth {
+  /** Failures since the last successful handshake (0 = healthy). */
+  failures: number;
+  /** ms; not tried before this (backoff). */
+  retryAt: number;
+  lastError: string | undefined;
+}
+
+export interface Backoff {
+  minMs: number;
+  maxMs: number;
+}
+
+/** Parses stratum+tcp://host:port (also stratum1+tcp://, tcp://, or a bare host:port). */
+export function parsePoolUrl(url: string): { host: string; port: number } | undefined {
+  const m = /^(?:(?:stratum1?\+tcp|tcp):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})\/?$/.exec(url.trim());
+  if (m === null) return undefined;
+  const port = Number(m[2]);
+  if (!(port >= 1 && port <= 65535)) return undefined;
+  const host = m[1]!.startsWith("[") ? m[1]!.slice(1, -1) : m[1]!;
+  return { host, port };
+}
+
+/** Indices of the endpoints, best first. */
+export function preferenceOrder(endpoints: readonly PoolEndpoint[]): number[] {
+  return endpoints.map((_, i) => i).sort((a, b) => endpoints[a]!.priority - endpoints[b]!.priority || a - b);
+}
+
+/** The best endpoint not backing off at `now`, skipping `exclude`; undefined when all are. */
+export function chooseEndpoint(endpoints: readonly PoolEndpoint[], health: readonly EndpointHealth[], now: number, exclude = -1): number | undefined {
+  for (const i of preferenceOrder(endpoints)) if (i !== exclude && health[i]!.retryAt <= now) return i;
+  return undefined;
+}
+
+/** When the next endpoint leaves backoff (for the retry timer), or undefined when none backs off. */
+export function nextRetryAt(health: readonly EndpointHealth[]): number | undefined {
+  let t: number | undefined;
+  for (const h of health) if (h.failures > 0 && (t === undefined || h.retryAt < t)) t = h.retryAt;
+  return t;
+}
+
+/** A strictly preferred endpoint than `current` that may be tried now (fail-back to the primary). */
+export function betterEndpoint(endpoints: readonly PoolEndpoint[], health: readonly EndpointHealth[], current: number, now: number): number | undefined {
+  for (const i of preferenceOrder(endpoints)) {
+    if (i === current) return undefined;
+    if (health[i]!.retryAt <= now) return i;
+  }
+  return undefined;
+}
+
+/** Records a failure: exponential backoff from minMs, capped at maxMs. The first failure retries at once (a restart of the pool is the common case), so failover itself is never delayed. */
+export function recordFailure(h: EndpointHealth, now: number, why: string, b: Backoff): void {
+  h.failures++;
+  h.lastError = why;
+  h.retryAt = h.failures <= 1 ? now + b.minMs : now + Math.min(b.maxMs, b.minMs * 2 ** (h.failures - 1));
+}
+
+export function recordSuccess(h: EndpointHealth): void {
+  h.failures = 0;
+  h.retryAt = 0;
+  h.lastError = undefined;
+}
+
+export function freshHealth(): EndpointHealth {
+  return { failures: 0, retryAt: 0, lastError: undefined };
+}
