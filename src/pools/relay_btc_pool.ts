@@ -96,7 +96,6 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
       onShare: (share: ShareRecord, remote: string) => {
         stats.record(share, remote);
         o.hooks.share(share);
-        if (share.upstream !== undefined) figures.share(slot.endpoint, share);
       },
       submit: (s, req) => submit(s, req),
       ...(o.scrypt !== undefined ? { verify: (req: VerifyRequest) => pool.verify!(req) } : {}),
@@ -109,7 +108,9 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
   async function submit(slot: Slot, req: ForwardRequest): Promise<{ verdict: UpstreamVerdict; latencyMs: number } | undefined> {
     const link = links.get(req.link);
     if (link === undefined || link.phase !== "ready") return undefined;
-    const ep = o.endpoints[slot.probe?.link === link ? slot.probe.endpoint : slot.endpoint];
+    // The endpoint is taken now: by the verdict the slot may already have failed over.
+    const e = slot.probe?.link === link ? slot.probe.endpoint : slot.endpoint;
+    const ep = o.endpoints[e];
     const r = await link.submit({
       worker: ep?.user ?? "",
       jobId: req.jobId,
@@ -118,8 +119,8 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
       nonce: req.nonce,
       ...(req.versionBits !== undefined ? { versionBits: req.versionBits } : {}),
     });
-    figures.latency(slot.endpoint, r.verdict.kind, r.latencyMs);
-    if (r.verdict.kind === "rejected") log.info("upstream rejected a share", { pool: where(slot.endpoint), worker: req.worker, code: r.verdict.code, message: r.verdict.message });
+    figures.verdict(e, r.verdict.kind, r.latencyMs);
+    if (r.verdict.kind === "rejected") log.info("upstream rejected a share", { pool: where(e), worker: req.worker, code: r.verdict.code, message: r.verdict.message });
     return r;
   }
 

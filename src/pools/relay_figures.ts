@@ -1,5 +1,4 @@
 // Per-upstream-pool figures of relay mode (connections, verdicts, verdict latency, difficulty) for /api/stats and /metrics; counting only, no decisions.
-import type { ShareRecord } from "../../protocols/core/actions.ts";
 import type { EndpointHealth, PoolEndpoint } from "../upstream/pool/pool_list.ts";
 
 export interface UpstreamSnapshot {
@@ -34,8 +33,8 @@ const RING = 1024;
 export interface UpstreamFigures {
   up(e: number): void;
   down(e: number): void;
-  share(e: number, s: ShareRecord): void;
-  latency(e: number, kind: string, ms: number): void;
+  /** One forwarded share's outcome (timeout and lost count as unconfirmed; only real verdicts time the latency). */
+  verdict(e: number, kind: "accepted" | "rejected" | "timeout" | "lost", ms: number): void;
   difficulty(e: number, d: number): void;
   snapshot(health: readonly EndpointHealth[], slots: readonly { endpoint: number; link: { phase: string } | undefined }[]): UpstreamSnapshot[];
 }
@@ -57,17 +56,13 @@ export function createUpstreamFigures(endpoints: readonly PoolEndpoint[]): Upstr
       const x = at(e);
       if (x) x.connections = Math.max(0, x.connections - 1);
     },
-    share(e, s) {
+    verdict(e, kind, ms) {
       const x = at(e);
       if (!x) return;
-      if (s.upstream === "accepted") x.accepted++;
-      else if (s.upstream === "rejected") x.rejected++;
-      else if (s.upstream === "unconfirmed") x.unconfirmed++;
-    },
-    latency(e, kind, ms) {
-      const x = at(e);
-      if (!x || (kind !== "accepted" && kind !== "rejected")) return;
-      x.latency[x.latencyCount++ % RING] = ms;
+      if (kind === "accepted") x.accepted++;
+      else if (kind === "rejected") x.rejected++;
+      else x.unconfirmed++;
+      if (kind === "accepted" || kind === "rejected") x.latency[x.latencyCount++ % RING] = ms;
     },
     difficulty(e, d) {
       const x = at(e);
