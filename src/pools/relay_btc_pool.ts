@@ -264,6 +264,7 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
       slot.last = pending;
       issue(slot, true);
     }
+    firstReady();
     return true;
   }
 
@@ -318,6 +319,7 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
   }
 
   const first = newSlot(false);
+  let firstReady: () => void = () => {};
   const pool: RelayBtcPool = {
     name: o.name,
     env: first.env,
@@ -365,6 +367,16 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
     async start() {
       connectNext(first);
       timer = clock.setInterval(housekeeping, 500);
+      // Miners that subscribe before the first upstream answers would get an extranonce2 size the
+      // upstream may not allow (and be sent away again): start serving once it is known, or after
+      // the handshake timeout with the upstream still missing (miners then wait for work).
+      await new Promise<void>((resolve) => {
+        const deadline = clock.setTimeout(resolve, o.handshakeTimeoutMs);
+        firstReady = () => {
+          clock.clearTimeout(deadline);
+          resolve();
+        };
+      });
     },
     async stop() {
       stopped = true;

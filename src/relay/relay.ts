@@ -303,6 +303,29 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   const openConnections = () => mainConnections() + (sessionThreads?.connections ?? 0);
   let http: HttpServer | undefined;
 
+  if ("upstreams" in pool) {
+    // Relay mode: each upstream pool's figures as gauges, read at scrape time from the pool's own counts.
+    const r = metrics.registry;
+    const up = r.gauge("stratum_edge_upstream_up", "1 while the upstream pool carries miners (relay mode).", ["pool"]);
+    const conns = r.gauge("stratum_edge_upstream_connections", "Open upstream connections per pool (relay mode).", ["pool"]);
+    const verdicts = r.gauge("stratum_edge_upstream_shares", "Forwarded shares by the upstream's verdict since start (relay mode; unconfirmed = no verdict, never counted accepted).", ["pool", "verdict"]);
+    const latency = r.gauge("stratum_edge_upstream_verdict_latency_seconds", "Submit → verdict latency over the last 1024 verdicts, by quantile (relay mode).", ["pool", "quantile"]);
+    const diff = r.gauge("stratum_edge_upstream_difficulty", "Share difficulty the upstream pool set last (relay mode).", ["pool"]);
+    const rp = pool;
+    r.onCollect(() => {
+      for (const u of rp.upstreams()) {
+        up.labels({ pool: u.url }).set(u.state === "active" ? 1 : 0);
+        conns.labels({ pool: u.url }).set(u.connections);
+        verdicts.labels({ pool: u.url, verdict: "accepted" }).set(u.accepted);
+        verdicts.labels({ pool: u.url, verdict: "rejected" }).set(u.rejected);
+        verdicts.labels({ pool: u.url, verdict: "unconfirmed" }).set(u.unconfirmed);
+        latency.labels({ pool: u.url, quantile: "0.5" }).set(u.latencyMs.p50 / 1000);
+        latency.labels({ pool: u.url, quantile: "0.99" }).set(u.latencyMs.p99 / 1000);
+        diff.labels({ pool: u.url }).set(u.difficulty);
+      }
+    });
+  }
+
   const stats = (): RelayStats => {
     const now = clock.now();
     const snap = pool.stats.snapshot(now);
@@ -339,6 +362,10 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     log: logger,
     stats,
     async start() {
+      // Relay mode: the first upstream's extranonce space decides what miners are told at subscribe,
+      // so it is known before the port opens (jobs issued meanwhile wait in the slot's book).
+      const relayMode = "setFanout" in pool;
+      if (relayMode) await pool.start();
       const limits = threadLimits(config, threads);
       const allRoutes: (Route & { name: string })[] = [
         { name: "stratum-v1", dialect: stratumV1, pool },
@@ -416,7 +443,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         btcPool.book.onClear(() => sessionThreads?.clear(0));
         eth?.book.onClear(() => sessionThreads?.clear(1));
       }
-      await pool.start();
+      if (!relayMode) await pool.start();
       if (eth !== undefined) await eth.start();
       if (sessionThreads !== undefined) {
         await sessionThreads.ready;

@@ -11,6 +11,7 @@ import {
   findShare,
   handshake,
   httpGet,
+  metricValue,
   notifyJob,
   shareTarget,
   startRelay,
@@ -121,6 +122,11 @@ describe("relay in front of another stratum-edge (devnet pool)", () => {
     expect(r.pool.accepted).toBe(2);
     const u = (await httpGet(upstream.httpPort, "/api/stats")).json() as { pool: { accepted: number; rejected: number } };
     expect(u.pool).toMatchObject({ accepted: 1, rejected: 0 });
+    const text = (await httpGet(relay.httpPort, "/metrics")).text;
+    const url = `stratum+tcp://127.0.0.1:${upstream.stratumPort}`;
+    expect(metricValue(text, "stratum_edge_upstream_shares", `pool="${url}",verdict="accepted"`)).toBe(1);
+    expect(metricValue(text, "stratum_edge_upstream_up", `pool="${url}"`)).toBe(1);
+    expect(metricValue(text, "stratum_edge_upstream_difficulty", `pool="${url}"`)).toBe(1e-6);
   }, T);
 });
 
@@ -221,6 +227,9 @@ describe("relay in front of a scripted upstream", () => {
     const j = notifyJob(await m.next((x) => x.method === "mining.notify" && (x.params as string[])[2]!.includes(backup.extranonces().values().next().value ?? "none"), 5000, "clean job from the backup"));
     const failover = performance.now() - t0;
     expect(failover).toBeLessThan(2000);
+    // Told why its work stopped for a moment, and still connected.
+    const msg = await m.next(byMethod("client.show_message"), 1000, "show_message about the lost upstream");
+    expect(String((msg.params as string[])[0])).toContain("upstream pool unavailable");
     expect(j.clean).toBe(true);
     expect(m.isClosed()).toBe(false);
     expect(await submit(m, j, share(m, j, 1e-6))).toMatchObject({ result: true });
