@@ -21,6 +21,7 @@ import {
   close,
   effectiveDifficulty,
   malformed,
+  ownJob,
   pruneSentJobs,
   recordSent,
   reject,
@@ -33,7 +34,7 @@ import { onForwarded, onSubmit, onVerified } from "./session_share.ts";
 
 export { passwordDifficulty };
 export { shareTargetLE } from "./session_state.ts";
-export type { ExtranonceClaim, JobLookup, StratumV1Env, StratumV1Policy, StratumV1State } from "./session_state.ts";
+export type { ExtranonceClaim, JobLookup, PayoutRef, StratumV1Env, StratumV1Policy, StratumV1State } from "./session_state.ts";
 
 function onMessage(s: StratumV1State, m: ClientMessage, env: StratumV1Env, out: Action[]): void {
   switch (m.type) {
@@ -57,8 +58,10 @@ function onMessage(s: StratumV1State, m: ClientMessage, env: StratumV1Env, out: 
         out.push({ kind: "abuse", what: "login_failed" });
         return reject(s, m.id, "unauthorized", out);
       }
-      if (s.worker === undefined) s.worker = m.user;
-      else if (m.user !== s.worker) (s.moreWorkers ??= new Set()).add(m.user);
+      if (s.worker === undefined) {
+        s.worker = m.user;
+        s.payout = env.payoutFor?.(user);
+      } else if (m.user !== s.worker) (s.moreWorkers ??= new Set()).add(m.user);
       const d = passwordDifficulty(m.password);
       if (d !== undefined) {
         s.fixed = d;
@@ -153,6 +156,7 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
       subscribeExtranonce: false,
       worker: undefined,
       moreWorkers: undefined,
+      payout: undefined,
       versionMask: 0,
       difficulty: env.policy.initialDifficulty,
       announced: Number.NaN,
@@ -193,12 +197,15 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
     else pruneSentJobs(s, env);
     const d = effectiveDifficulty(s, env);
     announceDifficulty(s, d, out);
-    recordSent(s, ev.job, d, env);
+    const job = ownJob(s, ev.job, env);
+    recordSent(s, job, d, env);
     s.needsWork = false;
-    let bytes = ev.memo.get("stratum-v1");
+    // Encoded once per broadcast for every session mining the same variant (solo miners: one per payout).
+    const key = s.payout === undefined ? "stratum-v1" : "stratum-v1:" + s.payout.key;
+    let bytes = ev.memo.get(key);
     if (bytes === undefined) {
-      bytes = encodeNotifyBytes(ev.job, ev.clean, ev.job.id);
-      ev.memo.set("stratum-v1", bytes);
+      bytes = encodeNotifyBytes(job, ev.clean, job.id);
+      ev.memo.set(key, bytes);
     }
     out.push({ kind: "write", data: bytes });
   },

@@ -23,12 +23,20 @@ export interface StratumV1Policy extends SessionPolicy {
   reconnectPort: number;
 }
 
+/** Solo mode: the output script a miner's blocks pay, and a short key naming it (memo / cache key). */
+export interface PayoutRef {
+  script: Uint8Array;
+  key: string;
+}
+
 /** The pool's job book as a session sees it. */
 export interface JobLookup {
   current(): StratumJob | undefined;
   get(id: string): StratumJob | undefined;
   /** Same work under a fresh id (used to re-send the current job after a difficulty change). */
   alias(job: StratumJob): StratumJob;
+  /** Solo mode: the same work with a coinbase paying `payout` (kept, under its own id, as long as `job`). */
+  forPayout?(job: StratumJob, payout: PayoutRef): StratumJob;
 }
 
 export interface ExtranonceClaim {
@@ -43,6 +51,8 @@ export interface StratumV1Env {
   jobs: JobLookup;
   extranonce: ExtranonceClaim;
   policy: StratumV1Policy;
+  /** Solo mode: the payout of a worker name that is an address of the chain; absent = every block pays the pool. */
+  payoutFor?(worker: string): PayoutRef | undefined;
 }
 
 export interface ScryptCtx {
@@ -73,6 +83,8 @@ export interface StratumV1State extends VardiffState {
   /** First authorized worker; further ones (rare: one connection, many workers) in `moreWorkers`. */
   worker: string | undefined;
   moreWorkers: Set<string> | undefined;
+  /** Solo mode: what this connection's blocks pay (from its first worker's name). */
+  payout: PayoutRef | undefined;
   /** Negotiated version-rolling mask (0 = none). */
   versionMask: number;
   /** Difficulty the next job goes out with. */
@@ -181,10 +193,16 @@ export function announceDifficulty(s: StratumV1State, d: number, out: Action[]):
 }
 
 /** Send the current job to this session alone (first work, or re-issue after a difficulty change). */
+/** The job this session mines for a pool job: the pool's, or in solo mode its variant paying the miner. */
+export function ownJob(s: StratumV1State, job: StratumJob, env: StratumV1Env): StratumJob {
+  return s.payout !== undefined && env.jobs.forPayout !== undefined ? env.jobs.forPayout(job, s.payout) : job;
+}
+
 export function sendWork(s: StratumV1State, env: StratumV1Env, out: Action[]): void {
   s.needsWork = false;
-  let job = env.jobs.current();
-  if (job === undefined) return; // sent by the first broadcast instead
+  const cur = env.jobs.current();
+  if (cur === undefined) return; // sent by the first broadcast instead
+  let job = ownJob(s, cur, env);
   const d = effectiveDifficulty(s, env);
   announceDifficulty(s, d, out);
   // A job id already sent at another difficulty gets a fresh alias, so shares of the old one

@@ -115,6 +115,7 @@ export const BitcoindUpstreamSchema = z
           .describe("Chain, for the payout address prefixes (checked at start-up)."),
         algorithm: z.enum(["sha256d", "scrypt"]).default("sha256d").describe("Proof of work: `sha256d` (Bitcoin) or `scrypt` (Litecoin, Dogecoin; share difficulty 1 = target 0xffff·2^224 as scrypt miners read it)."),
         payoutAddress: z.string().min(1).describe("Address the coinbase pays (bech32/bech32m/base58); a wrong address or one of another chain stops start-up with a message naming it."),
+        payout: z.enum(["pool", "miner"]).default("pool").describe("`pool`: every block pays payoutAddress. `miner` (solo mode, as Bitaxe users run it): a worker named by a valid address of the chain (`ADDRESS` or `ADDRESS.rig`) mines jobs whose coinbase pays that address; other workers mine for payoutAddress."),
         nodes: z
           .array(
             z.strictObject({

@@ -61,6 +61,8 @@ export function createBtcPool(opts: {
   hooks: BtcPoolHooks;
   /** Scrypt chains: where share headers are hashed (off the event loop). */
   scrypt?: ScryptVerifier;
+  /** Solo mode: the payout of a worker named by an address. */
+  payoutFor?: StratumV1Env["payoutFor"];
 }): BtcPool {
   const { runtime, source, journal, log, hooks } = opts;
   const clock = runtime.clock;
@@ -76,7 +78,7 @@ export function createBtcPool(opts: {
     },
   });
   const stats = createShareStats({ startedAt: clock.now() });
-  const env: StratumV1Env = { now: clock.now(), sha: runtime.sha256, jobs: book, extranonce: en1, policy: opts.policy };
+  const env: StratumV1Env = { now: clock.now(), sha: runtime.sha256, jobs: book, extranonce: en1, policy: opts.policy, ...(opts.payoutFor ? { payoutFor: opts.payoutFor } : {}) };
   let broadcast: (ev: JobEvent<StratumJob>) => void = () => {};
   let template: BlockTemplate | undefined;
   let refreshTimer: unknown;

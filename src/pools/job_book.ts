@@ -37,7 +37,10 @@ export function createJobBook(opts: { keep: number; coinbase: CoinbaseOptions; s
   const newId = () => prefix + (next = (next + 1) % 0x100000000).toString(16);
   const clearers: (() => void)[] = [];
 
+  /** Solo-mode variants per base job id, by payout key. */
+  const variants = new Map<string, Map<string, StratumJob>>();
   const forget = (entry: { id: string; aliases: string[] }) => {
+    variants.delete(entry.id);
     jobs.delete(entry.id);
     for (const a of entry.aliases) jobs.delete(a);
   };
@@ -66,8 +69,24 @@ export function createJobBook(opts: { keep: number; coinbase: CoinbaseOptions; s
     onClear(fn) {
       clearers.push(fn);
     },
+    forPayout(job, payout) {
+      const entry = order.find((e) => e.id === job.id);
+      if (entry === undefined) return job; // retired meanwhile: the caller's shares will be stale anyway
+      let byKey = variants.get(job.id);
+      if (byKey === undefined) variants.set(job.id, (byKey = new Map()));
+      let v = byKey.get(payout.key);
+      if (v === undefined) {
+        // Same template, same extranonce slot: only coinb2 (the output) differs, so the merkle branch is shared.
+        v = buildJob(newId(), job.template, { ...opts.coinbase, payoutScript: payout.script }, opts.sha);
+        byKey.set(payout.key, v);
+        jobs.set(v.id, v);
+        entry.aliases.push(v.id);
+      }
+      return v;
+    },
     alias(job) {
-      const base = order.find((e) => e.id === job.id);
+      // A solo variant is re-issued like its base job (and forgotten with it).
+      const base = order.find((e) => e.id === job.id || e.aliases.includes(job.id));
       // The re-issue must be different work: a miner restarting on a clean job with the same
       // coinbase would redo the same nonces and only find duplicates. Bumping ntime by one
       // second per re-issue changes every header while staying inside the 7000 s window.

@@ -1,6 +1,6 @@
 // The session policies and coinbase output derived from config, shared by the main thread and session threads; no I/O.
 import type { Config } from "../config/schema.ts";
-import type { StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
+import type { PayoutRef, StratumV1Policy } from "../../protocols/stratum-v1/session.ts";
 import type { EthPolicy } from "../../protocols/eth-proxy/session.ts";
 import { hexToBytes } from "../../protocols/pow/hex.ts";
 import { DIFF1_SHA256 } from "../../protocols/pow/target.ts";
@@ -40,6 +40,29 @@ export function payoutScript(config: Config): Uint8Array {
     return d.script;
   }
   return config.coinbase.payoutScript === "" ? new Uint8Array([0x51]) : hexToBytes(config.coinbase.payoutScript)!;
+}
+
+/**
+ * Solo mode (upstream.bitcoind.payout = "miner"): a worker name whose part before the first "." is an
+ * address of the chain pays that address; undefined (no lookup) in every other mode. Decoded once per
+ * name (bounded cache: a flood of made-up names must not grow memory).
+ */
+export function minerPayout(config: Config): ((worker: string) => PayoutRef | undefined) | undefined {
+  const up = config.upstream;
+  if (up.type !== "bitcoind" || up.bitcoind.payout !== "miner") return undefined;
+  const chain = up.bitcoind.chain;
+  const cache = new Map<string, PayoutRef | null>();
+  return (worker) => {
+    const address = worker.split(".", 1)[0]!.trim();
+    let hit = cache.get(address);
+    if (hit === undefined) {
+      const d = decodeAddress(address, chain);
+      hit = d.ok ? { script: d.script, key: address } : null;
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(address, hit);
+    }
+    return hit ?? undefined;
+  };
 }
 
 /** The policy a Stratum v1 session runs under, derived from config. */

@@ -2,7 +2,7 @@
 import type { Config } from "../config/schema.ts";
 import type { Runtime, HttpServer } from "../runtime/types.ts";
 import { stratumV1 } from "../../protocols/stratum-v1/session.ts";
-import { ethPolicy, payoutScript, stratumPolicy } from "../pools/policies.ts";
+import { ethPolicy, minerPayout, payoutScript, stratumPolicy } from "../pools/policies.ts";
 import { createBitcoindSource } from "../upstream/bitcoind.ts";
 import type { BitcoinWorkSource } from "../upstream/types.ts";
 import { createScryptVerifier } from "../verify/scrypt_verifier.ts";
@@ -173,6 +173,7 @@ function createBitcoinPool(config: Config, runtime: Runtime, logger: Logger, met
     policy,
     ...scrypt,
     coinbase: { payoutScript: payoutScript(config), poolTag: config.coinbase.poolTag },
+    ...(minerPayout(config) !== undefined ? { payoutFor: minerPayout(config) } : {}),
     extranonce1Size: config.stratum.extranonce1Size,
     extranonce1Part: part,
     keepJobs: config.jobs.keepJobs,

@@ -11,7 +11,7 @@ import { createLogger } from "../observe/log.ts";
 import { createJobBook } from "../pools/job_book.ts";
 import { chainEpochInfo, createEthJobBook, ethashChain } from "../pools/eth_job_book.ts";
 import { createExtranonceAllocator } from "../pools/extranonce.ts";
-import { ethPolicy, payoutScript, stratumPolicy } from "../pools/policies.ts";
+import { ethPolicy, minerPayout, payoutScript, stratumPolicy } from "../pools/policies.ts";
 import { startStratumServer, type PoolPort, type Route, type ServerHooks, type StratumServer } from "../server/server.ts";
 import { threadLimits } from "./limits.ts";
 import { createThreadGuard } from "./thread_guard.ts";
@@ -84,7 +84,8 @@ function btcReplica(msg: Extract<ToSessionThread, { t: "init" }>, sha: StratumV1
     coinbase: { payoutScript: payoutScript(config), poolTag: config.coinbase.poolTag, extranonce1Size: config.stratum.extranonce1Size, extranonce2Size: policy.extranonce2Size },
   });
   const en1 = createExtranonceAllocator(config.stratum.extranonce1Size, "", Math.random, { index, count });
-  const env: StratumV1Env = { now: Date.now(), sha, jobs: book, extranonce: en1, policy };
+  const payoutFor = minerPayout(config);
+  const env: StratumV1Env = { now: Date.now(), sha, jobs: book, extranonce: en1, policy, ...(payoutFor ? { payoutFor } : {}) };
   return {
     port: remotePort("btc", 0, env, en1),
     adopt: (job, clean) => book.adopt(job as StratumJob, clean),
