@@ -79,7 +79,7 @@ async function loadRun(port: number, miners: number): Promise<{ load: Load; figu
 }
 
 /**
- * Unloaded latency: one miner submitting one share every 5 ms (its own connection, the big load idle),
+ * Unloaded latency: one miner submitting one share every 5 ms (its own connection, the other miners connected and idle),
  * submit → answer timed per share. Saturated figures above measure queueing on 2 cores, not the hop.
  */
 async function probe(port: number, shares: number): Promise<{ p50: number; p99: number }> {
@@ -128,9 +128,9 @@ try {
     // Straight to the upstream: the floor the relay adds to.
     const upD = await upstream(`direct-${n}`);
     const d = await loadRun(upD.stratumPort, n);
+    // The unloaded probe runs with every miner connected but before the flood (no GC debt from it).
+    const directProbe = await probe(upD.stratumPort, 1000);
     const direct = await d.figures();
-    await new Promise((res) => setTimeout(res, 1000));
-    const directProbe = await probe(upD.stratumPort, 400);
     d.load.closeAll();
     await upD.stop();
 
@@ -141,13 +141,13 @@ try {
     const rssIdle = readRss(relay.pid) ?? 0;
     const r = await loadRun(relay.stratumPort, n);
     const rssConnected = readRss(relay.pid) ?? 0;
+    // Read before the probe, whose extra connection may open one more upstream connection.
+    const stats = JSON.parse((await fetchText(`http://127.0.0.1:${relay.httpPort}/api/stats`)) ?? "{}") as { upstreams?: { connections: number }[] };
+    const upstreamConnections = stats.upstreams?.[0]?.connections ?? 0;
+    const relayProbe = await probe(relay.stratumPort, 1000);
     const relayed = await r.figures();
     const rssLoaded = readRss(relay.pid) ?? 0;
-    const stats = JSON.parse((await fetchText(`http://127.0.0.1:${relay.httpPort}/api/stats`)) ?? "{}") as { upstreams?: { connections: number; accepted: number; unconfirmed: number }[] };
-    const upstreamConnections = stats.upstreams?.[0]?.connections ?? 0;
-    // Let the backlog drain first (the upstream answers what the load left in flight).
-    await new Promise((res) => setTimeout(res, 1000));
-    const relayProbe = await probe(relay.stratumPort, 400);
+
 
     // Failover: SIGKILL the primary; time until every miner has a clean job from the backup.
     await new Promise((res) => setTimeout(res, 500));
