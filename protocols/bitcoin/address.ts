@@ -1,5 +1,6 @@
-// Payout address → output script for Bitcoin-family chains (bech32/bech32m segwit, base58check P2PKH/P2SH), checked against one chain's prefixes; no network or key handling.
+// Payout address → output script for Bitcoin-family chains (bech32/bech32m segwit, base58check P2PKH/P2SH via @scure/base), checked against one chain's prefixes; no network or key handling.
 import { sha256 } from "@noble/hashes/sha2.js";
+import { base58, bech32, bech32m, createBase58check } from "@scure/base";
 
 export type ChainName =
   | "bitcoin"
@@ -46,31 +47,12 @@ export type AddressType = "p2pkh" | "p2sh" | "p2wpkh" | "p2wsh" | "p2tr" | "witn
 export type DecodedAddress = { ok: true; script: Uint8Array; type: AddressType } | { ok: false; error: string };
 
 // ───────────────────────────── bech32 / bech32m (BIP173, BIP350) ─────────────────────────────
+// Checksums and bit regrouping come from @scure/base; the format checks below stay here only so that a
+// rejected payout address gets a message naming what is wrong (the library's errors are generic).
 
 export type Bech32Encoding = "bech32" | "bech32m";
+const CODERS = { bech32, bech32m } as const;
 const CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-const CHARSET_REV = new Int8Array(128).fill(-1);
-for (let i = 0; i < CHARSET.length; i++) CHARSET_REV[CHARSET.charCodeAt(i)] = i;
-/** Final xor constant: 1 for bech32 (BIP173), 0x2bc830a3 for bech32m (BIP350). */
-const CONST: Record<Bech32Encoding, number> = { bech32: 1, bech32m: 0x2bc830a3 };
-const GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-
-function polymodStep(chk: number, v: number): number {
-  const top = chk >>> 25;
-  let c = ((chk & 0x1ffffff) << 5) ^ v;
-  for (let i = 0; i < 5; i++) if ((top >>> i) & 1) c ^= GEN[i] as number;
-  return c >>> 0;
-}
-
-/** Polymod over hrp expansion (high bits, 0, low bits) then the 5-bit values. */
-function polymod(hrp: string, values: ArrayLike<number>): number {
-  let chk = 1;
-  for (let i = 0; i < hrp.length; i++) chk = polymodStep(chk, hrp.charCodeAt(i) >>> 5);
-  chk = polymodStep(chk, 0);
-  for (let i = 0; i < hrp.length; i++) chk = polymodStep(chk, hrp.charCodeAt(i) & 31);
-  for (let i = 0; i < values.length; i++) chk = polymodStep(chk, values[i] as number);
-  return chk;
-}
 
 export type Bech32Decoded =
   | { ok: true; hrp: string; words: Uint8Array; encoding: Bech32Encoding }
@@ -97,56 +79,24 @@ export function decodeBech32(str: string): Bech32Decoded {
   if (sep < 0) return { ok: false, error: "no separator '1'" };
   if (sep === 0) return { ok: false, error: "empty human-readable part" };
   if (s.length - sep - 1 < 6) return { ok: false, error: "checksum too short" };
-  const hrp = s.slice(0, sep);
-  const values = new Uint8Array(s.length - sep - 1);
-  for (let i = 0; i < values.length; i++) {
-    const v = CHARSET_REV[s.charCodeAt(sep + 1 + i)] ?? -1;
-    if (v < 0) return { ok: false, error: `invalid bech32 character '${s[sep + 1 + i]}'` };
-    values[i] = v;
+  for (let i = sep + 1; i < s.length; i++) {
+    if (!CHARSET.includes(s[i] as string)) return { ok: false, error: `invalid bech32 character '${s[i]}'` };
   }
-  const chk = polymod(hrp, values);
-  const encoding: Bech32Encoding | null = chk === CONST.bech32 ? "bech32" : chk === CONST.bech32m ? "bech32m" : null;
-  if (encoding === null) return { ok: false, error: "bad checksum" };
-  return { ok: true, hrp, words: values.subarray(0, values.length - 6), encoding };
+  for (const encoding of ["bech32", "bech32m"] as const) {
+    const d = CODERS[encoding].decodeUnsafe(s, 90);
+    if (d !== undefined) return { ok: true, hrp: d.prefix, words: Uint8Array.from(d.words), encoding };
+  }
+  return { ok: false, error: "bad checksum" };
 }
 
-/** Encodes hrp + 5-bit words with the given checksum variant (lowercase). */
+/** Encodes hrp + 5-bit words with the given checksum variant (lowercase); no length limit. */
 export function encodeBech32(hrp: string, words: ArrayLike<number>, encoding: Bech32Encoding): string {
-  const h = hrp.toLowerCase();
-  const values = [...Array.from(words), 0, 0, 0, 0, 0, 0];
-  const mod = polymod(h, values) ^ CONST[encoding];
-  let out = h + "1";
-  for (let i = 0; i < words.length; i++) out += CHARSET[words[i] as number];
-  for (let i = 0; i < 6; i++) out += CHARSET[(mod >>> (5 * (5 - i))) & 31];
-  return out;
-}
-
-/** Regroups bits (8→5 with padding, or 5→8 strictly: ≤ 4 padding bits, all zero, as BIP173 requires). */
-function convertBits(data: ArrayLike<number>, from: number, to: number, pad: boolean): number[] | null {
-  let acc = 0;
-  let bits = 0;
-  const out: number[] = [];
-  const maxv = (1 << to) - 1;
-  for (let i = 0; i < data.length; i++) {
-    acc = ((acc << from) | (data[i] as number)) & 0xfffff;
-    bits += from;
-    while (bits >= to) {
-      bits -= to;
-      out.push((acc >>> bits) & maxv);
-    }
-  }
-  if (pad) {
-    if (bits > 0) out.push((acc << (to - bits)) & maxv);
-  } else if (bits >= from || ((acc << (to - bits)) & maxv) !== 0) {
-    return null;
-  }
-  return out;
+  return CODERS[encoding].encode(hrp, Array.from(words), false);
 }
 
 /** Segwit address for a witness version and program: bech32 for v0, bech32m for v1..16 (BIP350). */
 export function encodeSegwitAddress(hrp: string, version: number, program: Uint8Array): string {
-  const words = [version, ...(convertBits(program, 8, 5, true) as number[])];
-  return encodeBech32(hrp, words, version === 0 ? "bech32" : "bech32m");
+  return encodeBech32(hrp, [version, ...bech32.toWords(program)], version === 0 ? "bech32" : "bech32m");
 }
 
 /** Output script OP_n <program>: OP_0 = 0x00, OP_1..OP_16 = 0x51..0x60 (BIP141). */
@@ -166,8 +116,9 @@ function decodeSegwit(address: string, expectHrp: string, label: string): Decode
   if (d.words.length < 1) return { ok: false, error: "empty data section" };
   const version = d.words[0] as number;
   if (version > 16) return { ok: false, error: `invalid witness version ${version}` };
-  const program = convertBits(d.words.subarray(1), 5, 8, false);
-  if (program === null) return { ok: false, error: "invalid padding in the witness program" };
+  // Strict 5→8 regrouping: ≤ 4 padding bits, all zero, as BIP173 requires.
+  const program = bech32.fromWordsUnsafe(Array.from(d.words.subarray(1)));
+  if (program === undefined) return { ok: false, error: "invalid padding in the witness program" };
   if (program.length < 2 || program.length > 40) {
     return { ok: false, error: `invalid witness program length ${program.length} (2..40 bytes)` };
   }
@@ -178,7 +129,7 @@ function decodeSegwit(address: string, expectHrp: string, label: string): Decode
   if (d.encoding !== want) {
     return { ok: false, error: `witness v${version} requires a ${want} checksum, got ${d.encoding}` };
   }
-  const script = witnessScript(version, Uint8Array.from(program));
+  const script = witnessScript(version, program);
   const type: AddressType =
     version === 0 ? (program.length === 20 ? "p2wpkh" : "p2wsh") : version === 1 && program.length === 32 ? "p2tr" : "witness_unknown";
   return { ok: true, script, type };
@@ -186,57 +137,20 @@ function decodeSegwit(address: string, expectHrp: string, label: string): Decode
 
 // ───────────────────────────── base58check ─────────────────────────────
 
-const B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-const B58_REV = new Int8Array(128).fill(-1);
-for (let i = 0; i < B58.length; i++) B58_REV[B58.charCodeAt(i)] = i;
+const BASE58CHECK = createBase58check(sha256);
 
 /** Plain base58 → bytes (leading '1's are leading zero bytes); null on a non-alphabet character. Quadratic: callers cap the length. */
 export function decodeBase58(str: string): Uint8Array | null {
-  const bytes: number[] = []; // little-endian big number
-  for (let i = 0; i < str.length; i++) {
-    const c = str.charCodeAt(i);
-    let carry = c < 128 ? (B58_REV[c] as number) : -1;
-    if (carry < 0) return null;
-    for (let j = 0; j < bytes.length; j++) {
-      carry += (bytes[j] as number) * 58;
-      bytes[j] = carry & 0xff;
-      carry >>= 8;
-    }
-    while (carry > 0) {
-      bytes.push(carry & 0xff);
-      carry >>= 8;
-    }
+  try {
+    return base58.decode(str);
+  } catch {
+    return null;
   }
-  let zeros = 0;
-  while (zeros < str.length && str[zeros] === "1") zeros++;
-  const out = new Uint8Array(zeros + bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[out.length - 1 - i] = bytes[i] as number;
-  return out;
 }
 
 /** Bytes → plain base58 (each leading zero byte becomes '1'). */
 export function encodeBase58(data: Uint8Array): string {
-  const digits: number[] = []; // little-endian base-58 digits
-  for (let i = 0; i < data.length; i++) {
-    let carry = data[i] as number;
-    for (let j = 0; j < digits.length; j++) {
-      carry += (digits[j] as number) << 8;
-      digits[j] = carry % 58;
-      carry = (carry / 58) | 0;
-    }
-    while (carry > 0) {
-      digits.push(carry % 58);
-      carry = (carry / 58) | 0;
-    }
-  }
-  let out = "";
-  for (let i = 0; i < data.length && data[i] === 0; i++) out += "1";
-  for (let i = digits.length - 1; i >= 0; i--) out += B58[digits[i] as number];
-  return out;
-}
-
-function checksum4(payload: Uint8Array): Uint8Array {
-  return sha256(sha256(payload)).subarray(0, 4);
+  return base58.encode(data);
 }
 
 /** version byte ‖ payload, plus the first 4 bytes of sha256d as checksum, in base58. */
@@ -244,10 +158,7 @@ export function encodeBase58Check(version: number, payload: Uint8Array): string 
   const body = new Uint8Array(1 + payload.length);
   body[0] = version;
   body.set(payload, 1);
-  const full = new Uint8Array(body.length + 4);
-  full.set(body);
-  full.set(checksum4(body), body.length);
-  return encodeBase58(full);
+  return BASE58CHECK.encode(body);
 }
 
 /** P2PKH address of a 20-byte pubkey hash on a chain. */
@@ -287,9 +198,12 @@ function decodeBase58Address(address: string, p: ChainParams): DecodedAddress {
   const raw = decodeBase58(address);
   if (raw === null) return { ok: false, error: "not a valid address: invalid base58 character" };
   if (raw.length !== 25) return { ok: false, error: `base58 payload is ${raw.length} bytes, expected 25 (version + 20-byte hash + checksum)` };
-  const body = raw.subarray(0, 21);
-  const sum = checksum4(body);
-  for (let i = 0; i < 4; i++) if (sum[i] !== raw[21 + i]) return { ok: false, error: "bad checksum" };
+  // Alphabet and length are checked first (above) so each failure gets its own message; the checksum is the library's.
+  try {
+    BASE58CHECK.decode(address);
+  } catch {
+    return { ok: false, error: "bad checksum" };
+  }
   const version = raw[0] as number;
   const hash = raw.subarray(1, 21);
   if (version === p.p2pkhVersion) {
