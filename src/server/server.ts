@@ -1,97 +1,14 @@
 // The connection core: accepts sockets, frames lines, picks a dialect from the first message and performs session actions.
-import type { Runtime, SocketHandle, TcpListener } from "../runtime/types.ts";
-import type { Action, BlockCandidate, CloseReason, ForwardRequest, ForwardResult, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
-import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
+import type { Runtime, TcpListener } from "../runtime/types.ts";
+import type { Action, CloseReason, ForwardRequest, ForwardResult, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import { framerPush, initFramerState, type FramerState } from "../../protocols/jsonrpc/framer.ts";
 import { parseLine, encodeErrorRaw } from "../../protocols/jsonrpc/envelope.ts";
 import type { Logger } from "../observe/log.ts";
 import type { ConnGuard } from "./guard.ts";
-import type { RateLimiter } from "../policy/ban_policy.ts";
-import { parseProxyHeader } from "../../protocols/proxy/proxy_protocol.ts";
+import { takeProxyHeader, type ProxyDeps } from "./proxy_header.ts";
 
-/** What the core needs from a pool: the session env (time updated per event) and where results go. */
-export interface PoolPort<E extends { now: number }> {
-  readonly name: string;
-  readonly env: E;
-  /** Called when a connection's dialect is known; the dialect session gives it back in closed(). */
-  allocateExtranonce1(): string;
-  onShare(share: ShareRecord, remoteAddress: string): void;
-  onBlock(block: BlockCandidate, remoteAddress: string): void;
-  /** Off-loop proof-of-work checks (ethash pools); pools whose sessions never ask may omit it. */
-  verify?(req: VerifyRequest): Promise<VerifyResult>;
-  /** Relay mode: submit a share to the upstream pool and say what it answered. */
-  forward?(req: ForwardRequest): Promise<ForwardResult>;
-  /**
-   * Relay mode: the port a new connection of this pool mines on (one per upstream connection, each
-   * with its own jobs and extranonce space); undefined = full, refuse the miner. Absent: this port.
-   */
-  // deno-lint-ignore no-explicit-any
-  portFor?(): PoolPort<any> | undefined;
-}
-
-export interface ServerLimits {
-  maxLineBytes: number;
-  maxConnections: number;
-  maxConnectionsPerAddress: number;
-  /** Close a connection that has not produced a recognisable first message in this time. */
-  loginTimeoutMs: number;
-  /** A reader this far behind is dropped rather than buffered without bound. */
-  maxWriteBufferBytes: number;
-  tickMs: number;
-}
-
-export interface ServerHooks {
-  connections(open: number): void;
-  refused(reason: string): void;
-  closed(reason: CloseReason | "peer"): void;
-  fanout(seconds: number, sockets: number): void;
-}
-
-// deno-lint-ignore no-explicit-any
-type AnyDialect = Dialect<any, any, any>;
-
-/** A dialect and the pool its sessions mine for; one port may carry several (one per dialect). */
-export interface Route {
-  dialect: AnyDialect;
-  // deno-lint-ignore no-explicit-any
-  pool: PoolPort<any>;
-}
-
-/** One connection; it carries its framer's fields itself (one object per miner, not two). */
-interface Conn extends FramerState {
-  sock: SocketHandle;
-  /** Position in `conns` (swap-remove keeps the array dense). */
-  index: number;
-  /** Chosen from the first message; the dialect's session state lives in `state`. */
-  route: Route | undefined;
-  /** The pool port the session mines on: route.pool, or the slot route.pool.portFor() chose. */
-  // deno-lint-ignore no-explicit-any
-  port: PoolPort<any> | undefined;
-  state: unknown;
-  openedAt: number;
-  closing: boolean;
-  /** The miner's address: the socket's, or the PROXY header's source on a proxied listener. */
-  addr: string;
-  limiter: RateLimiter | undefined;
-  /** Bytes received before the PROXY header completed (proxied listeners only); undefined once parsed. */
-  proxyBuf: Uint8Array | undefined;
-}
-
-export interface StratumServer {
-  readonly port: number;
-  readonly connections: number;
-  /** A new job for every session of `pool` (sessions of other pools on this port are untouched). */
-  // deno-lint-ignore no-explicit-any
-  broadcast<J>(pool: PoolPort<any>, ev: JobEvent<J>): void;
-  /** Relay mode: send every session of `pool` its reconnect message and close it (its upstream space changed). */
-  // deno-lint-ignore no-explicit-any
-  evict(pool: PoolPort<any>): number;
-  /** Relay mode: show every session of `pool` a message (dialects that have one). */
-  // deno-lint-ignore no-explicit-any
-  notice(pool: PoolPort<any>, text: string): void;
-  /** Stop accepting, send every session its shutdown message, close; resolves when all are gone or after drainMs. */
-  shutdown(drainMs: number): Promise<void>;
-}
+export type { PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
+import type { Conn, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
 
 const encoder = new TextEncoder();
 
@@ -261,49 +178,7 @@ export async function startStratumServer(opts: {
     c.route.dialect.receive(c.state, msg, c.port!.env, out);
   }
 
-  /**
-   * PROXY protocol: accumulate until the header parses, then adopt its source address (bans and
-   * per-address limits apply to the miner, not the load balancer). Returns the bytes after the
-   * header, or undefined while incomplete or when the connection was refused.
-   */
-  function takeProxyHeader(c: Conn, chunk: Uint8Array): Uint8Array | undefined {
-    const prev = c.proxyBuf!;
-    const buf = new Uint8Array(prev.length + chunk.length);
-    buf.set(prev);
-    buf.set(chunk, prev.length);
-    const r = parseProxyHeader(buf);
-    if (r.kind === "need_more") {
-      c.proxyBuf = buf;
-      return undefined;
-    }
-    c.proxyBuf = undefined;
-    if (r.kind === "error") {
-      guard?.malformed(c.addr, clock.now());
-      log.debug("bad PROXY header", { remote: c.addr, detail: r.detail });
-      closeConn(c, "malformed", false);
-      return undefined;
-    }
-    const real = r.source?.address;
-    if (real !== undefined && real !== c.addr) {
-      const old = (perAddress.get(c.addr) ?? 1) - 1;
-      if (old <= 0) perAddress.delete(c.addr);
-      else perAddress.set(c.addr, old);
-      c.addr = real;
-      const n = perAddress.get(real) ?? 0;
-      perAddress.set(real, n + 1);
-      if (limits.maxConnectionsPerAddress > 0 && n >= limits.maxConnectionsPerAddress) {
-        hooks.refused("max_per_address");
-        closeConn(c, "banned", false);
-        return undefined;
-      }
-    }
-    if (guard !== undefined && !guard.admit(c.addr, clock.now())) {
-      hooks.refused("banned");
-      closeConn(c, "banned", false);
-      return undefined;
-    }
-    return buf.subarray(r.consumed);
-  }
+  const proxyDeps: ProxyDeps = { guard, clock, log, perAddress, limits, hooks, closeConn };
 
   guard?.onKick((key) => {
     for (let i = conns.length - 1; i >= 0; i--) {
@@ -355,7 +230,7 @@ export async function startStratumServer(opts: {
       const c = sock.ctx as Conn | undefined;
       if (c === undefined || c.closing) return;
       if (c.proxyBuf !== undefined) {
-        const rest = takeProxyHeader(c, chunk);
+        const rest = takeProxyHeader(proxyDeps, c, chunk);
         if (rest === undefined || c.closing) return;
         chunk = rest;
       }
