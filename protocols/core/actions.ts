@@ -91,8 +91,12 @@ export interface VerifyResult {
   error?: string;
 }
 
-/** Relay mode: a share that met the upstream pool's difficulty, to submit there (mining.submit params). */
-export interface ForwardRequest {
+/** Relay mode: a share that met the upstream pool's difficulty, to submit there. */
+export type ForwardRequest = StratumForward | EthForward;
+
+/** A Bitcoin-family share: mining.submit params as the upstream expects them. */
+export interface StratumForward {
+  kind: "stratum-v1";
   /** The upstream connection that issued the job. */
   link: number;
   worker: string;
@@ -102,6 +106,20 @@ export interface ForwardRequest {
   nonce: string;
   versionBits?: string;
   /** The session's own context for the answer. */
+  ctx: unknown;
+}
+
+/** An ethash/etchash share: eth_submitWork's fields (and the upstream job id for EthereumStratum upstreams). */
+export interface EthForward {
+  kind: "eth";
+  link: number;
+  worker: string;
+  /** Upstream job id (EthereumStratum upstreams); eth-proxy upstreams key work by headerHash. */
+  jobId: string;
+  /** 0x + 16 hex, the full 8-byte nonce. */
+  nonce: string;
+  headerHash: string;
+  mixDigest: string;
   ctx: unknown;
 }
 

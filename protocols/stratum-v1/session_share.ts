@@ -1,7 +1,7 @@
 // Stratum v1 share handling: mining.submit checks, the verdict at the miner's difficulty, block candidates, and (relay mode) forwarding to the upstream pool and relaying its verdict; performs no I/O.
 import type { Reason } from "../errors/reasons.ts";
 import type { JsonRpcId } from "../jsonrpc/envelope.ts";
-import type { Action, ForwardRequest, ForwardResult, VerifyRequest, VerifyResult } from "../core/actions.ts";
+import type { Action, ForwardRequest, ForwardResult, StratumForward, VerifyRequest, VerifyResult } from "../core/actions.ts";
 import { vardiffOnShare } from "../core/vardiff.ts";
 import type { StratumJob } from "./job_types.ts";
 import type { ClientMessage } from "./client_to_server.ts";
@@ -83,7 +83,8 @@ function judge(
   if (up !== undefined && (isBlock || hashMeetsTarget(powLE, up.targetLE))) {
     // Relay mode: the upstream pool judges this one; the miner's answer waits for its verdict.
     const ctx: ForwardCtx = { id, worker, jobId, height: job.height, difficulty: sent.difficulty, shareDifficulty: shareDiff, block: isBlock };
-    const request: ForwardRequest = {
+    const request: StratumForward = {
+      kind: "stratum-v1",
       link: up.link,
       worker,
       jobId: up.jobId,

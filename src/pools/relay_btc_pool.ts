@@ -107,7 +107,7 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
 
   async function submit(slot: Slot, req: ForwardRequest): Promise<{ verdict: UpstreamVerdict; latencyMs: number } | undefined> {
     const link = links.get(req.link);
-    if (link === undefined || link.phase !== "ready") return undefined;
+    if (req.kind !== "stratum-v1" || link === undefined || link.phase !== "ready") return undefined;
     // The endpoint is taken now: by the verdict the slot may already have failed over.
     const e = slot.probe?.link === link ? slot.probe.endpoint : slot.endpoint;
     const ep = o.endpoints[e];
