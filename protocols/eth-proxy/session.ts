@@ -6,7 +6,7 @@ import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
 import type { SessionPolicy, VardiffState } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
-import { closeSession, effectiveEthDifficulty, ethAccepted, ethTick } from "../eth/session_common.ts";
+import { closeSession, effectiveEthDifficulty, ethAccepted, ethForward, ethForwarded, ethTick, mustForward } from "../eth/session_common.ts";
 import { difficultyToTarget } from "../pow/target.ts";
 import { bytesToHex, hexToBytes } from "../pow/hex.ts";
 import { quickCheck } from "../pow/ethash.ts";
@@ -255,8 +255,18 @@ export const ethProxy: Dialect<EthProxyState, EthEnv, EthJob> = {
     // Credit the highest difficulty this header went out with that the share meets.
     const credit = value <= difficultyToTarget(c.entry.hi) ? c.entry.hi : value <= difficultyToTarget(c.entry.lo) ? c.entry.lo : 0;
     if (credit === 0) return shareRejected(s, c.id, "low_difficulty", c.job, c.entry.lo, env, out);
+    const facts = { worker: c.worker, job: c.job, credit, value, nonce: c.nonce, mixDigest: c.mixDigest, result: res.result };
+    if (mustForward(facts)) return ethForward(c.id, facts, out);
     out.push({ kind: "write", data: encodeEthResult(c.id, true) });
-    ethAccepted(s, { worker: c.worker, job: c.job, credit, value, nonce: c.nonce, mixDigest: c.mixDigest, result: res.result }, env, out, () => pushWork(s, env, out));
+    ethAccepted(s, facts, env, out, () => pushWork(s, env, out));
+  },
+
+  forwarded(s, req, res, env, out) {
+    if (s.closing || req.kind !== "eth") return;
+    ethForwarded(s, req, res, env, out,
+      (id) => out.push({ kind: "write", data: encodeEthResult(id, true) }),
+      (id, reason, detail) => out.push({ kind: "write", data: encodeEthReason(id, reason, detail) }),
+      () => pushWork(s, env, out));
   },
 
   tick(s, env, out) {

@@ -7,7 +7,7 @@ import type { EthJob } from "../eth/work.ts";
 import type { EthEnv } from "../eth-proxy/session.ts";
 import type { VardiffState } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
-import { closeSession, effectiveEthDifficulty, ethAccepted, ethTick } from "../eth/session_common.ts";
+import { closeSession, effectiveEthDifficulty, ethAccepted, ethForward, ethForwarded, ethTick, mustForward } from "../eth/session_common.ts";
 import { difficultyToTarget } from "../pow/target.ts";
 import { bytesToHex, hexToBytes } from "../pow/hex.ts";
 import { parseEthStratumMessage, type EthStratumMessage } from "./client_to_server.ts";
@@ -237,9 +237,19 @@ export const ethStratum: Dialect<EthStratumState, EthEnv, EthJob> = {
     if (!res.ok || res.result === undefined || res.mixDigest === undefined) return shareRejected(s, c.id, c.worker, "internal", c.job, c.difficulty, env, out);
     const value = BigInt("0x" + bytesToHex(res.result));
     if (value > difficultyToTarget(c.difficulty)) return shareRejected(s, c.id, c.worker, "low_difficulty", c.job, c.difficulty, env, out);
-    out.push({ kind: "write", data: encodeTrue(c.id) });
     const mixDigest = "0x" + bytesToHex(res.mixDigest);
-    ethAccepted(s, { worker: c.worker, job: c.job, credit: c.difficulty, value, nonce: c.nonce, mixDigest, result: res.result }, env, out, () => sendWork(s, env, out));
+    const facts = { worker: c.worker, job: c.job, credit: c.difficulty, value, nonce: c.nonce, mixDigest, result: res.result };
+    if (mustForward(facts)) return ethForward(c.id, facts, out);
+    out.push({ kind: "write", data: encodeTrue(c.id) });
+    ethAccepted(s, facts, env, out, () => sendWork(s, env, out));
+  },
+
+  forwarded(s, req, res, env, out) {
+    if (s.closing || req.kind !== "eth") return;
+    ethForwarded(s, req, res, env, out,
+      (id) => out.push({ kind: "write", data: encodeTrue(id) }),
+      (id, reason, detail) => out.push({ kind: "write", data: encodeEthStratumReason(id, reason, detail) }),
+      () => sendWork(s, env, out));
   },
 
   tick(s, env, out) {

@@ -25,4 +25,9 @@ export interface EthJob extends EthWork {
   seedBytes: Uint8Array;
   /** headerHash as 32 bytes. */
   headerBytes: Uint8Array;
+  /**
+   * Relay mode: the work came from an upstream pool. `target` is then that pool's share boundary, so
+   * a share meeting it is forwarded there (and answered with its verdict) instead of submitted as a block.
+   */
+  upstream?: { link: number; jobId: string };
 }

@@ -62,6 +62,13 @@ export function mountGetwork(app: Hono, pool: EthPool, clock: { now(): number })
         const res = await pool.verify(a.request);
         pool.env.now = clock.now();
         ethProxy.verified!(s, a.request, res, pool.env, out);
+      } else if (a.kind === "forward") {
+        // Relay mode: the POST is answered with the upstream pool's verdict.
+        const res = pool.forward === undefined
+          ? { verdict: "unconfirmed" as const, reason: "upstream_unavailable" as const, message: "this pool has no upstream" }
+          : await pool.forward(a.request).catch((e) => ({ verdict: "unconfirmed" as const, reason: "upstream_unavailable" as const, message: String(e) }));
+        pool.env.now = clock.now();
+        ethProxy.forwarded!(s, a.request, res, pool.env, out);
       }
     }
     // A login-less or closed HTTP "session" is never closed: the next POST starts over.

@@ -1,7 +1,5 @@
-// One TCP connection to an upstream Stratum v1 pool: socket, line framing and timers around the pure upstream session; it does not choose pools, retry or build jobs.
-import type { Runtime, SocketHandle } from "../../runtime/types.ts";
-import { createLineFramer } from "../../../protocols/jsonrpc/framer.ts";
-import { parseLine } from "../../../protocols/jsonrpc/envelope.ts";
+// A link to an upstream Stratum v1 pool: the generic line link driving the Stratum v1 client session, its outputs as typed events; it does not choose pools, retry or build jobs.
+import type { Runtime } from "../../runtime/types.ts";
 import {
   openUpstream,
   upstreamClosed,
@@ -16,6 +14,7 @@ import {
   type UpstreamVerdict,
 } from "../../../protocols/stratum-v1/upstream_session.ts";
 import type { Logger } from "../../observe/log.ts";
+import { openLineLink } from "./line_link.ts";
 
 export interface LinkReady {
   extranonce1: string;
@@ -52,151 +51,56 @@ export interface LinkOptions {
   host: string;
   port: number;
   session: UpstreamOptions;
-  /** A pool line longer than this ends the link (a broken or hostile pool must not grow our memory). */
   maxLineBytes: number;
-  /** No line from the pool for this long while ready = stalled: the link goes down. */
   stallMs: number;
-  /** This many submits in a row without a verdict = stalled. */
   maxTimeoutsInRow: number;
   tickMs: number;
   log: Logger;
   events: LinkEvents;
 }
 
-const encoder = new TextEncoder();
-
 export function openStratumLink(o: LinkOptions): StratumLink {
-  const clock = o.runtime.clock;
-  let phase: StratumLink["phase"] = "connecting";
-  let sock: SocketHandle | undefined;
-  let state: UpstreamState | undefined;
-  let downSent = false;
-  let timeoutsInRow = 0;
-  const waiting = new Map<object, (v: { verdict: UpstreamVerdict; latencyMs: number }) => void>();
-  const framer = createLineFramer({ maxLineBytes: o.maxLineBytes });
-  const startedAt = clock.now();
-
-  const ticker = clock.setInterval(() => {
-    const now = clock.now();
-    if (phase === "connecting") {
-      if (now - startedAt >= o.session.handshakeTimeoutMs) down(`no TCP connection within ${o.session.handshakeTimeoutMs} ms`);
-      return;
-    }
-    if (state === undefined || phase === "closed") return;
-    perform(upstreamTick(state, now));
-    if (phase === "ready" && now - state.lastMessageAt >= o.stallMs) down(`no message from the pool for ${Math.round((now - state.lastMessageAt) / 1000)} s`);
-  }, o.tickMs);
-
-  function down(why: string): void {
-    if (phase === "closed") return;
-    phase = "closed";
-    clock.clearInterval(ticker);
-    if (state !== undefined) perform(upstreamClosed(state));
-    for (const [, resolve] of waiting) resolve({ verdict: { kind: "lost" }, latencyMs: 0 });
-    waiting.clear();
-    sock?.destroy();
-    if (!downSent) {
-      downSent = true;
-      o.events.down(why);
-    }
-  }
-
-  function perform(out: UpstreamOut[]): void {
-    let text = "";
-    for (const a of out) {
+  const ev = o.events;
+  const link = openLineLink<UpstreamState, UpstreamOut>(
+    { ...o, connectTimeoutMs: o.session.handshakeTimeoutMs },
+    {
+      open: (now) => openUpstream(o.session, now),
+      receive: upstreamReceive,
+      tick: upstreamTick,
+      closed: upstreamClosed,
+      lastMessageAt: (s) => s.lastMessageAt,
+    },
+    (a) => {
       switch (a.kind) {
-        case "write":
-          text += a.data;
-          break;
         case "ready":
-          phase = "ready";
-          o.events.ready({ extranonce1: a.extranonce1, extranonce2Size: a.extranonce2Size, versionMask: a.versionMask, subscriptionId: a.subscriptionId });
-          break;
+          return ev.ready({ extranonce1: a.extranonce1, extranonce2Size: a.extranonce2Size, versionMask: a.versionMask, subscriptionId: a.subscriptionId });
         case "job":
-          o.events.job(a.notify, a.difficulty);
-          break;
+          return ev.job(a.notify, a.difficulty);
         case "extranonce":
-          o.events.extranonce(a.extranonce1, a.extranonce2Size);
-          break;
+          return ev.extranonce(a.extranonce1, a.extranonce2Size);
         case "difficulty":
-          o.events.difficulty(a.difficulty);
-          break;
+          return ev.difficulty(a.difficulty);
         case "version_mask":
-          o.log.info("upstream changed the version-rolling mask", { pool: `${o.host}:${o.port}`, mask: a.mask.toString(16) });
-          break;
-        case "verdict": {
-          const resolve = waiting.get(a.ctx as object);
-          waiting.delete(a.ctx as object);
-          if (a.verdict.kind === "timeout") timeoutsInRow++;
-          else if (a.verdict.kind !== "lost") timeoutsInRow = 0;
-          resolve?.({ verdict: a.verdict, latencyMs: a.latencyMs });
-          break;
-        }
+          return o.log.info("upstream changed the version-rolling mask", { pool: `${o.host}:${o.port}`, mask: a.mask.toString(16) });
         case "reconnect":
-          o.events.reconnect(a.host, a.port, a.waitSeconds ?? 0);
-          break;
+          return ev.reconnect(a.host, a.port, a.waitSeconds ?? 0);
         case "message":
-          o.events.message(a.text);
-          break;
-        case "failed":
-          if (text !== "" && sock !== undefined) sock.write(encoder.encode(text));
-          text = "";
-          down(a.why);
-          break;
-        case "log":
-          o.log[a.level](a.msg, { ...a.fields, pool: `${o.host}:${o.port}` });
-          break;
+          return ev.message(a.text);
       }
-    }
-    if (text !== "" && sock !== undefined && phase !== "closed") sock.write(encoder.encode(text));
-    if (timeoutsInRow >= o.maxTimeoutsInRow && phase !== "closed") down(`${timeoutsInRow} shares in a row without a verdict`);
-  }
-
-  o.runtime.connect(o.host, o.port, {
-    open() {},
-    data(_s, chunk) {
-      if (phase === "closed" || state === undefined) return;
-      const r = framer.push(chunk);
-      const now = clock.now();
-      for (const line of r.lines) {
-        // deno-lint-ignore no-explicit-any
-        if ((phase as any) === "closed") return;
-        perform(upstreamReceive(state, parseLine(line), now));
-      }
-      if (r.overflow) down(`pool sent a line longer than ${o.maxLineBytes} bytes`);
     },
-    close() {
-      down("connection closed by the pool");
-    },
-  }).then((s) => {
-    // deno-lint-ignore no-explicit-any
-    if ((phase as any) === "closed") return s.destroy();
-    sock = s;
-    phase = "handshake";
-    const opened = openUpstream(o.session, clock.now());
-    state = opened.state;
-    perform(opened.out);
-  }, (e) => down(`connect failed: ${e instanceof Error ? e.message : String(e)}`));
-
+    ev.down,
+  );
   return {
-    id: o.id,
-    host: o.host,
-    port: o.port,
+    id: link.id,
+    host: link.host,
+    port: link.port,
     get phase() {
-      return phase;
+      return link.phase;
     },
     get difficulty() {
-      return state?.difficulty ?? 0;
+      return link.state?.difficulty ?? 0;
     },
-    submit(sub) {
-      if (phase !== "ready" || state === undefined) return Promise.resolve({ verdict: { kind: "lost" as const }, latencyMs: 0 });
-      const ctx = {};
-      const p = new Promise<{ verdict: UpstreamVerdict; latencyMs: number }>((resolve) => waiting.set(ctx, resolve));
-      perform(upstreamSubmit(state, sub, ctx, clock.now()));
-      return p;
-    },
-    close(why) {
-      down(why);
-    },
+    submit: (sub) => link.submit((s, ctx, now) => upstreamSubmit(s, sub, ctx, now)),
+    close: (why) => link.close(why),
   };
 }
