@@ -106,6 +106,10 @@ export function buildRelayJob(input: RelayJobInput): { ok: true; job: StratumJob
   c1.set(en1, up1.length);
   const branchBytes = new Uint8Array(32 * branch.length);
   branch.forEach((b, i) => branchBytes.set(b, 32 * i));
+  // The parser already checks these; buildRelayJob keeps its own promise for any caller.
+  if (!/^[0-9a-fA-F]{8}$/.test(n.version) || !/^[0-9a-fA-F]{8}$/.test(n.nbits) || !/^[0-9a-fA-F]{8}$/.test(n.ntime)) {
+    return { ok: false, why: "version/nbits/ntime must be 8 hex chars" };
+  }
   const version = parseInt(n.version, 16) >>> 0;
   const bits = parseInt(n.nbits, 16) >>> 0;
   const ntime = parseInt(n.ntime, 16) >>> 0;

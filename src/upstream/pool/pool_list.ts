@@ -61,11 +61,14 @@ export function betterEndpoint(endpoints: readonly PoolEndpoint[], health: reado
   return undefined;
 }
 
-/** Records a failure: exponential backoff from minMs, capped at maxMs. The first failure retries at once (a restart of the pool is the common case), so failover itself is never delayed. */
+/**
+ * Records a failure: this pool is retried after minMs, 2·minMs, 4·minMs… capped at maxMs. Failover
+ * is not delayed by it: the next pool by priority is taken at once.
+ */
 export function recordFailure(h: EndpointHealth, now: number, why: string, b: Backoff): void {
   h.failures++;
   h.lastError = why;
-  h.retryAt = h.failures <= 1 ? now + b.minMs : now + Math.min(b.maxMs, b.minMs * 2 ** (h.failures - 1));
+  h.retryAt = now + Math.min(b.maxMs, b.minMs * 2 ** Math.min(h.failures - 1, 30));
 }
 
 export function recordSuccess(h: EndpointHealth): void {
