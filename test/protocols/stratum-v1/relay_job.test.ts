@@ -282,10 +282,8 @@ describe("buildRelayJob", () => {
     expect(build({ ...n, branch: ["q".repeat(64)] })).toEqual({ ok: false, why: "merkle branch entry not 32 bytes" });
   });
 
-  // BUG (latent): buildRelayJob checks coinb1/coinb2/prevhash/branch hex but not version/nbits/ntime;
-  // parseInt("0000002g", 16) is 2 and parseInt("zzzzzzzz", 16) >>> 0 is 0, so such a notify becomes a job
-  // with a wrong header version/bits/time instead of { ok: false }. Unreachable through upstreamReceive
-  // today (parseServerMessage insists on 8 hex chars), hence only a latent gap in buildRelayJob's own contract.
+  // parseServerMessage already insists on 8 hex chars; buildRelayJob refuses such a notify itself too
+  // (parseInt would read "0000002g" as 2 and "zzzzzzzz" as 0).
   test("bad version/nbits/ntime hex is refused too", () => {
     const n = notifyOf(upstreamJob());
     const build = (notify: UpstreamNotify) => buildRelayJob({ id: "r", notify, carve: carve(), upstreamDifficulty: 1, diff1: DIFF1, link: 0 });
