@@ -214,6 +214,37 @@ export const EthNodeUpstreamSchema = z
   })
   .describe("Ethereum-style work from a node.");
 
+export const EthPoolUpstreamSchema = z
+  .strictObject({
+    type: z.literal("pool").describe("Upstream kind: `pool` (relay mode: work from upstream eth-proxy pools; every share checked here, those reaching the pool's boundary forwarded with the miner's answer waiting for its verdict)."),
+    pool: z
+      .strictObject({
+        pools: z
+          .array(
+            z.strictObject({
+              url: poolUrl,
+              user: z.string().min(1).describe("eth_submitLogin params[0]: the wallet (0x…, optionally 0x….rig) or pool account the relay mines for."),
+              password: z.string().default("x").describe("eth_submitLogin params[1]."),
+              worker: z.string().default("").describe("Top-level `worker` field on eth_submitLogin / eth_submitWork (ethminer's --worker); empty = none."),
+              priority: z.number().int().default(0).describe("Lower is preferred; equal priorities keep the listed order."),
+            }),
+          )
+          .min(1)
+          .describe("Upstream eth-proxy pools (ethminer's stratum1+tcp / EthProxy dialect), with failover by priority."),
+        submitTimeoutMs: z.number().int().min(100).default(5000).describe("How long a forwarded share waits for the pool's verdict; after it the miner gets \"Upstream pool did not answer in time\" and the share counts as unconfirmed."),
+        handshakeTimeoutMs: z.number().int().min(100).default(10000).describe("Connect + eth_submitLogin must complete within this time, or the next pool is tried."),
+        pollIntervalMs: z.number().int().min(0).default(2000).describe("eth_getWork is sent when the pool pushed no work for this long (some eth-proxy pools only answer polls); 0 = never."),
+        stallSeconds: z.number().positive().default(120).describe("A pool that sends nothing for this long is treated as dead."),
+        maxTimeoutsInRow: z.number().int().min(1).default(3).describe("This many forwarded shares in a row without a verdict mark the pool as stalled."),
+        failbackSeconds: z.number().positive().default(30).describe("While on a backup pool, how often a preferred pool is tried again."),
+        retryMinMs: z.number().int().min(0).default(1000).describe("Backoff before retrying a pool that failed (doubles per failure)."),
+        retryMaxMs: z.number().int().min(0).default(30000).describe("Longest backoff between retries of one pool."),
+        maxLineBytes: z.number().int().min(1024).max(4_194_304).default(65536).describe("Longest line accepted from an upstream pool."),
+      })
+      .describe("Ethereum relay mode settings."),
+  })
+  .describe("Ethereum-style work from upstream pools (relay mode).");
+
 export const EthashSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe("Serve Ethereum-style miners (eth-proxy, EthereumStratum/1.0.0, HTTP getwork) on the Stratum port and HTTP port."),
@@ -228,7 +259,7 @@ export const EthashSchema = z
     verifierThreads: z.number().int().min(0).max(64).default(0).describe("Worker threads verifying ethash shares; 0 = one per CPU."),
     saveCaches: z.boolean().default(true).describe("Keep built light caches in dataDir/caches so a restart does not rebuild them."),
     disconnectOnError: z.boolean().default(false).describe("eth-proxy: close the connection after every error answer (open-ethereum-pool's documented behaviour); off because miners take it for a dead pool."),
-    upstream: z.discriminatedUnion("type", [EthDevnetUpstreamSchema, EthNodeUpstreamSchema]).prefault({ type: "devnet" }).describe("Where Ethereum-style work comes from."),
+    upstream: z.discriminatedUnion("type", [EthDevnetUpstreamSchema, EthNodeUpstreamSchema, EthPoolUpstreamSchema]).prefault({ type: "devnet" }).describe("Where Ethereum-style work comes from."),
   })
   .refine((e) => e.minDifficulty <= e.initialDifficulty && e.initialDifficulty <= e.maxDifficulty, { message: "expected minDifficulty <= initialDifficulty <= maxDifficulty" })
   .describe("Ethereum-style miners (ethash/etchash).");

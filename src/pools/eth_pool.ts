@@ -1,5 +1,5 @@
 // One ethash/etchash pool: work from the upstream becomes jobs for eth-proxy and EthereumStratum sessions; shares are verified off-loop, blocks submitted durably.
-import type { EthBlockCandidate, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
+import type { EthBlockCandidate, ForwardRequest, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { JobEvent } from "../../protocols/core/dialect.ts";
 import type { EthAlgo, EthJob, EthWork } from "../../protocols/eth/work.ts";
 import type { EthEnv, EthPolicy } from "../../protocols/eth-proxy/session.ts";
@@ -124,6 +124,7 @@ export function createEthPool(opts: {
       const p = Promise.resolve().then(() => submit(eb, report)).finally(() => inflight.delete(p));
       inflight.add(p);
     },
+    ...(source.forward !== undefined ? { forward: (req: ForwardRequest) => source.forward!(req) } : {}),
     verify(req: VerifyRequest): Promise<VerifyResult> {
       if (req.algo === "scrypt") return Promise.resolve({ ok: false, error: "ethash pool cannot verify scrypt" });
       return verifier.verify(req);

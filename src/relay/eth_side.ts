@@ -9,12 +9,17 @@ import { createEthDevnet } from "../upstream/eth_devnet.ts";
 import { createEthNodeSource } from "../upstream/ethnode.ts";
 import { createEthashVerifier, type EthashVerifier } from "../verify/ethash_verifier.ts";
 import { createEthPool, type EthPool } from "../pools/eth_pool.ts";
+import { createEthPoolSource } from "../upstream/pool/eth_pool_source.ts";
+import { parsePoolUrl } from "../upstream/pool/pool_list.ts";
+import type { UpstreamSnapshot } from "../pools/relay_figures.ts";
 
 export interface EthSide {
   verifier: EthashVerifier;
   eth: EthPool;
   /** Node upstreams want the miners' summed hashrate (eth_submitHashrate). */
   reportHashrate: ((h: bigint) => void) | undefined;
+  /** Relay mode: each configured upstream pool's state and verdicts. */
+  upstreams: (() => UpstreamSnapshot[]) | undefined;
 }
 
 /** undefined when ethash.enabled is false. */
@@ -30,7 +35,28 @@ export function createEthSide(config: Config, runtime: Runtime, logger: Logger, 
   });
   const u = e.upstream;
   let hashrateReport: ((h: bigint) => void) | undefined;
-  const ethSource = u.type === "ethnode"
+  let upstreams: EthSide["upstreams"];
+  const ethSource = u.type === "pool"
+    ? (() => {
+      const p = u.pool;
+      const src = createEthPoolSource({
+        runtime,
+        endpoints: p.pools.map((x) => ({ url: x.url, ...parsePoolUrl(x.url)!, user: x.user, password: x.password, worker: x.worker, priority: x.priority })),
+        submitTimeoutMs: p.submitTimeoutMs,
+        handshakeTimeoutMs: p.handshakeTimeoutMs,
+        pollIntervalMs: p.pollIntervalMs,
+        stallMs: p.stallSeconds * 1000,
+        maxTimeoutsInRow: p.maxTimeoutsInRow,
+        failbackMs: p.failbackSeconds * 1000,
+        retry: { minMs: p.retryMinMs, maxMs: p.retryMaxMs },
+        maxLineBytes: p.maxLineBytes,
+        log: logger,
+      });
+      hashrateReport = (h) => src.reportHashrate(h);
+      upstreams = () => src.upstreams();
+      return src;
+    })()
+    : u.type === "ethnode"
     ? (() => {
       const src = createEthNodeSource({
         nodes: u.ethnode.nodes,
@@ -76,5 +102,5 @@ export function createEthSide(config: Config, runtime: Runtime, logger: Logger, 
     hooks: metrics.poolHooks,
   });
   runtime.files.mkdirp(`${config.dataDir}/${e.algo}`);
-  return { verifier: v, eth, reportHashrate: hashrateReport };
+  return { verifier: v, eth, reportHashrate: hashrateReport, upstreams };
 }

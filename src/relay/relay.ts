@@ -22,6 +22,7 @@ import { createBitcoinPool } from "./bitcoin_pool.ts";
 import { createEthSide } from "./eth_side.ts";
 import { createRelayGuard } from "./relay_guard.ts";
 import { registerUpstreamMetrics } from "./upstream_metrics.ts";
+import type { UpstreamSnapshot } from "../pools/relay_figures.ts";
 import { ethStats, type RelayStats } from "./stats.ts";
 
 export type { PoolFigures, RelayStats } from "./stats.ts";
@@ -72,7 +73,10 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   const openConnections = () => mainConnections() + (sessionThreads?.connections ?? 0);
   let http: HttpServer | undefined;
 
-  if ("upstreams" in pool) registerUpstreamMetrics(metrics.registry, pool);
+  const upstreamLists: (() => UpstreamSnapshot[])[] = [];
+  if ("upstreams" in pool) upstreamLists.push(() => pool.upstreams());
+  if (ethSide?.upstreams !== undefined) upstreamLists.push(ethSide.upstreams);
+  if (upstreamLists.length > 0) registerUpstreamMetrics(metrics.registry, () => upstreamLists.flatMap((f) => f()));
 
   const stats = (): RelayStats => {
     const now = clock.now();
@@ -101,6 +105,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       },
       ...(eth !== undefined && verifier !== undefined ? { eth: ethStats(eth, verifier, now) } : {}),
       ...("upstreams" in pool ? { upstreams: pool.upstreams() } : {}),
+      ...(ethSide?.upstreams !== undefined ? { ethUpstreams: ethSide.upstreams() } : {}),
       workers: snap.workers,
       lastShares: snap.lastShares,
     };

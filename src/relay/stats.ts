@@ -33,6 +33,8 @@ export interface RelayStats {
     verifier: ReturnType<EthashVerifier["stats"]> & { caches: string[] };
     workers: ReturnType<EthPool["stats"]["snapshot"]>["workers"];
   };
+  /** Ethereum relay mode: each configured upstream pool's state and verdicts. */
+  ethUpstreams?: ReturnType<RelayBtcPool["upstreams"]>;
   /** Relay mode: each configured upstream pool's state and verdicts. */
   upstreams?: ReturnType<RelayBtcPool["upstreams"]>;
   workers: ReturnType<BtcPool["stats"]["snapshot"]>["workers"];
