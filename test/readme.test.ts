@@ -17,8 +17,9 @@ test("README config reference is generated from the zod schema", () => {
   expect(between("config-table")).toBe(configTable());
 });
 
-test("README relay-mode table is generated from PoolUpstreamSchema", () => {
+test("README relay-mode tables are generated from PoolUpstreamSchema and EthPoolUpstreamSchema", () => {
   expect(between("relay-table")).toBe(relayTable());
+  expect(between("eth-relay-table")).toBe(relayTable(true));
 });
 
 test("README stratum v1 error table is generated from STRATUM_V1_ERRORS", () => {

@@ -1,6 +1,6 @@
 // Generates README's config-reference and error-code tables from the zod schema and the typed error tables; prints markdown.
 import { z } from "zod";
-import { ConfigSchema, DEFAULT_CONFIG, PoolUpstreamSchema } from "../src/config/schema.ts";
+import { ConfigSchema, DEFAULT_CONFIG, EthPoolUpstreamSchema, PoolUpstreamSchema } from "../src/config/schema.ts";
 import { STRATUM_V1_ERRORS } from "../protocols/stratum-v1/errors.ts";
 import { ETH_PROXY_ERRORS } from "../protocols/eth-proxy/errors.ts";
 import { ETH_STRATUM_ERRORS } from "../protocols/eth-stratum/errors.ts";
@@ -45,12 +45,14 @@ export function configTable(): string {
   return ["| key | type | default | meaning |", "|---|---|---|---|", ...out.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 
-/** Relay mode's keys (upstream.type = "pool"), with the defaults a minimal pool list gets. */
-export function relayTable(): string {
-  const schema = z.toJSONSchema(PoolUpstreamSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
-  const defaults = PoolUpstreamSchema.parse({ type: "pool", pool: { pools: [{ url: "stratum+tcp://pool.example:3333", user: "account.farm" }] } });
+/** Relay mode's keys (upstream.type = "pool", or ethash.upstream.type = "pool"), with the defaults a minimal pool list gets. */
+export function relayTable(eth = false): string {
+  const s = eth ? EthPoolUpstreamSchema : PoolUpstreamSchema;
+  const schema = z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  const user = eth ? "0x" + "ab".repeat(20) : "account.farm";
+  const defaults = s.parse({ type: "pool", pool: { pools: [{ url: "stratum+tcp://pool.example:3333", user }] } });
   const out: string[][] = [];
-  rows(schema, ["upstream"], out, defaults, 1);
+  rows(schema, eth ? ["ethash", "upstream"] : ["upstream"], out, defaults, eth ? 2 : 1);
   return ["| key | type | default | meaning |", "|---|---|---|---|", ...out.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 
@@ -72,7 +74,7 @@ export function stratumErrorTable(): string {
 /** `bun test/readme_tables.ts --write` rewrites the marked tables in README.md in place. */
 if (import.meta.main) {
   const { readFileSync, writeFileSync } = await import("node:fs");
-  const tables: Record<string, string> = { "config-table": configTable(), "relay-table": relayTable(), "error-table": stratumErrorTable() };
+  const tables: Record<string, string> = { "config-table": configTable(), "relay-table": relayTable(), "eth-relay-table": relayTable(true), "error-table": stratumErrorTable() };
   if (process.argv.includes("--write")) {
     const path = new URL("../README.md", import.meta.url);
     let text = readFileSync(path, "utf8");
