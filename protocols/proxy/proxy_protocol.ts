@@ -1,5 +1,5 @@
 // PROXY protocol v1/v2 (HAProxy proxy-protocol.txt) header parser and encoders, push-based and never throwing; it does not own sockets or decide whether a listener trusts PROXY headers.
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./ip_address.ts";
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../net/ip_address.ts";
 
 export type ProxyFamily = "ipv4" | "ipv6";
 

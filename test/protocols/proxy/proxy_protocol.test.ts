@@ -13,7 +13,7 @@ import {
   type ProxyParse,
   type ProxyTlv,
 } from "../../../protocols/proxy/proxy_protocol.ts";
-import { formatIPv6, parseIPv6 } from "../../../protocols/proxy/ip_address.ts";
+import { formatIPv6, parseIPv6 } from "../../../protocols/net/ip_address.ts";
 
 const te = new TextEncoder();
 const ascii = (s: string) => te.encode(s);
