@@ -4,7 +4,7 @@ import type { Reason } from "../errors/reasons.ts";
 import type { Action, VerifyRequest, VerifyResult } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
-import type { SessionPolicy, VardiffState } from "../core/vardiff.ts";
+import type { VardiffState } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
 import { closeSession, effectiveEthDifficulty, ethAccepted, ethForward, ethForwarded, ethTick, mustForward } from "../eth/session_common.ts";
 import { difficultyToTarget } from "../pow/target.ts";
@@ -14,26 +14,8 @@ import { parseEthProxyMessage, type EthProxyMessage } from "./client_to_server.t
 import { encodeEthResult, encodeWork, encodeWorkPush, encodeQuantity } from "./server_to_client.ts";
 import { encodeEthReason } from "./errors.ts";
 
-/** How sessions of the two Ethereum dialects find jobs. */
-export interface EthJobLookup {
-  current(): EthJob | undefined;
-  byId(id: string): EthJob | undefined;
-  byHeader(headerHash: string): EthJob | undefined;
-}
-
-/** Difficulties are in the pool-wide unit (1 = target 0xffff·2^208, NiceHash's and Bitcoin's diff1). */
-export interface EthPolicy extends SessionPolicy {
-  /** open-ethereum-pool's documented "each error is followed by a disconnect"; off by default (miners take it for a dead pool). */
-  disconnectOnError: boolean;
-}
-
-export interface EthEnv {
-  now: number;
-  jobs: EthJobLookup;
-  policy: EthPolicy;
-  /** Where a session gives back the extranonce the core allocated for it. */
-  extranonce: { release(en1: string): void };
-}
+export type { EthEnv, EthJobLookup, EthPolicy } from "../eth/env.ts";
+import type { EthEnv } from "../eth/env.ts";
 
 interface SentHeader {
   header: string;

@@ -4,7 +4,7 @@ import type { Reason } from "../errors/reasons.ts";
 import type { Action, VerifyRequest, VerifyResult } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
-import type { EthEnv } from "../eth-proxy/session.ts";
+import type { EthEnv } from "../eth/env.ts";
 import type { VardiffState } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
 import { closeSession, effectiveEthDifficulty, ethAccepted, ethForward, ethForwarded, ethTick, mustForward } from "../eth/session_common.ts";

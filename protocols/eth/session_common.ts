@@ -6,7 +6,7 @@ import { type VardiffState, clampDifficulty, vardiffOnShare, vardiffOnTick } fro
 import { bytesToHex } from "../pow/hex.ts";
 import type { EthJob } from "./work.ts";
 import { targetToDifficulty } from "../pow/target.ts";
-import type { EthEnv } from "../eth-proxy/session.ts";
+import type { EthEnv } from "../eth/env.ts";
 
 export interface EthSessionCommon extends VardiffState {
   difficulty: number;
