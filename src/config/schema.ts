@@ -24,7 +24,7 @@ export const HttpSchema = z
     enabled: z.boolean().default(true).describe("Serve /healthz, /metrics and /api/* over HTTP."),
     host: z.string().default("0.0.0.0").describe("HTTP listen address."),
     port: port("HTTP listen port (0 = any free port).").default(8080),
-    adminToken: z.string().default("").describe("Bearer token for the admin API (GET/POST /api/bans, DELETE /api/bans/:address); empty = the admin API is absent (404)."),
+    adminToken: z.string().regex(/^([A-Za-z0-9._~+/-]+=*)?$/, "expected an RFC 6750 bearer token (letters, digits, . _ ~ + / -, trailing =)").default("").describe("Bearer token for the admin API (GET/POST /api/bans, DELETE /api/bans/:address), RFC 6750 token characters; empty = the admin API is absent (404)."),
   })
   .describe("HTTP API and metrics server.");
 

@@ -1,5 +1,7 @@
 // Admin API on hono, present only when an admin token is configured: list, add and lift temporary bans.
-import type { Hono } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { HTTPException } from "hono/http-exception";
 import type { Guard } from "../server/guard.ts";
 
 /**
@@ -8,17 +10,25 @@ import type { Guard } from "../server/guard.ts";
  * exposed HTTP port never offers an unauthenticated way to lift a ban.
  */
 export function mountAdmin(app: Hono, deps: { token: string; guard: Guard; clock: { now(): number } }): void {
-  const expected = `Bearer ${deps.token}`;
-  const authorized = (header: string | undefined) => header !== undefined && timingSafeEqual(header, expected);
-
-  app.use("/api/bans", async (c, next) => {
-    if (!authorized(c.req.header("authorization"))) return c.json({ error: "unauthorized" }, 401);
-    await next();
-  });
-  app.use("/api/bans/*", async (c, next) => {
-    if (!authorized(c.req.header("authorization"))) return c.json({ error: "unauthorized" }, 401);
-    await next();
-  });
+  // hono's bearer-auth parses the header and compares in constant time. It answers a malformed
+  // header (e.g. "Bearer " with nothing after it) with 400; ours has always been 401 for every
+  // refusal, so a refusal before the route runs is answered 401 {"error":"unauthorized"}.
+  const bearer = bearerAuth({ token: deps.token });
+  const auth: MiddlewareHandler = async (c, next) => {
+    let passed = false;
+    try {
+      await bearer(c, async () => {
+        passed = true;
+        await next();
+      });
+    } catch (e) {
+      if (passed || !(e instanceof HTTPException)) throw e;
+      c.header("WWW-Authenticate", e.getResponse().headers.get("WWW-Authenticate") ?? 'Bearer realm=""');
+      return c.json({ error: "unauthorized" }, 401);
+    }
+  };
+  app.use("/api/bans", auth);
+  app.use("/api/bans/*", auth);
 
   app.get("/api/bans", (c) => {
     const now = deps.clock.now();
@@ -52,11 +62,4 @@ export function mountAdmin(app: Hono, deps: { token: string; guard: Guard; clock
     const address = decodeURIComponent(c.req.param("address"));
     return deps.guard.lift(address) ? c.json({ lifted: address }) : c.json({ error: "not banned", address }, 404);
   });
-}
-
-/** Constant-time comparison for the token (no early exit on the first differing character). */
-function timingSafeEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
-  return diff === 0;
 }
