@@ -2,17 +2,11 @@
 import type { BlockTemplate } from "../../protocols/bitcoin/template.ts";
 import type { Clock, TimerId } from "../runtime/types.ts";
 import type { BitcoinWorkSource, SubmitBlockResult, TemplateReason } from "./types.ts";
-import {
-  createRpcClient,
-  describeRpcError,
-  mapSubmitAnswer,
-  parseTemplate,
-  sameWork,
-  type BitcoindNode,
-  type FetchLike,
-  type RpcClient,
-  type RpcError,
-} from "./bitcoind_rpc.ts";
+import { describeRpcError, type BitcoindNode, type FetchLike, type RpcError } from "./bitcoind_rpc.ts";
+import { createNodes, type Current, type NodeState } from "./bitcoind/node_state.ts";
+import { caughtUp, failBackCandidates, markFailed, markReachable, markWorkOk, sourceStateName, submitTargets } from "./bitcoind/nodes.ts";
+import { classifyTemplate, fetchTemplate as fetchFrom, type Fetched, type FetchedTemplate } from "./bitcoind/template.ts";
+import { answerOf, mergeSubmitAnswers, type SubmitAnswer } from "./bitcoind/submit_merge.ts";
 
 export type { BitcoindNode, FetchLike, RpcError } from "./bitcoind_rpc.ts";
 
@@ -75,14 +69,7 @@ export interface BitcoindHealth {
   nodes: BitcoindNodeHealth[];
 }
 
-export interface SubmitAnswer {
-  node: string;
-  /** Set when the node answered (submitblock result or an RPC error). */
-  accepted?: boolean;
-  reason?: string;
-  /** Set when it did not (transport/auth). */
-  error?: string;
-}
+export type { SubmitAnswer } from "./bitcoind/submit_merge.ts";
 
 export interface BitcoindSubmitResult extends SubmitBlockResult {
   /** Every node's answer from the last round of attempts. */
@@ -97,33 +84,12 @@ export type BitcoindSource = Omit<BitcoinWorkSource, "submitBlock"> & {
   submitBlock(blockHex: string): Promise<BitcoindSubmitResult>;
 };
 
-/** BIP22/23 client capabilities; Core ignores what it does not implement (it still sends coinbasevalue). */
-const CAPABILITIES = ["coinbasetxn", "workid", "coinbase/append", "longpoll"];
 /** Reconnect backoff while every node is down. */
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30_000;
 /** submitblock retry backoff while no node answers: 100 ms doubling to 5 s. */
 const SUBMIT_BACKOFF_MIN_MS = 100;
 const SUBMIT_BACKOFF_MAX_MS = 5000;
-/** RPC errors that mean "reachable but not ready", not "this block/request is wrong": -28 RPC_IN_WARMUP. */
-const RPC_IN_WARMUP = -28;
-
-interface NodeState {
-  cfg: BitcoindNode;
-  rank: number;
-  priority: number;
-  rpc: RpcClient;
-  up: boolean | undefined;
-  workError?: string;
-  lastError?: string;
-  since: number;
-}
-
-interface Current {
-  template: BlockTemplate;
-  longpollid?: string;
-  node: NodeState;
-}
 
 export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSource {
   const { clock } = opts;
@@ -140,17 +106,7 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
   const submitTimeoutMs = opts.submitTimeoutMs ?? 60_000;
   const submitLimitMs = (opts.submitRetryLimitSeconds ?? 600) * 1000;
 
-  const nodes: NodeState[] = opts.nodes
-    .map((cfg, i) => ({
-      cfg,
-      rank: i,
-      priority: cfg.priority ?? i,
-      rpc: createRpcClient(cfg, { fetch: opts.fetch, clock, readText: opts.readText, timeoutMs: rpcTimeoutMs }),
-      up: undefined,
-      since: clock.now(),
-    }))
-    .sort((a, b) => a.priority - b.priority || a.rank - b.rank)
-    .map((n, i) => ({ ...n, rank: i }));
+  const nodes: NodeState[] = createNodes(opts.nodes, { clock, fetch: opts.fetch, readText: opts.readText, timeoutMs: rpcTimeoutMs });
 
   const listeners: Array<(t: BlockTemplate, reason: TemplateReason) => void> = [];
   let running = false;
@@ -176,42 +132,10 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
   let staleTimer: TimerId | undefined;
   const intervals: TimerId[] = [];
 
-  // --- node state changes, each logged once per change ---
-  function reachable(n: NodeState): void {
-    if (n.up !== true) {
-      log(n.up === false ? "bitcoind: node back" : "bitcoind: node reachable", { node: n.rpc.label });
-      n.up = true;
-      n.since = clock.now();
-    }
-    n.lastError = undefined;
-  }
-  function unreachable(n: NodeState, why: string): void {
-    if (n.up !== false || n.lastError !== why) {
-      log("bitcoind: node down", { node: n.rpc.label, error: why });
-      if (n.up !== false) n.since = clock.now();
-    }
-    n.up = false;
-    n.lastError = why;
-  }
-  function workOk(n: NodeState): void {
-    reachable(n);
-    if (n.workError !== undefined) log("bitcoind: node serves work again", { node: n.rpc.label });
-    n.workError = undefined;
-  }
-  function workFailed(n: NodeState, why: string): void {
-    if (n.workError !== why) log("bitcoind: node cannot serve work", { node: n.rpc.label, error: why });
-    n.workError = why;
-  }
-  /** Records an RPC failure: transport/auth → unreachable; an RPC error answer → reachable but no work. */
-  function failed(n: NodeState, e: RpcError | string): void {
-    if (typeof e === "string") return workFailed(n, e);
-    if (e.kind === "rpc") {
-      reachable(n);
-      workFailed(n, describeRpcError(e));
-    } else if (e.kind !== "aborted") {
-      unreachable(n, describeRpcError(e));
-    }
-  }
+  // --- node state changes, each logged once per change (bitcoind/nodes.ts) ---
+  const reachable = (n: NodeState) => markReachable(n, log, clock.now());
+  const workOk = (n: NodeState) => markWorkOk(n, log, clock.now());
+  const failed = (n: NodeState, e: RpcError | string) => markFailed(n, e, log, clock.now());
 
   let emitCount = 0;
   function emit(reason: TemplateReason, t: BlockTemplate): void {
@@ -226,46 +150,23 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
     }
   }
 
-  type Fetched = { ok: true; template: BlockTemplate; longpollid?: string } | { ok: false; error: RpcError | string };
-
-  async function fetchTemplate(n: NodeState, o?: { longpollid?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<Fetched> {
-    const req: Record<string, unknown> = { rules, capabilities: CAPABILITIES };
-    if (o?.longpollid !== undefined) req.longpollid = o.longpollid;
-    const r = await n.rpc.call("getblocktemplate", [req], { timeoutMs: o?.timeoutMs, signal: o?.signal });
-    if (!r.ok) return { ok: false, error: r.error };
-    const p = parseTemplate(r.value, rules);
-    return p.ok ? p : { ok: false, error: p.message };
-  }
+  const fetchTemplate = (n: NodeState, o?: { longpollid?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<Fetched> => fetchFrom(n, rules, o);
 
   /** Takes a fresh template from the active node and tells listeners when the work changed. */
-  function apply(n: NodeState, f: { template: BlockTemplate; longpollid?: string }, epoch: number): void {
+  function apply(n: NodeState, f: FetchedTemplate, epoch: number): void {
     if (!running || n !== active) return;
     confirmedAt = clock.now();
     staleLogged = false;
-    const prev = cur;
-    const next: Current = { template: f.template, longpollid: f.longpollid, node: n };
-    if (!prev) {
-      cur = next;
-      tipEpoch++;
-      mustEmit = false;
-      emit("initial", f.template);
-      restartLongpoll();
-      return;
-    }
-    if (f.template.previousBlockHash !== prev.template.previousBlockHash) {
-      // Fetched before another path applied a newer tip: older news, drop it (the newer tip is already out).
-      if (epoch !== tipEpoch) return;
-      cur = next;
-      tipEpoch++;
-      mustEmit = false;
-      emit("new_block", f.template);
-      restartLongpoll();
-      return;
-    }
-    const changed = mustEmit || !sameWork(prev.template, f.template);
-    cur = next; // always keep the newest curtime and longpollid
+    const change = classifyTemplate(cur?.template, f.template, epoch, tipEpoch, mustEmit);
+    // Fetched before another path applied a newer tip: older news, dropped (the newer tip is already out).
+    if (change === "older") return;
+    cur = { template: f.template, longpollid: f.longpollid, node: n }; // always keep the newest curtime and longpollid
     mustEmit = false;
-    if (changed) emit("refresh", f.template);
+    if (change === "initial" || change === "new_block") {
+      tipEpoch++;
+      emit(change, f.template);
+      restartLongpoll();
+    } else if (change === "refresh") emit("refresh", f.template);
   }
 
   // --- longpoll (BIP22): one call in flight on the active node, re-issued with the newest longpollid ---
@@ -368,7 +269,7 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
     return selecting;
   }
 
-  function activate(n: NodeState, f: { template: BlockTemplate; longpollid?: string }, epoch: number): void {
+  function activate(n: NodeState, f: FetchedTemplate, epoch: number): void {
     const previous = cur?.node;
     active = n;
     reconnectDelay = RECONNECT_MIN_MS;
@@ -453,8 +354,7 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
       );
       const a = active;
       if (!running || !a) return;
-      for (const n of nodes) {
-        if (n.rank >= a.rank) break;
+      for (const n of failBackCandidates(nodes, a)) {
         if (n.up !== true) continue;
         const epoch = tipEpoch;
         const r = await fetchTemplate(n);
@@ -464,8 +364,7 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
           continue;
         }
         workOk(n);
-        // A preferred node still syncing would move miners back to an older tip: wait until it caught up.
-        if (cur && r.template.height < cur.template.height) continue;
+        if (!caughtUp(r.template, cur?.template)) continue;
         log("bitcoind: failing back to preferred node", { node: n.rpc.label, from: a.rpc.label });
         stopLongpoll();
         activate(n, r, epoch);
@@ -482,45 +381,26 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
     return new Promise((resolve) => {
       let pending = targets.length;
       let resolved = false;
-      const finish = () => {
-        const list = answers.filter((a) => a !== undefined);
-        const got = list.filter((a) => a.accepted !== undefined);
-        // A plain null (the block became this node's tip) settles it at once. "duplicate" or
-        // "inconclusive" may just mean a peer relayed our block first: wait for the other nodes'
-        // answers and report the best one, so a block that extended the chain is reported as such.
-        const clean = got.find((a) => a.accepted && a.reason === undefined);
-        if (clean) return { done: true, result: { accepted: true, reason: undefined, answers: list, attempts: 0 }, answers: list };
-        if (pending > 0) return undefined;
-        const ok = got.find((a) => a.accepted && a.reason === "duplicate") ?? got.find((a) => a.accepted);
-        if (ok) return { done: true, result: { accepted: true, reason: ok.reason, answers: list, attempts: 0 }, answers: list };
-        const first = got[0]; // targets are in priority order
-        if (first) return { done: true, result: { accepted: false, reason: first.reason, answers: list, attempts: 0 }, answers: list };
-        return { done: false, result: undefined, answers: list };
-      };
+      const listed = () => answers.filter((a) => a !== undefined);
       targets.forEach((n, i) => {
         void n.rpc.call("submitblock", [blockHex], { timeoutMs: submitTimeoutMs }).then((r) => {
-          if (r.ok) {
-            reachable(n);
-            const m = mapSubmitAnswer(r.value);
-            answers[i] = { node: n.rpc.label, accepted: m.accepted, ...(m.reason !== undefined ? { reason: m.reason } : {}) };
-          } else if (r.error.kind === "rpc" && r.error.code !== RPC_IN_WARMUP) {
-            reachable(n);
-            // e.g. -22 "Block decode failed": the node looked at the block and refused it.
-            answers[i] = { node: n.rpc.label, accepted: false, reason: `rpc error ${r.error.code}: ${r.error.message}` };
-          } else {
-            failed(n, r.error);
-            answers[i] = { node: n.rpc.label, error: describeRpcError(r.error) };
-          }
+          const { answer, reached } = answerOf(n.rpc.label, r);
+          if (reached) reachable(n);
+          else if (!r.ok) failed(n, r.error);
+          answers[i] = answer;
           pending--;
           if (resolved) {
-            const a = answers[i];
-            if (a && a.accepted === false) log("bitcoind: a node refused a block another accepted", { ...a });
+            if (answer.accepted === false) log("bitcoind: a node refused a block another accepted", { ...answer });
             return;
           }
-          const f = finish();
-          if (f) {
+          const m = mergeSubmitAnswers(listed(), pending);
+          if (m.done) {
             resolved = true;
-            resolve(f);
+            const list = listed();
+            resolve({ done: true, result: { accepted: m.accepted, reason: m.reason, answers: list, attempts: 0 }, answers: list });
+          } else if (!m.waiting) {
+            resolved = true;
+            resolve({ done: false, result: undefined, answers: listed() });
           }
         });
       });
@@ -533,9 +413,7 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
     let delay = SUBMIT_BACKOFF_MIN_MS;
     for (let attempt = 1; ; attempt++) {
       // Every node believed reachable; when none is, every node (one may just have come back).
-      let targets = nodes.filter((n) => n.up !== false);
-      if (targets.length === 0) targets = nodes;
-      const r = await submitOnce(targets, blockHex);
+      const r = await submitOnce(submitTargets(nodes), blockHex);
       if (r.done && r.result) {
         const result = { ...r.result, attempts: attempt };
         log(result.accepted ? "bitcoind: block accepted" : "bitcoind: block rejected", {
@@ -566,12 +444,8 @@ export function createBitcoindSource(opts: BitcoindSourceOptions): BitcoindSourc
 
   function health(): BitcoindHealth {
     const now = clock.now();
-    let state: BitcoindHealth["state"];
-    if (!running) state = "stopped";
-    else if (active) state = active === nodes[0] ? "ok" : "failover";
-    else state = cur || outageSince !== undefined ? "down" : "starting";
     const h: BitcoindHealth = {
-      state,
+      state: sourceStateName(running, active, cur !== undefined, outageSince !== undefined),
       stale: cur !== undefined && now - confirmedAt > maxAgeMs,
       longpollInFlight: lpInFlight,
       nodes: nodes.map((n) => ({
