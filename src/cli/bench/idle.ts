@@ -1,0 +1,64 @@
+// `bench --mode idle`: resident memory per 1,000 idle (subscribed, authorized) miners; no relay logic.
+import { createLoad } from "../../loadgen/load_client.ts";
+import { fetchText, readRss } from "../../loadgen/relay_child.ts";
+import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, withRelay, openAll } from "./common.ts";
+
+export interface IdleFigures {
+  connections: number;
+  ready: number;
+  rssBeforeMb: number | null;
+  rssAfterMb: number | null;
+  mbPer1k: number | null;
+  connectMs: number;
+}
+
+/** Until /api/stats shows a finished ethash cache build (or no ethash pool), or timeoutMs (a cache read from disk counts no build). */
+async function waitSettled(httpPort: number, timeoutMs: number): Promise<void> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    const t = await fetchText(`http://127.0.0.1:${httpPort}/api/stats`);
+    if (t !== undefined) {
+      try {
+        const eth = (JSON.parse(t) as { eth?: { verifier?: { cacheBuildMs?: unknown[] } } }).eth;
+        if (eth === undefined || (eth.verifier?.cacheBuildMs?.length ?? 0) > 0) return;
+      } catch {
+        // not JSON yet: keep polling
+      }
+    }
+    await sleep(100);
+  }
+}
+
+export async function runIdle(ctx: Ctx, n: number): Promise<IdleFigures> {
+  console.log(`\n== idle: ${fmtInt(n)} subscribed+authorized connections, relay RSS ==`);
+  return withRelay(ctx, {}, async (host, port, child) => {
+    const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12" });
+    const warm = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12", userPrefix: "warmup." });
+    try {
+      // The baseline must include the one-off start-up allocations: the ethash light cache (16 MiB
+      // at epoch 0) is built in a worker during the first 1-3 s; read before it is done, its pages
+      // were counted as per-miner memory (+0.6 MB per 1k).
+      if (child) await waitSettled(child.httpPort, 20_000);
+      // And the code: the first handshakes page in the binary's code for them (measured +3.6 MB of
+      // file-backed pages once), which is not per-miner memory. 50 warm-up miners stay connected
+      // through both readings.
+      await openAll(warm, 50);
+      await sleep(1000);
+      const before = child ? readRss(child.pid) : undefined;
+      const { ready, ms } = await openAll(load, n);
+      // Let allocation settle (handshake garbage collected) before reading.
+      await sleep(3000);
+      const after = child ? readRss(child.pid) : undefined;
+      const mb = (b: number | undefined) => (b === undefined ? null : r1(b / 1048576));
+      const per1k = before !== undefined && after !== undefined && ready > 0 ? r3(((after - before) / ready) * 1000 / 1048576) : null;
+      console.log(`  ${fmtInt(ready)}/${fmtInt(n)} ready in ${fmtInt(ms)} ms; relay VmRSS ${mb(before) ?? "n/a"} MB → ${mb(after) ?? "n/a"} MB`);
+      console.log(`  RSS per 1k idle miners: ${per1k ?? "n/a"} MB   target ≤ ${TARGETS.idleRssMbPer1k} MB: ${per1k === null ? "n/a" : verdict(per1k <= TARGETS.idleRssMbPer1k)}`);
+      return { connections: n, ready, rssBeforeMb: mb(before), rssAfterMb: mb(after), mbPer1k: per1k, connectMs: Math.round(ms) };
+    } finally {
+      load.closeAll();
+      warm.closeAll();
+    }
+  });
+}
+
+// ---------------------------------------------------------------- fanout

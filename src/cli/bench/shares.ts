@@ -1,0 +1,108 @@
+// `bench --mode shares`: valid shares/s and submit→reply latency at N connections, RSS and CPU while loaded; no relay logic.
+import { createLoad } from "../../loadgen/load_client.ts";
+import { readCpuSeconds } from "../../loadgen/relay_child.ts";
+import { roundSummary, summarizeSorted, type Summary } from "../../loadgen/stats.ts";
+import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, cpuSelf, systemCpu, withRelay, openAll, relayStats } from "./common.ts";
+
+export interface SharesFigures {
+  connections: number;
+  ready: number;
+  window: number;
+  warmupSeconds: number;
+  measuredSeconds: number;
+  sharesPerSecond: number;
+  relayCountedPerSecond: number | null;
+  latencyMs: Summary;
+  submitted: number;
+  accepted: number;
+  rejected: number;
+  rejectedByCode: Record<string, number>;
+  relayRejectedByReason: Record<string, number> | null;
+  closedByPeer: number;
+  connectMs: number;
+  relayCpuPercent: number | null;
+  loadCpuPercent: number;
+  /** All CPUs, including kernel time not charged to either process. */
+  machineBusyPercent: number | null;
+}
+
+function defaultWindow(n: number): number {
+  const env = Number(process.env.BENCH_WINDOW);
+  if (Number.isInteger(env) && env > 0) return env;
+  // 4 per connection keeps every pipe full; with many connections latency is then mostly queueing
+  // (Little's law: latency ≈ submits in flight / rate). BENCH_WINDOW=1 gives the one-at-a-time pattern.
+  void n;
+  return 4;
+}
+
+export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
+  console.log(`\n== shares: ${fmtInt(n)} connections, distinct valid shares (password d=1e-12) ==`);
+  // No new blocks during the run: blockInterval 1 h, and nBits 1d00ffff (difficulty 1) so a share is a block
+  // with odds 2^-32 instead of 2^-20 at the devnet default (a block every ~17 s at 60k shares/s would flush jobs).
+  const extra = { "upstream.devnet.blockIntervalSeconds": "3600", "upstream.devnet.bits": "1d00ffff" };
+  return withRelay(ctx, extra, async (host, port, child) => {
+    const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12" });
+    try {
+      const { ready, ms } = await openAll(load, n);
+      console.log(`  ${fmtInt(ready)}/${fmtInt(n)} connections subscribed+authorized+notified in ${fmtInt(ms)} ms (connect failures ${load.counters.connectFailures})`);
+      if (ready === 0) throw new Error("no connection became ready");
+      const window = defaultWindow(n);
+      const warmup = n >= 5000 ? 3 : 2;
+      const seconds = ctx.seconds ?? 10;
+      load.startSubmitting(window);
+      await sleep(warmup * 1000);
+      const a0 = load.counters.accepted;
+      const s0 = await relayStats(child);
+      const t0 = performance.now();
+      const rc0 = child ? readCpuSeconds(child.pid) : undefined;
+      const lc0 = cpuSelf();
+      const sc0 = systemCpu();
+      load.measuring = true;
+      await sleep(seconds * 1000);
+      load.measuring = false;
+      const t1 = performance.now();
+      const a1 = load.counters.accepted;
+      const rc1 = child ? readCpuSeconds(child.pid) : undefined;
+      const lc1 = cpuSelf();
+      const sc1 = systemCpu();
+      const s1 = await relayStats(child);
+      const elapsed = (t1 - t0) / 1000;
+      load.stopSubmitting();
+      await sleep(500);
+      const lat = summarizeSorted(load.latencies.sorted());
+      const c = load.counters;
+      const relayRate = s0 && s1 ? (s1.accepted - s0.accepted) / elapsed : null;
+      const fig: SharesFigures = {
+        connections: n,
+        ready,
+        window,
+        warmupSeconds: warmup,
+        measuredSeconds: r3(elapsed),
+        sharesPerSecond: Math.round((a1 - a0) / elapsed),
+        relayCountedPerSecond: relayRate === null ? null : Math.round(relayRate),
+        latencyMs: roundSummary(lat),
+        submitted: c.submitted,
+        accepted: c.accepted,
+        rejected: c.rejected,
+        rejectedByCode: c.rejectedByCode,
+        relayRejectedByReason: s1 ? s1.rejectedByReason : null,
+        closedByPeer: c.closedByPeer,
+        connectMs: Math.round(ms),
+        relayCpuPercent: rc0 !== undefined && rc1 !== undefined ? Math.round(((rc1 - rc0) / elapsed) * 100) : null,
+        loadCpuPercent: Math.round(((lc1 - lc0) / elapsed) * 100),
+        machineBusyPercent: sc0 && sc1 && sc1.total > sc0.total ? Math.round(((sc1.busy - sc0.busy) / (sc1.total - sc0.total)) * 100) : null,
+      };
+      console.log(`  window ${window} submits/connection, warm-up ${warmup} s, measured ${r1(elapsed)} s`);
+      console.log(`  valid shares/s: ${fmtInt(fig.sharesPerSecond)} (relay counted ${fig.relayCountedPerSecond === null ? "n/a" : fmtInt(fig.relayCountedPerSecond)})   target ≥ ${fmtInt(TARGETS.sharesPerSecond)}: ${verdict(fig.sharesPerSecond >= TARGETS.sharesPerSecond)}`);
+      console.log(`  submit→reply latency ms: p50 ${lat.p50.toFixed(2)}  p99 ${lat.p99.toFixed(2)}  max ${lat.max.toFixed(2)}  (${fmtInt(lat.count)} samples)`);
+      console.log(`  replies: ${fmtInt(c.accepted)} true, ${fmtInt(c.rejected)} other ${JSON.stringify(c.rejectedByCode)}; relay rejects by reason ${JSON.stringify(fig.relayRejectedByReason)}; closed by relay ${c.closedByPeer}`);
+      console.log(`  CPU during measurement: relay ${fig.relayCpuPercent ?? "n/a"}%, load generator ${fig.loadCpuPercent}% (100% = one core); whole machine ${fig.machineBusyPercent ?? "n/a"}% busy`);
+      return fig;
+    } finally {
+      load.closeAll();
+    }
+  });
+}
+
+
+// ---------------------------------------------------------------- idle
