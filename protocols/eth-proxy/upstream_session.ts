@@ -2,7 +2,7 @@
 import type { RpcMessage, RpcParseError } from "../jsonrpc/envelope.ts";
 import { normalizeHexField, parseHashrateQuantity } from "./client_to_server.ts";
 import { encodeEthReason } from "./errors.ts";
-import { verdictFromError, type UpstreamVerdict } from "../stratum-v1/upstream_session.ts";
+import { countSubmits, expireSubmits, loseSubmits, verdictFromError, type UpstreamVerdict, type VerdictOut } from "../core/upstream.ts";
 
 export interface EthProxyUpstreamOptions {
   /** eth_submitLogin params[0]: the wallet ("0x…", optionally "0x….worker") or the pool account. */
@@ -271,14 +271,11 @@ export function upstreamTick(s: EthProxyUpstreamState, now: number): EthProxyUps
     return out;
   }
   let polling = false;
+  expireSubmits(s.pending, now, s.opts.submitTimeoutMs, out as VerdictOut[]);
   for (const [id, p] of s.pending) {
     const age = now - p.sentAt;
-    if (p.what === "submit") {
-      if (age >= s.opts.submitTimeoutMs) {
-        s.pending.delete(id);
-        out.push({ kind: "verdict", ctx: p.ctx, verdict: { kind: "timeout" }, latencyMs: age });
-      }
-    } else if (p.what !== "login" && age >= s.opts.submitTimeoutMs) {
+    if (p.what === "submit") continue; // expired above
+    if (p.what !== "login" && age >= s.opts.submitTimeoutMs) {
       // An unanswered poll or hashrate report: forget it so the next poll can go out.
       s.pending.delete(id);
       if (p.what === "getwork") out.push({ kind: "log", level: "debug", msg: "upstream did not answer eth_getWork", fields: { ageMs: age } });
@@ -294,13 +291,8 @@ export function upstreamTick(s: EthProxyUpstreamState, now: number): EthProxyUps
 
 /** The connection is gone: every share still waiting is `lost` (never counted accepted). */
 export function upstreamClosed(s: EthProxyUpstreamState): EthProxyUpstreamOut[] {
-  const out: EthProxyUpstreamOut[] = [];
-  for (const p of s.pending.values()) {
-    if (p.what === "submit") out.push({ kind: "verdict", ctx: p.ctx, verdict: { kind: "lost" }, latencyMs: 0 });
-  }
-  s.pending.clear();
   s.phase = "failed";
-  return out;
+  return loseSubmits(s.pending);
 }
 
 /** A snapshot for status pages and logs: phase, shares waiting, the work in force. */
@@ -312,7 +304,6 @@ export function describeUpstreamEthProxy(s: EthProxyUpstreamState): {
   height: number | undefined;
   lastMessageAt: number;
 } {
-  let n = 0;
-  for (const p of s.pending.values()) if (p.what === "submit") n++;
+  const n = countSubmits(s.pending);
   return { dialect: "eth-proxy", phase: s.phase, pendingSubmits: n, headerHash: s.work?.headerHash, height: s.work?.height, lastMessageAt: s.lastMessageAt };
 }

@@ -5,7 +5,7 @@ import { difficultyToTarget } from "../pow/target.ts";
 import { normalizeHexField } from "../eth-proxy/client_to_server.ts";
 import { toFiniteNumber } from "../stratum-v1/client_to_server.ts";
 import { parseServerMessage } from "../stratum-v1/server_messages.ts";
-import { verdictFromError, type UpstreamVerdict } from "../stratum-v1/upstream_session.ts";
+import { countSubmits, expireSubmits, loseSubmits, verdictFromError, type UpstreamVerdict, type VerdictOut } from "../core/upstream.ts";
 import { encodeEthStratumReason } from "./errors.ts";
 import { ETH_STRATUM_PROTOCOL } from "./server_to_client.ts";
 import { NONCE_HEX_DIGITS } from "./nonce.ts";
@@ -280,14 +280,11 @@ export function upstreamTick(s: EthStratumUpstreamState, now: number): EthStratu
     fail(s, `no subscribe/authorize answer within ${s.opts.handshakeTimeoutMs} ms`, out);
     return out;
   }
+  expireSubmits(s.pending, now, s.opts.submitTimeoutMs, out as VerdictOut[]);
   for (const [id, p] of s.pending) {
     const age = now - p.sentAt;
-    if (p.what === "submit") {
-      if (age >= s.opts.submitTimeoutMs) {
-        s.pending.delete(id);
-        out.push({ kind: "verdict", ctx: p.ctx, verdict: { kind: "timeout" }, latencyMs: age });
-      }
-    } else if (p.what === "extranonce_subscribe" && age >= s.opts.handshakeTimeoutMs) {
+    if (p.what === "submit") continue; // expired above
+    if (p.what === "extranonce_subscribe" && age >= s.opts.handshakeTimeoutMs) {
       // Pools that ignore the method never answer it: forget it rather than hold it for the connection's life.
       s.pending.delete(id);
     }
@@ -297,13 +294,8 @@ export function upstreamTick(s: EthStratumUpstreamState, now: number): EthStratu
 
 /** The connection is gone: every share still waiting is `lost` (never counted accepted). */
 export function upstreamClosed(s: EthStratumUpstreamState): EthStratumUpstreamOut[] {
-  const out: EthStratumUpstreamOut[] = [];
-  for (const p of s.pending.values()) {
-    if (p.what === "submit") out.push({ kind: "verdict", ctx: p.ctx, verdict: { kind: "lost" }, latencyMs: 0 });
-  }
-  s.pending.clear();
   s.phase = "failed";
-  return out;
+  return loseSubmits(s.pending);
 }
 
 /** A snapshot for status pages and logs: phase, shares waiting, extranonce and difficulty in force. */
@@ -315,7 +307,6 @@ export function describeUpstreamEthStratum(s: EthStratumUpstreamState): {
   difficulty: number;
   lastMessageAt: number;
 } {
-  let n = 0;
-  for (const p of s.pending.values()) if (p.what === "submit") n++;
+  const n = countSubmits(s.pending);
   return { dialect: "eth-stratum", phase: s.phase, pendingSubmits: n, extranonce: s.extranonce, difficulty: s.difficulty, lastMessageAt: s.lastMessageAt };
 }

@@ -1,7 +1,7 @@
 // Stratum v1 client session towards an upstream pool (relay mode): configure/subscribe/authorize, jobs, difficulty, extranonce, submits and their verdicts, timeouts by injected time; performs no I/O.
 import type { JsonRpcId, RpcMessage, RpcParseError } from "../jsonrpc/envelope.ts";
 import { encodeRequest, encodeResult } from "../jsonrpc/envelope.ts";
-import type { Reason } from "../errors/reasons.ts";
+import { countSubmits, expireSubmits, loseSubmits, verdictFromError, type PendingRequest, type UpstreamVerdict, type VerdictOut } from "../core/upstream.ts";
 import { parseServerMessage, parseSubscribeResult, type ServerMessage } from "./server_messages.ts";
 
 export type UpstreamNotify = Extract<ServerMessage, { type: "notify" }>;
@@ -23,13 +23,8 @@ export interface UpstreamOptions {
   submitTimeoutMs: number;
 }
 
-/** What became of a forwarded share. */
-export type UpstreamVerdict =
-  | { kind: "accepted" }
-  | { kind: "rejected"; reason: Reason; code: number | undefined; message: string }
-  /** No answer within submitTimeoutMs, or the connection ended first. */
-  | { kind: "timeout" }
-  | { kind: "lost" };
+export type { UpstreamVerdict } from "../core/upstream.ts";
+export { UPSTREAM_CODE_REASONS, verdictFromError } from "../core/upstream.ts";
 
 export type UpstreamOut =
   | { kind: "write"; data: string }
@@ -47,9 +42,7 @@ export type UpstreamOut =
   | { kind: "failed"; why: string }
   | { kind: "log"; level: "debug" | "info" | "warn"; msg: string; fields?: Record<string, unknown> };
 
-type Pending =
-  | { what: "configure" | "subscribe" | "authorize" | "suggest"; sentAt: number }
-  | { what: "submit"; sentAt: number; ctx: unknown };
+type Pending = PendingRequest<"configure" | "subscribe" | "authorize" | "suggest">;
 
 export interface UpstreamState {
   opts: UpstreamOptions;
@@ -67,35 +60,6 @@ export interface UpstreamState {
   versionMask: number;
   /** Difficulty of the next job (set_difficulty applies to jobs notified after it, as ckpool and the slush docs have it). */
   difficulty: number;
-}
-
-/**
- * Codes of the slush list (20 other, 21 job not found, 22 duplicate, 23 low difficulty,
- * 24 unauthorized, 25 not subscribed) as our Reasons; any other code is upstream_rejected with
- * the pool's own text. Typed per code so the mapping is in one place.
- */
-export const UPSTREAM_CODE_REASONS: Readonly<Record<number, Reason>> = {
-  21: "stale",
-  22: "duplicate",
-  23: "low_difficulty",
-  24: "unauthorized",
-  25: "not_subscribed",
-};
-
-/** A pool's error field ([code, message, data] as slush, or {code, message} as some do) as a rejection. */
-export function verdictFromError(error: unknown): Extract<UpstreamVerdict, { kind: "rejected" }> {
-  let code: number | undefined;
-  let message = "";
-  if (Array.isArray(error)) {
-    if (typeof error[0] === "number") code = error[0];
-    if (typeof error[1] === "string") message = error[1];
-  } else if (error !== null && typeof error === "object") {
-    const e = error as { code?: unknown; message?: unknown };
-    if (typeof e.code === "number") code = e.code;
-    if (typeof e.message === "string") message = e.message;
-  } else if (typeof error === "string") message = error;
-  const reason = (code !== undefined ? UPSTREAM_CODE_REASONS[code] : undefined) ?? "upstream_rejected";
-  return { kind: "rejected", reason, code, message: message.slice(0, 200) };
 }
 
 function send(s: UpstreamState, what: Pending["what"], method: string, params: unknown[], now: number, out: UpstreamOut[], ctx?: unknown): void {
@@ -276,13 +240,9 @@ export function upstreamTick(s: UpstreamState, now: number): UpstreamOut[] {
     fail(s, `no subscribe/authorize answer within ${s.opts.handshakeTimeoutMs} ms`, out);
     return out;
   }
+  expireSubmits(s.pending, now, s.opts.submitTimeoutMs, out as VerdictOut[]);
   for (const [id, p] of s.pending) {
-    if (p.what === "submit") {
-      if (now - p.sentAt >= s.opts.submitTimeoutMs) {
-        s.pending.delete(id);
-        out.push({ kind: "verdict", ctx: p.ctx, verdict: { kind: "timeout" }, latencyMs: now - p.sentAt });
-      }
-    } else if (p.what === "configure" && now - p.sentAt >= s.opts.handshakeTimeoutMs / 2) {
+    if (p.what === "configure" && now - p.sentAt >= s.opts.handshakeTimeoutMs / 2) {
       // A pool that silently ignores mining.configure: go on without version rolling.
       s.pending.delete(id);
       s.configured = true;
@@ -294,18 +254,11 @@ export function upstreamTick(s: UpstreamState, now: number): UpstreamOut[] {
 
 /** The connection is gone: every share still waiting is `lost` (never counted accepted). */
 export function upstreamClosed(s: UpstreamState): UpstreamOut[] {
-  const out: UpstreamOut[] = [];
-  for (const p of s.pending.values()) {
-    if (p.what === "submit") out.push({ kind: "verdict", ctx: p.ctx, verdict: { kind: "lost" }, latencyMs: 0 });
-  }
-  s.pending.clear();
   s.phase = "failed";
-  return out;
+  return loseSubmits(s.pending);
 }
 
 /** Shares still waiting for a verdict. */
 export function pendingSubmits(s: UpstreamState): number {
-  let n = 0;
-  for (const p of s.pending.values()) if (p.what === "submit") n++;
-  return n;
+  return countSubmits(s.pending);
 }

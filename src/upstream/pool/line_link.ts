@@ -2,7 +2,7 @@
 import type { Runtime, SocketHandle } from "../../runtime/types.ts";
 import { createLineFramer } from "../../../protocols/jsonrpc/framer.ts";
 import { parseLine, type RpcMessage, type RpcParseError } from "../../../protocols/jsonrpc/envelope.ts";
-import type { UpstreamVerdict } from "../../../protocols/stratum-v1/upstream_session.ts";
+import type { UpstreamVerdict } from "../../../protocols/core/upstream.ts";
 import type { Logger } from "../../observe/log.ts";
 
 /** The outputs every upstream client session shares; dialect-specific ones go to the owner's handler. */
