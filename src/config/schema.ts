@@ -143,6 +143,18 @@ const poolUrl = z
   .regex(/^(?:(?:stratum1?\+tcp|tcp):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})\/?$/, "expected stratum+tcp://host:port")
   .describe("Pool address: stratum+tcp://host:port.");
 
+/** Settings of every connection to an upstream pool (Bitcoin and Ethereum relay modes alike). */
+const upstreamLinkFields = {
+  submitTimeoutMs: z.number().int().min(100).default(5000).describe("How long a forwarded share waits for the upstream's verdict; after it the miner gets error 20 \"Upstream pool did not answer in time\" and the share counts as unconfirmed (never accepted)."),
+  handshakeTimeoutMs: z.number().int().min(100).default(10000).describe("Connect and login (subscribe + authorize, or eth_submitLogin) must complete within this time, or the next pool is tried."),
+  stallSeconds: z.number().positive().default(120).describe("An upstream that sends nothing (no job, no answer) for this long is treated as dead and the next pool is used."),
+  maxTimeoutsInRow: z.number().int().min(1).default(3).describe("This many forwarded shares in a row without a verdict mark the upstream as stalled."),
+  failbackSeconds: z.number().positive().default(30).describe("While on a backup pool, how often a preferred pool is tried again."),
+  retryMinMs: z.number().int().min(0).default(1000).describe("Backoff before retrying a pool that failed (doubles per failure)."),
+  retryMaxMs: z.number().int().min(0).default(30000).describe("Longest backoff between retries of one pool."),
+  maxLineBytes: z.number().int().min(1024).max(4_194_304).default(65536).describe("Longest line accepted from an upstream pool (a notify with a long merkle branch is ~3 KB)."),
+};
+
 export const PoolUpstreamSchema = z
   .strictObject({
     type: z.literal("pool").describe("Upstream kind: `pool` (relay mode: work from upstream Stratum v1 pools, miners aggregated onto a few connections)."),
@@ -162,20 +174,12 @@ export const PoolUpstreamSchema = z
         algorithm: z.enum(["sha256d", "scrypt"]).default("sha256d").describe("Proof of work of the pools' chain: `sha256d` (Bitcoin) or `scrypt` (Litecoin, Dogecoin); every share is checked locally with it."),
         aggregation: z.number().int().min(1).max(65536).default(1000).describe("Miners per upstream connection: each connection's extranonce2 space is carved into this many per-miner prefixes (1 byte up to 256, 2 bytes up to 65536); more miners open more connections."),
         maxUpstreamConnections: z.number().int().min(1).max(1024).default(64).describe("Upstream connections the relay may open in total (aggregation × this = most miners); past it new miners are refused with an error."),
-        submitTimeoutMs: z.number().int().min(100).default(5000).describe("How long a forwarded share waits for the upstream's verdict; after it the miner gets error 20 \"Upstream pool did not answer in time\" and the share counts as unconfirmed (never accepted)."),
-        handshakeTimeoutMs: z.number().int().min(100).default(10000).describe("Connect + subscribe + authorize must complete within this time, or the next pool is tried."),
-        stallSeconds: z.number().positive().default(120).describe("An upstream that sends nothing (no job, no answer) for this long is treated as dead and the next pool is used."),
-        maxTimeoutsInRow: z.number().int().min(1).default(3).describe("This many forwarded shares in a row without a verdict mark the upstream as stalled."),
-        failbackSeconds: z.number().positive().default(30).describe("While on a backup pool, how often a preferred pool is tried again."),
-        retryMinMs: z.number().int().min(0).default(1000).describe("Backoff before retrying a pool that failed (doubles per failure)."),
-        retryMaxMs: z.number().int().min(0).default(30000).describe("Longest backoff between retries of one pool."),
-        maxLineBytes: z.number().int().min(1024).max(4_194_304).default(65536).describe("Longest line accepted from an upstream pool (a notify with a long merkle branch is ~3 KB)."),
+        ...upstreamLinkFields,
         suggestDifficulty: z.number().min(0).default(0).describe("mining.suggest_difficulty sent upstream after authorize; 0 = none (the pool's vardiff decides)."),
       })
       .describe("Relay mode settings."),
   })
   .describe("Work from upstream pools (relay mode).");
-
 // A discriminated union on `type`: each upstream kind is one member (devnet, node, pool).
 export const UpstreamSchema = z.discriminatedUnion("type", [DevnetUpstreamSchema, BitcoindUpstreamSchema, PoolUpstreamSchema]).describe("Where work comes from.");
 
@@ -231,20 +235,12 @@ export const EthPoolUpstreamSchema = z
           )
           .min(1)
           .describe("Upstream eth-proxy pools (ethminer's stratum1+tcp / EthProxy dialect), with failover by priority."),
-        submitTimeoutMs: z.number().int().min(100).default(5000).describe("How long a forwarded share waits for the pool's verdict; after it the miner gets \"Upstream pool did not answer in time\" and the share counts as unconfirmed."),
-        handshakeTimeoutMs: z.number().int().min(100).default(10000).describe("Connect + eth_submitLogin must complete within this time, or the next pool is tried."),
+        ...upstreamLinkFields,
         pollIntervalMs: z.number().int().min(0).default(2000).describe("eth_getWork is sent when the pool pushed no work for this long (some eth-proxy pools only answer polls); 0 = never."),
-        stallSeconds: z.number().positive().default(120).describe("A pool that sends nothing for this long is treated as dead."),
-        maxTimeoutsInRow: z.number().int().min(1).default(3).describe("This many forwarded shares in a row without a verdict mark the pool as stalled."),
-        failbackSeconds: z.number().positive().default(30).describe("While on a backup pool, how often a preferred pool is tried again."),
-        retryMinMs: z.number().int().min(0).default(1000).describe("Backoff before retrying a pool that failed (doubles per failure)."),
-        retryMaxMs: z.number().int().min(0).default(30000).describe("Longest backoff between retries of one pool."),
-        maxLineBytes: z.number().int().min(1024).max(4_194_304).default(65536).describe("Longest line accepted from an upstream pool."),
       })
       .describe("Ethereum relay mode settings."),
   })
   .describe("Ethereum-style work from upstream pools (relay mode).");
-
 export const EthashSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe("Serve Ethereum-style miners (eth-proxy, EthereumStratum/1.0.0, HTTP getwork) on the Stratum port and HTTP port."),
