@@ -229,7 +229,8 @@ export const EthPoolUpstreamSchema = z
               url: poolUrl,
               user: z.string().min(1).describe("eth_submitLogin params[0]: the wallet (0x…, optionally 0x….rig) or pool account the relay mines for."),
               password: z.string().default("x").describe("eth_submitLogin params[1]."),
-              worker: z.string().default("").describe("Top-level `worker` field on eth_submitLogin / eth_submitWork (ethminer's --worker); empty = none."),
+              worker: z.string().default("").describe("eth-proxy: the top-level `worker` field of eth_submitLogin / eth_submitWork (ethminer's --worker); EthereumStratum: appended to `user` as user.worker. Empty = none."),
+              protocol: z.enum(["eth-proxy", "ethereum-stratum"]).default("eth-proxy").describe("How the relay talks to this pool: `eth-proxy` (eth_submitLogin / eth_getWork / eth_submitWork; ethminer's stratum1+tcp) or `ethereum-stratum` (EthereumStratum/1.0.0, NiceHash: the pool's extranonce becomes the prefix of every miner's nonce; EthereumStratum miners get it plus their own byte(s), eth-proxy and getwork miners, who pick whole nonces, have a share forwarded only when its nonce happens to start with it)."),
               priority: z.number().int().default(0).describe("Lower is preferred; equal priorities keep the listed order."),
             }),
           )

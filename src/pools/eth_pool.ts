@@ -28,6 +28,8 @@ export interface EthPool extends PoolPort<EthEnv> {
   readonly stats: ShareStats;
   readonly source: EthWorkSource;
   setBroadcast(fn: (ev: JobEvent<EthJob>) => void): void;
+  /** Relay mode: how to send the EthereumStratum miners away when the pool's nonce prefix changed. */
+  setEvict(fn: () => void): void;
   verify(req: VerifyRequest): Promise<VerifyResult>;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -55,10 +57,34 @@ export function createEthPool(opts: {
   const { runtime, source, journal, log, hooks, verifier } = opts;
   const clock = runtime.clock;
   const chain = ethashChain(opts.algo, opts.activationBlock);
-  const en = createExtranonceAllocator(opts.extranonceBytes, "", Math.random, opts.extranoncePart);
+  let en = createExtranonceAllocator(opts.extranonceBytes, "", Math.random, opts.extranoncePart);
+  /** Relay mode over an EthereumStratum pool: every miner nonce starts with the pool's extranonce. */
+  let sharedPrefix: string | undefined;
+  let evictStratum: () => void = () => {};
+  const space = opts.source.nonceSpace;
+  if (space !== undefined) {
+    const resize = () => {
+      const prefix = space.prefix();
+      const own = Math.max(0, Math.min(opts.extranonceBytes, 3 - prefix.length / 2));
+      // EthereumStratum/1.0.0 extranonces are at most 3 bytes: what the pool keeps, ours shrinks by.
+      if (own === 0) {
+        sharedPrefix = prefix;
+        log.warn("upstream pool's extranonce leaves no nonce bytes to give each EthereumStratum miner; they share its prefix", { extranonce: prefix });
+      } else {
+        sharedPrefix = undefined;
+        en = createExtranonceAllocator(prefix.length / 2 + own, prefix, Math.random);
+      }
+    };
+    resize();
+    space.onChange(() => {
+      resize();
+      // Miners holding the old prefix would mine nonces the pool refuses: they reconnect and get the new one.
+      evictStratum();
+    });
+  }
   const book = createEthJobBook({ algo: opts.algo, keepHeights: opts.keepHeights, epochInfo: chainEpochInfo(chain) });
   const stats = createShareStats({ startedAt: clock.now() });
-  const env: EthEnv = { now: clock.now(), jobs: book, policy: opts.policy, extranonce: en };
+  const env: EthEnv = { now: clock.now(), jobs: book, policy: opts.policy, extranonce: { release: (x) => en.release(x) } };
   let broadcast: (ev: JobEvent<EthJob>) => void = () => {};
   const found: BlockReport[] = [];
   const inflight = new Set<Promise<void>>();
@@ -106,7 +132,10 @@ export function createEthPool(opts: {
     book,
     stats,
     source,
-    allocateExtranonce1: () => en.allocate(),
+    allocateExtranonce1: () => sharedPrefix ?? en.allocate(),
+    setEvict(fn) {
+      evictStratum = fn;
+    },
     setBroadcast(fn) {
       broadcast = fn;
     },

@@ -119,6 +119,9 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       // so it is known before the port opens (jobs issued meanwhile wait in the slot's book).
       const relayMode = "setFanout" in pool;
       if (relayMode) await pool.start();
+      // Ethereum relay mode likewise: the pool's nonce prefix decides the miners' extranonces.
+      const ethRelay = eth !== undefined && eth.source.kind === "pool";
+      if (ethRelay) await eth!.start();
       const limits = threadLimits(config, threads);
       const allRoutes: (Route & { name: string })[] = [
         { name: "stratum-v1", dialect: stratumV1, pool },
@@ -170,6 +173,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       if (eth !== undefined) {
         const ep = eth;
         ep.setBroadcast((ev) => fanOut(1, ep, ev));
+        ep.setEvict(() => servers.forEach((x) => x.evict(ep, "eth-stratum")));
       }
       if (shared && !("setFanout" in pool)) {
         const btcPool = pool;
@@ -197,7 +201,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         eth?.book.onClear(() => sessionThreads?.clear(1));
       }
       if (!relayMode) await pool.start();
-      if (eth !== undefined) await eth.start();
+      if (eth !== undefined && !ethRelay) await eth.start();
       if (sessionThreads !== undefined) {
         await sessionThreads.ready;
         logger.info("session threads listening", { threads });

@@ -311,12 +311,12 @@ export async function startStratumServer(opts: {
       }
       hooks.fanout((performance.now() - t0) / 1000, n);
     },
-    evict(pool) {
+    evict(pool, dialect) {
       pool.env.now = clock.now();
       let n = 0;
       for (let i = conns.length - 1; i >= 0; i--) {
         const c = conns[i];
-        if (c === undefined || c.closing || c.port !== pool) continue;
+        if (c === undefined || c.closing || c.port !== pool || (dialect !== undefined && c.route!.dialect.name !== dialect)) continue;
         c.route!.dialect.shutdown(c.state, pool.env, out);
         perform(c);
         closeConn(c, "shutdown", true);

@@ -81,7 +81,7 @@ export interface StratumServer {
   broadcast<J>(pool: PoolPort<any>, ev: JobEvent<J>): void;
   /** Relay mode: send every session of `pool` its reconnect message and close it (its upstream space changed). */
   // deno-lint-ignore no-explicit-any
-  evict(pool: PoolPort<any>): number;
+  evict(pool: PoolPort<any>, dialect?: string): number;
   /** Relay mode: show every session of `pool` a message (dialects that have one). */
   // deno-lint-ignore no-explicit-any
   notice(pool: PoolPort<any>, text: string): void;

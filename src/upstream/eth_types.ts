@@ -14,4 +14,6 @@ export interface EthWorkSource {
   submitWork(nonce: string, headerHash: string, mixDigest: string): Promise<SubmitBlockResult>;
   /** Relay mode: a share meeting the upstream pool's boundary goes there; the answer is its verdict. */
   forward?(req: ForwardRequest): Promise<ForwardResult>;
+  /** Relay mode over an EthereumStratum pool: the nonce prefix the pool assigned (hex, "" for none) and its changes. */
+  readonly nonceSpace?: { prefix(): string; onChange(cb: () => void): void };
 }

@@ -31,10 +31,10 @@ async function upstream(): Promise<RelayProcess> {
 const UP_DIFF = 4e-9;
 const MINER_DIFF = 1e-9;
 
-async function relayTo(ports: number[], sets: Record<string, string> = {}): Promise<RelayProcess> {
+async function relayTo(ports: number[], sets: Record<string, string> = {}, protocol = "eth-proxy"): Promise<RelayProcess> {
   const dir = tempDir("stratum-edge-eth-relay-cfg-");
   const file = join(dir, "relay.toml");
-  writeFileSync(file, `[ethash.upstream]\ntype = "pool"\n` + ports.map((p, i) => `[[ethash.upstream.pool.pools]]\nurl = "stratum+tcp://127.0.0.1:${p}"\nuser = "${ADDRESS}"\npassword = "d=${UP_DIFF}"\nworker = "edge"\npriority = ${i}\n`).join(""));
+  writeFileSync(file, `[ethash.upstream]\ntype = "pool"\n` + ports.map((p, i) => `[[ethash.upstream.pool.pools]]\nurl = "stratum+tcp://127.0.0.1:${p}"\nuser = "${ADDRESS}"\npassword = "d=${UP_DIFF}"\nworker = "edge"\nprotocol = "${protocol}"\npriority = ${i}\n`).join(""));
   const r = await startRelay({
     command: [await ensureBinary(), "--config", file],
     sets: {
@@ -140,5 +140,42 @@ describe("Ethereum relay in front of another stratum-edge (eth-proxy upstream)",
     await until(async () => (((await httpGet(U2.httpPort, "/api/stats")).json() as EthStats).eth.accepted >= 1 ? true : undefined), 5000, "backup accepted");
     const st = await stats(R2);
     expect(st.ethUpstreams?.map((u) => u.state)).toEqual(["backoff", "active"]);
+  }, 40_000);
+});
+
+describe("Ethereum relay in front of another stratum-edge (EthereumStratum upstream)", () => {
+  let start = 0;
+  test("the pool's extranonce prefixes every miner's: EthereumStratum miners get it plus their own byte, shares reconstruct upstream", async () => {
+    const U = await upstream();
+    const R = await relayTo([U.stratumPort], {}, "ethereum-stratum");
+    const a = await connectStratum(R.stratumPort, R);
+    const b = await connectStratum(R.stratumPort, R);
+    clients.push(a, b);
+    const oa = await ethStratumOpen(a, { user: `${ADDRESS}.rig5` });
+    const ob = await ethStratumOpen(b, { user: `${ADDRESS}.rig6` });
+    // The upstream gives 2 bytes (its ethash.extranonceBytes); each miner here 1 more, same pool prefix.
+    expect(oa.extranonce).toMatch(/^[0-9a-f]{6}$/);
+    expect(oa.extranonce.slice(0, 4)).toBe(ob.extranonce.slice(0, 4));
+    expect(oa.extranonce).not.toBe(ob.extranonce);
+    for (const [c, o, w, id] of [[a, oa, "rig5", 40], [b, ob, "rig6", 41]] as const) {
+      const [jobId, , headerNo0x] = o.notify;
+      const s = findEthShare("0x" + headerNo0x, { atMost: upTarget, prefix: o.extranonce, start });
+      start = parseInt(s.minerNonce, 16) + 1;
+      expect((await ethStratumSubmit(c, id, `${ADDRESS}.${w}`, jobId, s.minerNonce)).result).toBe(true);
+    }
+    const u = await until(async () => {
+      const st = (await httpGet(U.httpPort, "/api/stats")).json() as EthStats;
+      return st.eth.accepted >= 2 ? st : undefined;
+    }, 5000, "upstream accepted both");
+    expect(u.eth.rejected).toBe(0);
+    expect((await stats(R)).ethUpstreams?.[0]).toMatchObject({ state: "active", accepted: 2 });
+    // An eth-proxy miner picks whole nonces: one outside the pool's prefix is refused as such, not counted accepted.
+    const c = await connectStratum(R.stratumPort, R);
+    clients.push(c);
+    const { work } = await ethProxyOpen(c, { worker: "rig7" });
+    const wrongPrefix = (parseInt(oa.extranonce.slice(0, 4), 16) ^ 0xffff).toString(16).padStart(4, "0");
+    const s = findEthShare(work[0], { atMost: upTarget, prefix: wrongPrefix, start });
+    start = parseInt(s.minerNonce, 16) + 1;
+    expect((await ethSubmit(c, 42, [s.nonce, work[0], s.mix])).error).toMatchObject({ code: -1, message: "Rejected by upstream pool: upstream: nonce outside the pool's extranonce" });
   }, 40_000);
 });

@@ -12,6 +12,7 @@ import {
   type EthProxyUpstreamState,
   type EthProxyUpstreamWork,
 } from "../../../protocols/eth-proxy/upstream_session.ts";
+import * as es from "../../../protocols/eth-stratum/upstream_session.ts";
 import { seedIndex } from "../../../protocols/pow/seed_epoch.ts";
 import { targetToDifficulty } from "../../../protocols/pow/target.ts";
 import type { Runtime } from "../../runtime/types.ts";
@@ -24,12 +25,15 @@ import { forwardResultOf } from "../../pools/relay_slot.ts";
 import { createUpstreamFigures, type UpstreamSnapshot } from "../../pools/relay_figures.ts";
 
 export interface EthPoolEndpoint extends PoolEndpoint {
-  /** Top-level "worker" field of eth_submitLogin / eth_submitWork (ethminer sends it); empty = none. */
+  /** eth-proxy: top-level "worker" field of eth_submitLogin / eth_submitWork; EthereumStratum: user.worker. Empty = none. */
   worker: string;
+  protocol: "eth-proxy" | "ethereum-stratum";
 }
 
 export interface EthPoolSourceOptions {
   runtime: Runtime;
+  /** mining.subscribe params[0] towards EthereumStratum pools. */
+  agent: string;
   endpoints: EthPoolEndpoint[];
   submitTimeoutMs: number;
   handshakeTimeoutMs: number;
@@ -49,10 +53,13 @@ export interface EthPoolSource extends EthWorkSource {
   upstreams(): UpstreamSnapshot[];
 }
 
-type Link = LineLink<EthProxyUpstreamState, EthProxyUpstreamOut>;
+// deno-lint-ignore no-explicit-any
+type Link = LineLink<any, any>;
+/** What either upstream dialect reports that the source acts on. */
+type Out = EthProxyUpstreamOut | es.EthStratumUpstreamOut;
 
 /** 30000 blocks per ethash seed: block 30000·n lies in the epoch of seed n (etchash too, see seed_epoch.ts). */
-function blockNumberOf(w: EthProxyUpstreamWork): number | undefined {
+function blockNumberOf(w: { seedHash: string; height?: number }): number | undefined {
   if (w.height !== undefined) return w.height;
   const n = seedIndex(w.seedHash);
   return n === undefined ? undefined : n * 30000;
@@ -73,17 +80,28 @@ export function createEthPoolSource(o: EthPoolSourceOptions): EthPoolSource {
   let nextFailbackAt = 0;
   let linkSeq = 0;
   const links = new Map<number, Link>();
+  /** Each link's pool-assigned nonce prefix (EthereumStratum); absent = none. */
+  const extranonces = new Map<number, string>();
+  let lastPrefix = "";
+  const prefixListeners: (() => void)[] = [];
+  const prefix = () => (active !== undefined ? extranonces.get(active.link.id) ?? "" : lastPrefix);
+  function nonceChanged(): void {
+    const p = prefix();
+    if (p === lastPrefix) return;
+    lastPrefix = p;
+    for (const f of prefixListeners) f();
+  }
   let firstReady: () => void = () => {};
 
   const where = (e: number) => o.endpoints[e]!.url;
 
-  function toWork(w: EthProxyUpstreamWork, link: Link): EthWork | undefined {
+  function toWork(w: Pick<EthProxyUpstreamWork, "headerHash" | "seedHash" | "target" | "height">, link: Link, jobId: string): EthWork | undefined {
     const blockNumber = blockNumberOf(w);
     if (blockNumber === undefined) {
       log.warn("upstream work names no block number and its seed is not a known ethash seed; ignored", { pool: `${link.host}:${link.port}`, seed: w.seedHash });
       return undefined;
     }
-    return { headerHash: w.headerHash, seedHash: w.seedHash, target: w.target, blockNumber, upstream: { link: link.id, jobId: "" } } as EthWork;
+    return { headerHash: w.headerHash, seedHash: w.seedHash, target: w.target, blockNumber, upstream: { link: link.id, jobId } } as EthWork;
   }
 
   function emit(w: EthWork): void {
@@ -96,33 +114,56 @@ export function createEthPoolSource(o: EthPoolSourceOptions): EthPoolSource {
     const ep = o.endpoints[e]!;
     const id = ++linkSeq;
     let up = false;
-    const link = openLineLink<EthProxyUpstreamState, EthProxyUpstreamOut>(
+    // deno-lint-ignore no-explicit-any
+    const link = openLineLink<any, Out>(
       { runtime: o.runtime, id, host: ep.host, port: ep.port, maxLineBytes: o.maxLineBytes, connectTimeoutMs: o.handshakeTimeoutMs, stallMs: o.stallMs, maxTimeoutsInRow: o.maxTimeoutsInRow, tickMs: 250, log },
-      {
-        open: (now) => openUpstream({
-          user: ep.user,
-          password: ep.password,
-          ...(ep.worker !== "" ? { worker: ep.worker } : {}),
-          handshakeTimeoutMs: o.handshakeTimeoutMs,
-          submitTimeoutMs: o.submitTimeoutMs,
-          pollIntervalMs: o.pollIntervalMs,
-        }, now),
-        receive: upstreamReceive,
-        tick: upstreamTick,
-        closed: upstreamClosed,
-        lastMessageAt: (s) => s.lastMessageAt,
-      },
-      (a) => {
+      ep.protocol === "ethereum-stratum"
+        ? {
+          open: (now: number) => es.openUpstream({
+            user: ep.worker !== "" ? `${ep.user}.${ep.worker}` : ep.user,
+            password: ep.password,
+            agent: o.agent,
+            handshakeTimeoutMs: o.handshakeTimeoutMs,
+            submitTimeoutMs: o.submitTimeoutMs,
+          }, now),
+          receive: es.upstreamReceive,
+          tick: es.upstreamTick,
+          closed: es.upstreamClosed,
+          lastMessageAt: (st: es.EthStratumUpstreamState) => st.lastMessageAt,
+        }
+        : {
+          open: (now: number) => openUpstream({
+            user: ep.user,
+            password: ep.password,
+            ...(ep.worker !== "" ? { worker: ep.worker } : {}),
+            handshakeTimeoutMs: o.handshakeTimeoutMs,
+            submitTimeoutMs: o.submitTimeoutMs,
+            pollIntervalMs: o.pollIntervalMs,
+          }, now),
+          receive: upstreamReceive,
+          tick: upstreamTick,
+          closed: upstreamClosed,
+          lastMessageAt: (st: EthProxyUpstreamState) => st.lastMessageAt,
+        },
+      (a: Out) => {
         if (a.kind === "ready") {
+          if ("extranonce" in a) extranonces.set(id, a.extranonce);
           up = true;
           recordSuccess(health[e]!);
           figures.up(e);
-          log.info("upstream ready", { pool: ep.url, probe: asProbe });
+          log.info("upstream ready", { pool: ep.url, probe: asProbe, ...("extranonce" in a ? { extranonce: a.extranonce } : {}) });
+          if (active?.link === link) nonceChanged();
           firstReady();
           return;
         }
-        if (a.kind !== "work") return;
-        const w = toWork(a, link);
+        if (a.kind === "extranonce") {
+          extranonces.set(id, a.extranonce);
+          if (active?.link === link) nonceChanged();
+          return;
+        }
+        if (a.kind === "reconnect" || a.kind === "message") return log.info("upstream " + a.kind, { pool: ep.url, ...a });
+        if (a.kind !== "work" && a.kind !== "job") return;
+        const w = toWork(a, link, a.kind === "job" ? a.jobId : "");
         if (w === undefined) return;
         figures.difficulty(e, targetToDifficulty(a.target));
         if (probe?.link === link) {
@@ -133,11 +174,13 @@ export function createEthPoolSource(o: EthPoolSourceOptions): EthPoolSource {
           if (old !== undefined) clock.setTimeout(() => old.link.close("switched to a preferred pool"), o.submitTimeoutMs);
           log.info("back on the preferred pool", { pool: ep.url });
           current = undefined;
+          nonceChanged();
         }
         if (active?.link === link) emit(w);
       },
       (why) => {
         links.delete(id);
+        extranonces.delete(id);
         if (up) figures.down(e);
         recordFailure(health[e]!, clock.now(), why, o.retry);
         if (probe?.link === link) {
@@ -181,7 +224,10 @@ export function createEthPoolSource(o: EthPoolSourceOptions): EthPoolSource {
     if (link === undefined || link.phase !== "ready") link = active?.link;
     if (link === undefined || link.phase !== "ready") return forwardResultOf(undefined);
     const e = active?.link === link ? active.endpoint : probe?.link === link ? probe.endpoint : -1;
-    const r = await link.submit((s, ctx, now) => upstreamSubmit(s, { nonce: req.nonce, headerHash: req.headerHash, mixDigest: req.mixDigest }, ctx, now));
+    const ep = e >= 0 ? o.endpoints[e]! : undefined;
+    const r = ep?.protocol === "ethereum-stratum"
+      ? await link.submit((s, ctx, now) => es.upstreamSubmit(s, { worker: ep.worker !== "" ? `${ep.user}.${ep.worker}` : ep.user, jobId: req.jobId, nonce: req.nonce }, ctx, now))
+      : await link.submit((s, ctx, now) => upstreamSubmit(s, { nonce: req.nonce, headerHash: req.headerHash, mixDigest: req.mixDigest }, ctx, now));
     figures.verdict(e, r.verdict.kind, r.latencyMs);
     if (r.verdict.kind === "rejected") log.info("upstream rejected a share", { pool: e >= 0 ? where(e) : "?", worker: req.worker, code: r.verdict.code, message: r.verdict.message });
     return forwardResultOf(r.verdict);
@@ -219,7 +265,15 @@ export function createEthPoolSource(o: EthPoolSourceOptions): EthPoolSource {
       return submit(req);
     },
     reportHashrate(h) {
-      active?.link.run((s, now) => upstreamHashrate(s, "0x" + h.toString(16), hashrateId, now));
+      if (active !== undefined && o.endpoints[active.endpoint]!.protocol === "eth-proxy") {
+        active.link.run((s, now) => upstreamHashrate(s, "0x" + h.toString(16), hashrateId, now));
+      }
+    },
+    nonceSpace: {
+      prefix,
+      onChange(cb) {
+        prefixListeners.push(cb);
+      },
     },
     upstreams: () => figures.snapshot(health, active === undefined ? [] : [{ endpoint: active.endpoint, link: active.link }]),
   };
