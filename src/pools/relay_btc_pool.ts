@@ -164,6 +164,7 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
         suggestDifficulty: o.suggestDifficulty,
         handshakeTimeoutMs: o.handshakeTimeoutMs,
         submitTimeoutMs: o.submitTimeoutMs,
+        ...(slot.resume.has(e) ? { resumeId: slot.resume.get(e)! } : {}),
       },
       maxLineBytes: o.maxLineBytes,
       stallMs: o.stallMs,
@@ -172,6 +173,7 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
       log,
       events: {
         ready: (info) => {
+          if (info.subscriptionId !== "") slot.resume.set(e, info.subscriptionId);
           wasUp = onReady(slot, link, e, info);
         },
         job(notify, difficulty) {

@@ -27,6 +27,8 @@ export interface Slot extends PoolPort<StratumV1Env> {
   probe: { link: StratumLink; endpoint: number } | undefined;
   /** Set once the slot told its miners that no upstream has work (cleared when work returns). */
   toldNoWork: boolean;
+  /** Subscription id each pool gave this slot last, sent back on reconnect so the pool may keep our extranonce1. */
+  resume: Map<number, string>;
   /** Set when `link` changed: its first job is clean whatever the pool says. */
   freshLink: boolean;
   nextFailbackAt: number;
@@ -88,6 +90,7 @@ export function createSlot(o: SlotOptions): Slot {
     probe: undefined,
     toldNoWork: false,
     freshLink: false,
+    resume: new Map(),
     nextFailbackAt: 0,
     allocateExtranonce1: () => prefixes.allocate(),
     onShare: (share, remote) => o.onShare(share, remote),

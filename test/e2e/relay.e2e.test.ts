@@ -200,6 +200,10 @@ describe("relay in front of a scripted upstream", () => {
     const m = await miner(relay);
     p.reconnect([]);
     await until(() => (p.accepted >= 2 ? true : undefined), 5000, "second upstream connection");
+    // The second subscribe asks to resume the first subscription (the pool may keep our extranonce1).
+    await until(() => (p.subscribes.length >= 2 ? true : undefined), 5000, "second subscribe");
+    expect(p.subscribes[0]).toHaveLength(1);
+    expect(p.subscribes[1]![1]).toBe("n1");
     const j = notifyJob(await m.next((x) => x.method === "mining.notify" && (x.params as unknown[])[8] === true, 5000, "clean job after the reconnect"));
     expect(m.isClosed()).toBe(false);
     expect(await submit(m, j, share(m, j, 1e-6))).toMatchObject({ result: true });

@@ -31,6 +31,8 @@ interface Conn {
 export interface ScriptedPool {
   readonly port: number;
   readonly submits: ScriptedSubmit[];
+  /** mining.subscribe params of every connection, in order (the resume id is params[1]). */
+  readonly subscribes: unknown[][];
   /** Connections accepted so far (ever), and open now. */
   readonly accepted: number;
   readonly open: number;
@@ -56,6 +58,7 @@ export async function startScriptedPool(o: { port?: number; extranonce2Size?: nu
   const en2Size = o.extranonce2Size ?? 8;
   const conns = new Map<number, Conn>();
   const submits: ScriptedSubmit[] = [];
+  const subscribes: unknown[][] = [];
   let seq = 0;
   let accepted = 0;
   let jobSeq = 0;
@@ -90,6 +93,7 @@ export async function startScriptedPool(o: { port?: number; extranonce2Size?: nu
   const pool: ScriptedPool = {
     port: 0,
     submits,
+    subscribes,
     get accepted() {
       return accepted;
     },
@@ -145,6 +149,7 @@ export async function startScriptedPool(o: { port?: number; extranonce2Size?: nu
       case "mining.configure":
         return write(c, { id: m.id, result: { "version-rolling": true, "version-rolling.mask": "1fffe000" }, error: null });
       case "mining.subscribe":
+        subscribes.push(m.params ?? []);
         return write(c, { id: m.id, result: [[["mining.set_difficulty", `d${c.id}`], ["mining.notify", `n${c.id}`]], c.extranonce1, en2Size], error: null });
       case "mining.authorize":
         if (o.refuseLogin) return write(c, { id: m.id, result: false, error: [24, "Unauthorized worker", null] });
