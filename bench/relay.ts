@@ -1,7 +1,7 @@
 // Relay-mode benchmark: the binary in front of another stratum-edge, against the same load sent straight to that upstream in the same run; prints shares/s, added verdict latency, upstream connections, RSS per 1k miners and failover time.
 // Usage: bun bench/relay.ts [--miners 1000,10000] [--seconds 10] [--window 1] [--binary dist/stratum-edge]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBunRuntime } from "../src/runtime/bun.ts";
@@ -120,6 +120,30 @@ async function probe(port: number, shares: number): Promise<{ p50: number; p99: 
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
+/**
+ * The floor for one more hop: a bare TCP forwarder (bytes in, bytes out, nothing parsed) between the
+ * probe and the upstream, in this process. What the relay adds beyond it is its own work.
+ */
+async function forwarder(upPort: number): Promise<{ port: number; close(): void }> {
+  const server: Server = createServer((down) => {
+    down.setNoDelay(true);
+    const up = connect({ host: "127.0.0.1", port: upPort });
+    up.setNoDelay(true);
+    down.on("data", (d) => up.write(d));
+    up.on("data", (d) => down.write(d));
+    const end = () => {
+      down.destroy();
+      up.destroy();
+    };
+    down.on("close", end);
+    up.on("close", end);
+    down.on("error", end);
+    up.on("error", end);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+}
+
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const results: Record<string, unknown>[] = [];
 
@@ -130,6 +154,9 @@ try {
     const d = await loadRun(upD.stratumPort, n);
     // The unloaded probe runs with every miner connected but before the flood (no GC debt from it).
     const directProbe = await probe(upD.stratumPort, 1000);
+    const fwd = await forwarder(upD.stratumPort);
+    const forwardedProbe = await probe(fwd.port, 1000);
+    fwd.close();
     const direct = await d.figures();
     d.load.closeAll();
     await upD.stop();
@@ -175,7 +202,7 @@ try {
       direct: { sharesPerSecond: Math.round(direct.sharesPerSecond), p50Ms: round(direct.p50), p99Ms: round(direct.p99) },
       relay: { sharesPerSecond: Math.round(relayed.sharesPerSecond), p50Ms: round(relayed.p50), p99Ms: round(relayed.p99), rejected: relayed.rejected },
       addedLatencyMs: { p50: round(relayed.p50 - direct.p50), p99: round(relayed.p99 - direct.p99) },
-      unloadedLatencyMs: { direct: { p50: round(directProbe.p50, 3), p99: round(directProbe.p99, 3) }, relay: { p50: round(relayProbe.p50, 3), p99: round(relayProbe.p99, 3) }, addedP50: round(relayProbe.p50 - directProbe.p50, 3), addedP99: round(relayProbe.p99 - directProbe.p99, 3) },
+      unloadedLatencyMs: { direct: { p50: round(directProbe.p50, 3), p99: round(directProbe.p99, 3) }, relay: { p50: round(relayProbe.p50, 3), p99: round(relayProbe.p99, 3) }, addedP50: round(relayProbe.p50 - directProbe.p50, 3), addedP99: round(relayProbe.p99 - directProbe.p99, 3), bareForwarder: { p50: round(forwardedProbe.p50, 3), p99: round(forwardedProbe.p99, 3) }, floorAddedP50: round(forwardedProbe.p50 - directProbe.p50, 3), floorAddedP99: round(forwardedProbe.p99 - directProbe.p99, 3) },
       upstreamConnections,
       rssMB: { idle: round(rssIdle / 2 ** 20, 1), connected: round(rssConnected / 2 ** 20, 1), loaded: round(rssLoaded / 2 ** 20, 1) },
       rssPer1kMinersMB: round(((rssConnected - rssIdle) / 2 ** 20) / (n / 1000), 2),
@@ -186,7 +213,7 @@ try {
     console.log(
       `relay ${n} miners: ${row.relay.sharesPerSecond} shares/s forwarded and judged upstream (direct to the upstream: ${row.direct.sharesPerSecond}/s); ` +
         `verdict latency p50 ${row.relay.p50Ms} ms / p99 ${row.relay.p99Ms} ms (direct ${row.direct.p50Ms} / ${row.direct.p99Ms}; added ${row.addedLatencyMs.p50} / ${row.addedLatencyMs.p99}); ` +
-        `unloaded (one miner, a share every 5 ms): relay p50 ${row.unloadedLatencyMs.relay.p50} / p99 ${row.unloadedLatencyMs.relay.p99} ms vs direct ${row.unloadedLatencyMs.direct.p50} / ${row.unloadedLatencyMs.direct.p99} (added ${row.unloadedLatencyMs.addedP50} / ${row.unloadedLatencyMs.addedP99}); ` +
+        `unloaded (one miner, a share every 5 ms): relay p50 ${row.unloadedLatencyMs.relay.p50} / p99 ${row.unloadedLatencyMs.relay.p99} ms vs direct ${row.unloadedLatencyMs.direct.p50} / ${row.unloadedLatencyMs.direct.p99} (added ${row.unloadedLatencyMs.addedP50} / ${row.unloadedLatencyMs.addedP99}; a bare TCP forwarder in the same place: p50 ${row.unloadedLatencyMs.bareForwarder.p50} / p99 ${row.unloadedLatencyMs.bareForwarder.p99}, adding ${row.unloadedLatencyMs.floorAddedP50} / ${row.unloadedLatencyMs.floorAddedP99}); ` +
         `${upstreamConnections} upstream connection(s); RSS ${row.rssMB.idle} → ${row.rssMB.connected} → ${row.rssMB.loaded} MB (${row.rssPer1kMinersMB} MB per 1k miners); ` +
         `failover ${row.failoverMs} ms (${row.failoverMiners} miners re-jobbed)`,
     );

@@ -1,14 +1,14 @@
 // Ethereum node work source (geth / core-geth JSON-RPC over HTTP): eth_getWork polling, eth_submitWork fan-out, eth_submitHashrate, priority failover; no share checks, no engine API / JWT.
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { EthWork } from "../../protocols/eth/work.ts";
 import { encodeQuantity } from "../../protocols/eth-proxy/server_to_client.ts";
-import { bytesToHex } from "../../protocols/pow/hex.ts";
 import type { Clock, TimerId } from "../runtime/types.ts";
 import type { SubmitBlockResult } from "./types.ts";
 import type { EthWorkSource } from "./eth_types.ts";
 
 /** The subset of `fetch` used here; the global fetch of Bun, Deno and Node satisfies it. */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<Response>;
+export type { FetchLike } from "./ethnode/wire.ts";
+import type { FetchLike } from "./ethnode/wire.ts";
+import { HASH32, NONCE, QUANTITY, U64_MAX, hashrateIdFrom, parseGetWork, redactUrl, rpcCall, type RpcDeps, type RpcOutcome } from "./ethnode/wire.ts";
 
 /** A Logger from src/observe/log.ts satisfies this. */
 export interface EthNodeLog {
@@ -78,45 +78,7 @@ interface NodeState {
   legacyLogged: boolean;
 }
 
-type RpcOutcome = { kind: "result"; result: unknown } | { kind: "rpc"; code: number; message: string } | { kind: "transport"; message: string };
-
-const HASH32 = /^0x[0-9a-fA-F]{64}$/;
-const QUANTITY = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/;
-const BOUNDARY = /^0x[0-9a-fA-F]{1,64}$/;
-const NONCE = /^0x[0-9a-fA-F]{16}$/;
-/** geth's eth_submitHashrate takes a hexutil.Uint64: larger rates are clamped, not wrapped. */
-const U64_MAX = (1n << 64n) - 1n;
-
-/** Parses geth's eth_getWork result: 4 elements (current) or 3 (geth before the block number was added). */
-export function parseGetWork(result: unknown): { work: Omit<EthWork, "blockNumber">; blockNumber: number | undefined } | string {
-  if (!Array.isArray(result) || (result.length !== 3 && result.length !== 4)) return "eth_getWork result is not a 3- or 4-element array";
-  const [h, s, b, n] = result as unknown[];
-  if (typeof h !== "string" || !HASH32.test(h)) return "eth_getWork seal hash is not 0x + 64 hex";
-  if (typeof s !== "string" || !HASH32.test(s)) return "eth_getWork seed hash is not 0x + 64 hex";
-  if (typeof b !== "string" || !BOUNDARY.test(b)) return "eth_getWork boundary is not 0x + up to 64 hex";
-  const target = BigInt(b);
-  // geth writes 2^256/difficulty into 32 bytes; difficulty 1 overflows to 0, which no hash can meet.
-  if (target === 0n) return "eth_getWork boundary is zero";
-  let blockNumber: number | undefined;
-  if (result.length === 4) {
-    if (typeof n !== "string" || !QUANTITY.test(n)) return "eth_getWork block number is not a hex quantity";
-    blockNumber = Number.parseInt(n.slice(2), 16);
-    if (!Number.isSafeInteger(blockNumber)) return "eth_getWork block number out of range";
-  }
-  return { work: { headerHash: h.toLowerCase(), seedHash: s.toLowerCase(), target }, blockNumber };
-}
-
-/** 0x + 64 hex id for eth_submitHashrate: a given hash as is, another string hashed, else random. */
-export function hashrateIdFrom(configured: string | undefined, randomBytes: (n: number) => Uint8Array): string {
-  if (configured !== undefined && HASH32.test(configured)) return configured.toLowerCase();
-  if (configured !== undefined && configured !== "") return "0x" + bytesToHex(keccak_256(new TextEncoder().encode(configured)));
-  return "0x" + bytesToHex(randomBytes(32));
-}
-
-/** Hides user:password in a node URL before it reaches logs or /api. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, "//***@");
-}
+export { hashrateIdFrom, parseGetWork, redactUrl } from "./ethnode/wire.ts";
 
 const defaultRandom = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
 
@@ -165,40 +127,8 @@ export function createEthNodeSource(o: EthNodeOptions): EthNodeSource {
   let hashrateRefusedLogged = false;
   let rpcId = 0;
 
-  function rpc(n: NodeState, method: string, params: unknown[]): Promise<RpcOutcome> {
-    const ctrl = new AbortController();
-    let timer: TimerId | undefined;
-    const timeout = new Promise<RpcOutcome>((resolve) => {
-      timer = clock.setTimeout(() => {
-        ctrl.abort();
-        resolve({ kind: "transport", message: `timeout after ${timeoutMs} ms` });
-      }, timeoutMs);
-    });
-    const call = (async (): Promise<RpcOutcome> => {
-      try {
-        const body = JSON.stringify({ jsonrpc: "2.0", id: ++rpcId, method, params });
-        const res = await o.fetch(n.url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: ctrl.signal });
-        const text = await res.text();
-        let msg: unknown;
-        try {
-          msg = JSON.parse(text);
-        } catch {
-          return { kind: "transport", message: `HTTP ${res.status}: response is not JSON` };
-        }
-        if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return { kind: "transport", message: `HTTP ${res.status}: not a JSON-RPC response` };
-        const m = msg as { result?: unknown; error?: unknown };
-        if (m.error !== undefined && m.error !== null) {
-          const e = m.error as { code?: unknown; message?: unknown };
-          return { kind: "rpc", code: typeof e.code === "number" ? e.code : 0, message: typeof e.message === "string" ? e.message : JSON.stringify(m.error) };
-        }
-        if (!("result" in m)) return { kind: "transport", message: `HTTP ${res.status}: no result in response` };
-        return { kind: "result", result: m.result };
-      } catch (e) {
-        return { kind: "transport", message: e instanceof Error ? e.message : String(e) };
-      }
-    })();
-    return Promise.race([call, timeout]).finally(() => clock.clearTimeout(timer));
-  }
+  const rpcDeps: RpcDeps = { fetch: o.fetch, clock, timeoutMs, nextId: () => ++rpcId };
+  const rpc = (n: NodeState, method: string, params: unknown[]): Promise<RpcOutcome> => rpcCall(rpcDeps, n.url, method, params);
 
   function markUp(n: NodeState): void {
     if (n.up !== true) log.info(n.up === false ? "ethnode: node back up" : "ethnode: node up", { node: n.label, priority: n.priority });
