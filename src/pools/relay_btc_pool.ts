@@ -134,10 +134,11 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
     }
   }
 
-  function connectNext(slot: Slot): void {
+  /** `failed`: the endpoint that just went down, tried again only when no other pool may be (with no backoff configured it would otherwise be chosen again at once). */
+  function connectNext(slot: Slot, failed = -1): void {
     if (stopped || slot.link !== undefined) return;
     const now = clock.now();
-    const e = chooseEndpoint(o.endpoints, health, now);
+    const e = chooseEndpoint(o.endpoints, health, now, failed) ?? chooseEndpoint(o.endpoints, health, now);
     if (e === undefined) {
       withdraw(slot, "every configured pool failed");
       return; // the housekeeping timer retries when a backoff ends
@@ -217,7 +218,7 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
           slot.carve = undefined;
           if (!stopped) log.warn("upstream connection lost", { pool: ep.url, slot: slot.index, why });
           withdraw(slot, why);
-          connectNext(slot);
+          connectNext(slot, requested !== undefined ? -1 : e); // a pool that asked for the reconnect is the one to go back to
         },
       },
     });

@@ -191,16 +191,18 @@ export function createEthPoolSource(o: EthPoolSourceOptions): EthPoolSource {
         active = undefined;
         current = undefined; // the pool's expiry check withdraws the jobs within a second
         if (!stopped) log.warn("upstream connection lost", { pool: ep.url, why });
-        connectNext();
+        connectNext(e);
       },
     );
     links.set(id, link);
     return link;
   }
 
-  function connectNext(): void {
+  /** `failed`: the endpoint that just went down, tried again only when no other pool may be (with no backoff configured it would otherwise be chosen again at once). */
+  function connectNext(failed = -1): void {
     if (stopped || active !== undefined) return;
-    const e = chooseEndpoint(o.endpoints, health, clock.now());
+    const now = clock.now();
+    const e = chooseEndpoint(o.endpoints, health, now, failed) ?? chooseEndpoint(o.endpoints, health, now);
     if (e === undefined) return; // housekeeping retries when a backoff ends
     active = { link: open(e, false), endpoint: e };
   }
