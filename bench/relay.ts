@@ -1,7 +1,7 @@
 // Relay-mode benchmark: the binary in front of another stratum-edge, against the same load sent straight to that upstream in the same run; prints shares/s, added verdict latency, upstream connections, RSS per 1k miners and failover time.
 // Usage: bun bench/relay.ts [--miners 1000,10000] [--seconds 10] [--window 1] [--binary dist/stratum-edge]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer, type Server } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBunRuntime } from "../src/runtime/bun.ts";
@@ -122,26 +122,20 @@ async function probe(port: number, shares: number): Promise<{ p50: number; p99: 
 
 /**
  * The floor for one more hop: a bare TCP forwarder (bytes in, bytes out, nothing parsed) between the
- * probe and the upstream, in this process. What the relay adds beyond it is its own work.
+ * probe and the upstream, as its own process like the relay (one more process to schedule on 2 cores).
+ * What the relay adds beyond it is its own work.
  */
 async function forwarder(upPort: number): Promise<{ port: number; close(): void }> {
-  const server: Server = createServer((down) => {
-    down.setNoDelay(true);
-    const up = connect({ host: "127.0.0.1", port: upPort });
-    up.setNoDelay(true);
-    down.on("data", (d) => up.write(d));
-    up.on("data", (d) => down.write(d));
-    const end = () => {
-      down.destroy();
-      up.destroy();
-    };
-    down.on("close", end);
-    up.on("close", end);
-    down.on("error", end);
-    up.on("error", end);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "bare_forwarder.ts"), String(upPort)], { stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("bare forwarder exited before listening");
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return { port: Number(text.trim()), close: () => child.kill() };
 }
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;

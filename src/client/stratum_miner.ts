@@ -49,6 +49,11 @@ type Pending =
       block: boolean;
     };
 
+/**
+ * One connection's state machine. Kept as one closure (~400 lines, over the house limit on purpose): its
+ * small functions share the socket, the pending-request map, the job and the hashing slice, and the
+ * pure parts already live apart (miner_work.ts: share hashes and targets; miner_types.ts: shapes).
+ */
 export function createStratumMiner(opts: StratumMinerOptions): StratumMiner {
   const sha = opts.sha;
   const agent = opts.agent ?? "stratum-edge-miner/0.1";
