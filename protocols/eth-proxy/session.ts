@@ -138,11 +138,13 @@ function onMessage(s: EthProxyState, m: EthProxyMessage, env: EthEnv, out: Actio
       return reject(s, m.id, "unauthorized", env, out, m.detail);
     case "get_work": {
       if (!s.loggedIn) return reject(s, m.id, "not_subscribed", env, out);
+      // It asked for work: pushed from now on, also when there is none yet (ethminer asks once after
+      // login and then waits for pushes, so a miner told "not ready" still gets the first job).
+      s.wantsPush = true;
       const job = env.jobs.current();
       if (job === undefined) return reject(s, m.id, "work_not_ready", env, out);
       const d = effectiveDifficulty(s, env);
       s.announced = d;
-      s.wantsPush = true;
       record(s, job, d);
       out.push({ kind: "write", data: encodeWork(m.id, work(job, d)) });
       return;

@@ -254,6 +254,7 @@ export const EthashSchema = z
     keepHeights: z.number().int().min(1).max(64).default(8).describe("Work for this many recent block heights stays valid (geth refuses work more than 7 blocks old)."),
     extranonceBytes: z.number().int().min(1).max(3).default(2).describe("EthereumStratum/1.0.0 extranonce bytes per connection (the miner rolls the other 8 − n nonce bytes)."),
     verifierThreads: z.number().int().min(0).max(64).default(0).describe("Worker threads verifying ethash shares; 0 = one per CPU."),
+    prebuild: z.boolean().default(false).describe("Build the current epoch's light cache (and start the verifier threads) at start-up. Off: they are built when the first Ethereum-style miner asks for work, which then waits logged in until it is ready (seconds); an edge serving only Bitcoin-family miners never spends the memory."),
     saveCaches: z.boolean().default(true).describe("Keep built light caches in dataDir/caches so a restart does not rebuild them."),
     disconnectOnError: z.boolean().default(false).describe("eth-proxy: close the connection after every error answer (open-ethereum-pool's documented behaviour); off because miners take it for a dead pool."),
     upstream: z.discriminatedUnion("type", [EthDevnetUpstreamSchema, EthNodeUpstreamSchema, EthPoolUpstreamSchema]).prefault({ type: "devnet" }).describe("Where Ethereum-style work comes from."),

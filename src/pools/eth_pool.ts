@@ -34,7 +34,7 @@ export interface EthPool extends PoolPort<EthEnv> {
   start(): Promise<void>;
   stop(): Promise<void>;
   blocks(): BlockReport[];
-  summary(): { height: number; networkDifficulty: number; jobId: string | undefined; blocksFound: number; epoch: number | undefined };
+  summary(): { height: number; networkDifficulty: number; jobId: string | undefined; blocksFound: number; epoch: number | undefined; lightCache: "idle" | "building" | "ready" };
 }
 
 export function createEthPool(opts: {
@@ -47,6 +47,8 @@ export function createEthPool(opts: {
   journal: BlockJournal;
   policy: EthPolicy;
   keepHeights: number;
+  /** Build the current epoch's light cache at start rather than when the first Ethereum-style miner asks for work. */
+  prebuild?: boolean;
   /** EthereumStratum extranonce bytes (≤ 3; the miner keeps the rest of the 8-byte nonce). */
   extranonceBytes: number;
   /** This thread's slice of the extranonce space when session threads share the port. */
@@ -84,16 +86,62 @@ export function createEthPool(opts: {
   }
   const book = createEthJobBook({ algo: opts.algo, keepHeights: opts.keepHeights, epochInfo: chainEpochInfo(chain) });
   const stats = createShareStats({ startedAt: clock.now() });
-  const env: EthEnv = { now: clock.now(), jobs: book, policy: opts.policy, extranonce: { release: (x) => en.release(x) } };
+  /**
+   * The light cache (16 MB and up, seconds to build, plus the verifier threads) is built when the first
+   * Ethereum-style miner asks for work, unless `prebuild`. Until it is ready sessions see no job (a miner
+   * waits logged in, no error per share), then every one gets the current job at once.
+   */
+  let cacheState: "idle" | "building" | "ready" = "idle";
+  /** A miner asked for work (or `prebuild`): build as soon as there is work to build for. */
+  let demanded = false;
+  const gated = (): boolean => {
+    if (cacheState === "ready") return true;
+    if (cacheState === "idle") {
+      demanded = true;
+      buildCurrentCache();
+    }
+    return false;
+  };
+  const jobs: EthEnv["jobs"] = {
+    current: () => (gated() ? book.current() : undefined),
+    byId: (id) => (gated() ? book.byId(id) : undefined),
+    byHeader: (h) => (gated() ? book.byHeader(h) : undefined),
+  };
+  const env: EthEnv = { now: clock.now(), jobs, policy: opts.policy, extranonce: { release: (x) => en.release(x) } };
   let broadcast: (ev: JobEvent<EthJob>) => void = () => {};
   const found: BlockReport[] = [];
   const inflight = new Set<Promise<void>>();
   let preparedNext = -1;
   let expiryTimer: unknown;
 
+  function buildCurrentCache(): void {
+    const job = book.current();
+    if (job === undefined || cacheState !== "idle") return; // no work yet: the first work starts it if a miner asked
+    cacheState = "building";
+    const p = epochParams(job.blockNumber, chain)!;
+    verifier.prepare(p.seed, p.cacheSize, `${opts.algo} epoch ${p.epoch}`).then(
+      () => {
+        cacheState = "ready";
+        const now = book.current();
+        // Everyone who logged in while it was building gets work now.
+        if (now === undefined) return;
+        hooks.jobBroadcast(true);
+        broadcast({ job: now, clean: true, memo: new Map() });
+      },
+      (e) => {
+        cacheState = "idle"; // the next miner's request tries again
+        log.error("could not build ethash cache", { error: String(e) });
+      },
+    );
+  }
+
   function onWork(w: EthWork, newBlock: boolean): void {
     const job = book.add(w, newBlock);
     if (newBlock) log.debug("new ethash work", { number: w.blockNumber, header: w.headerHash });
+    if (cacheState !== "ready") {
+      if (demanded) buildCurrentCache();
+      return; // sessions get it once the cache is ready
+    }
     hooks.jobBroadcast(newBlock);
     broadcast({ job, clean: newBlock, memo: new Map() });
     // Build the next epoch's cache ahead of the boundary (a few blocks before it there is time).
@@ -168,11 +216,9 @@ export function createEthPool(opts: {
           log.warn("upstream work expired: no jobs are issued until the node is back", { pool: opts.name });
         }
       }, 1000);
-      const w = source.current();
-      if (w !== undefined) {
-        const p = epochParams(w.blockNumber, chain)!;
-        // Warm the current epoch's cache now so the first shares do not wait seconds for it.
-        verifier.prepare(p.seed, p.cacheSize, `${opts.algo} epoch ${p.epoch}`).catch((e) => log.error("could not build ethash cache", { error: String(e) }));
+      if (opts.prebuild) {
+        demanded = true;
+        buildCurrentCache();
       }
     },
     async stop() {
@@ -189,6 +235,7 @@ export function createEthPool(opts: {
         jobId: job?.id,
         blocksFound: found.length,
         epoch: job?.epoch,
+        lightCache: cacheState,
       };
     },
   };

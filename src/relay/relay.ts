@@ -181,7 +181,8 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           const jobs: JobMessage[] = [];
           const btcJob = pool.book.current();
           if (btcJob !== undefined) jobs.push({ t: "job", pool: 0, job: btcJob, clean: true, seq: 0, sentAt: wallNow() });
-          const ethJob = eth?.book.current();
+          // Ethereum work reaches threads only once the light cache is ready (as for this thread's sessions).
+          const ethJob = eth?.summary().lightCache === "ready" ? eth.book.current() : undefined;
           if (ethJob !== undefined) jobs.push({ t: "job", pool: 1, job: ethJob, clean: true, seq: 0, sentAt: wallNow() });
           return jobs;
         };

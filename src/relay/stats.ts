@@ -30,6 +30,8 @@ export interface RelayStats {
   /** The Ethereum-style pool (ethash/etchash), when enabled. */
   eth?: PoolFigures<"ethash" | "etchash"> & {
     epoch: number | undefined;
+    /** The first light cache: idle until an Ethereum-style miner asks for work (or ethash.prebuild), work goes out once ready. */
+    lightCache: "idle" | "building" | "ready";
     verifier: ReturnType<EthashVerifier["stats"]> & { caches: string[] };
     workers: ReturnType<EthPool["stats"]["snapshot"]>["workers"];
   };
@@ -50,6 +52,7 @@ export function ethStats(eth: EthPool, verifier: EthashVerifier, now: number): N
     upstream: eth.source.kind,
     height: sum.height,
     epoch: sum.epoch,
+    lightCache: sum.lightCache,
     networkDifficulty: sum.networkDifficulty,
     currentJob: sum.jobId,
     hashrate: snap.hashrate,

@@ -49,6 +49,8 @@ export type FromSessionThread =
   /** Sent at once, not batched: a found block never waits. */
   | { t: "block"; pool: PoolIndex; block: BlockCandidate; addr: string }
   | { t: "verify"; id: number; pool: PoolIndex; req: VerifyRequest }
+  /** A session asked for work this pool has not sent yet (the ethash pool builds its light cache on demand). */
+  | { t: "want"; pool: PoolIndex }
   | {
     t: "metrics";
     connections: number;

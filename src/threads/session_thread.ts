@@ -98,7 +98,21 @@ function ethReplica(msg: Extract<ToSessionThread, { t: "init" }>): Replica {
   const e = config.ethash;
   const book = createEthJobBook({ algo: e.algo, keepHeights: e.keepHeights, epochInfo: chainEpochInfo(ethashChain(e.algo, e.etchashActivationBlock)) });
   const en = createExtranonceAllocator(e.extranonceBytes, "", Math.random, { index, count });
-  const env: EthEnv = { now: Date.now(), jobs: book, policy: ethPolicy(config), extranonce: en };
+  // No job yet (the main thread builds the light cache when a miner first asks): say a miner asked, at most once a second.
+  let wantedAt = 0;
+  const jobs: EthEnv["jobs"] = {
+    current() {
+      const j = book.current();
+      if (j === undefined && Date.now() - wantedAt >= 1000) {
+        wantedAt = Date.now();
+        post({ t: "want", pool: 1 });
+      }
+      return j;
+    },
+    byId: (id) => book.byId(id),
+    byHeader: (h) => book.byHeader(h),
+  };
+  const env: EthEnv = { now: Date.now(), jobs, policy: ethPolicy(config), extranonce: en };
   return {
     port: remotePort(e.algo, 1, env, en),
     adopt: (job) => book.adopt(job as EthJob),

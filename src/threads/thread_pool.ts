@@ -121,6 +121,10 @@ export function createSessionThreads(opts: {
           pool.verify(m.req).then(reply, (err) => reply({ ok: false, error: String(err) }));
           return;
         }
+        case "want":
+          // The main pool's own lookup is what starts an on-demand build (ethash light cache).
+          (pools[m.pool]?.env as { jobs?: { current?: () => unknown } } | undefined)?.jobs?.current?.();
+          return;
         case "metrics":
           open[slot] = m.connections;
           hooks.report(i, m);

@@ -105,14 +105,23 @@ export function createEthashVerifier(opts: {
     }
   }
 
-  for (let i = 0; i < n; i++) {
-    const worker = new Worker(url, { type: "module" } as WorkerOptions);
-    const slot: Slot = { worker, busy: 0, index: i };
-    worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(slot, e.data);
-    worker.onerror = (e: ErrorEvent) => opts.log.error("ethash worker error", { worker: i, error: e.message });
-    // A verifier thread must not keep the process alive on shutdown.
-    (worker as { unref?: () => void }).unref?.();
-    slots.push(slot);
+  /**
+   * Threads start with the first cache or verification, not with the verifier: a Bun worker costs
+   * ~10 MB resident, and an edge serving only Bitcoin-family miners never needs one (issue 13).
+   */
+  let stopped = false;
+  function ensureWorkers(): void {
+    if (stopped) throw new Error("verifier stopped");
+    if (slots.length > 0) return;
+    for (let i = 0; i < n; i++) {
+      const worker = new Worker(url, { type: "module" } as WorkerOptions);
+      const slot: Slot = { worker, busy: 0, index: i };
+      worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(slot, e.data);
+      worker.onerror = (e: ErrorEvent) => opts.log.error("ethash worker error", { worker: i, error: e.message });
+      // A verifier thread must not keep the process alive on shutdown.
+      (worker as { unref?: () => void }).unref?.();
+      slots.push(slot);
+    }
   }
 
   const leastBusy = () => slots.reduce((a, b) => (b.busy < a.busy ? b : a));
@@ -129,6 +138,7 @@ export function createEthashVerifier(opts: {
   }
 
   function cacheFor(seed: Uint8Array, size: number, label: string): Cache {
+    ensureWorkers();
     const key = `${bytesToHex(seed)}-${size}`;
     let c = caches.get(key);
     if (c !== undefined) {
@@ -177,6 +187,7 @@ export function createEthashVerifier(opts: {
       } catch (e) {
         return { ok: false, error: `cache: ${String(e)}` };
       }
+      if (slots.length === 0) return { ok: false, error: "verifier stopped" };
       const slot = leastBusy();
       if (!c.sharedWith.has(slot.index)) {
         send(slot, { t: "cache", key: c.key, sab: c.sab, words: c.size / 4 });
@@ -195,7 +206,9 @@ export function createEthashVerifier(opts: {
     cached: () => [...caches.values()].map((c) => c.label),
     stats: () => ({ threads: n, queued: pending.size, verified, cacheBuilds: buildMs.length, cacheBuildMs: buildMs.slice() }),
     stop() {
+      stopped = true;
       for (const s of slots) s.worker.terminate();
+      slots.length = 0;
       for (const p of pending.values()) p.resolve({ ok: false, error: "verifier stopped" });
       pending.clear();
     },

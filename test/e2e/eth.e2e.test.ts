@@ -19,6 +19,7 @@ import {
   ADDRESS,
   epoch0Cache,
   ethBlockTarget,
+  ethCacheReady,
   ethProxyOpen,
   ethStratumOpen,
   ethStratumSubmit,
@@ -71,19 +72,7 @@ beforeAll(async () => {
   [A, B, C] = await relays;
   // Each relay builds its own epoch-0 cache in a worker (~1.5 s idle, >10 s on a loaded 2-CPU box); shares wait
   // for it, so the per-reply bounds below only hold once it is built.
-  await Promise.all(
-    [A, B, C].map((r) =>
-      until(
-        async () => {
-          const st = (await httpGet(r.httpPort, "/api/stats")).json() as { eth?: { verifier?: { cacheBuilds?: number; caches?: string[] } } };
-          return (st.eth?.verifier?.cacheBuilds ?? 0) >= 1 ? true : undefined;
-        },
-        45_000,
-        "the relay's epoch-0 ethash cache",
-        () => r.tail(),
-      )
-    ),
-  );
+  await Promise.all([A, B, C].map((r) => ethCacheReady(r)));
 }, 60_000);
 
 afterAll(async () => {

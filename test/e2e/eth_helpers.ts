@@ -1,7 +1,7 @@
 // End-to-end helpers for the Ethereum-style dialects: an epoch-0 light cache built once, real ethash share search, eth-proxy / EthereumStratum openings and HTTP getwork POSTs; no assertions.
 import { epochParams, hashimotoLight, makeCache } from "../../protocols/pow/ethash.ts";
 import { bytesToHex, hexToBytes } from "../../protocols/pow/hex.ts";
-import { byId, byMethod, HOST, type Msg, type StratumClient } from "./helpers.ts";
+import { byId, byMethod, HOST, httpGet, until, type Msg, type RelayProcess, type StratumClient } from "./helpers.ts";
 
 /** Epoch 0 (blocks 0..29999): the devnet's epoch. Built once per test process (~1.5 s, 16 MiB). */
 export interface EthCache {
@@ -164,4 +164,17 @@ export async function postRpc(port: number, path: string, body: unknown): Promis
     json = { unparsable: text };
   }
   return { status: r.status, json, text };
+}
+
+/** Resolves once the relay's first light cache is built: Ethereum-style miners get work only from then on. */
+export async function ethCacheReady(r: RelayProcess, timeoutMs = 45_000): Promise<void> {
+  await until(
+    async () => {
+      const st = (await httpGet(r.httpPort, "/api/stats")).json() as { eth?: { lightCache?: string } };
+      return st.eth?.lightCache === "ready" ? true : undefined;
+    },
+    timeoutMs,
+    "the relay's ethash cache",
+    () => r.tail(),
+  );
 }

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connectStratum, ensureBinary, httpGet, startRelay, tempDir, until, type RelayProcess, type StratumClient } from "./helpers.ts";
-import { ADDRESS, ethProxyOpen, ethStratumOpen, ethStratumSubmit, ethSubmit, findEthShare, isWorkPush, postRpc } from "./eth_helpers.ts";
+import { ADDRESS, ethCacheReady, ethProxyOpen, ethStratumOpen, ethStratumSubmit, ethSubmit, findEthShare, isWorkPush, postRpc } from "./eth_helpers.ts";
 import { difficultyToTarget } from "../../protocols/pow/target.ts";
 
 const procs: RelayProcess[] = [];
@@ -24,6 +24,7 @@ async function upstream(): Promise<RelayProcess> {
     },
   });
   procs.push(r);
+  await ethCacheReady(r);
   return r;
 }
 
@@ -48,6 +49,7 @@ async function relayTo(ports: number[], sets: Record<string, string> = {}, proto
     },
   });
   procs.push(r);
+  await ethCacheReady(r);
   return r;
 }
 

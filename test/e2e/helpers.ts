@@ -138,6 +138,9 @@ export async function startRelay(opts: StartOptions = {}): Promise<RelayProcess>
     // Every test client connects from 127.0.0.1: the protocol tests deliberately send malformed and
     // invalid input, which would add up to a ban shared by all of them. The ban tests turn it back on.
     "bans.enabled": "false",
+    // The Ethereum tests bound per-reply times once the light cache exists, so it is built at start here;
+    // the default (built when the first Ethereum-style miner asks) has its own test (eth_lazy.e2e.test.ts).
+    "ethash.prebuild": "true",
     ...opts.sets,
   };
   const args = [...cmd.slice(1), "--log-json"];

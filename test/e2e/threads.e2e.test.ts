@@ -23,7 +23,7 @@ import {
   type RelayProcess,
 } from "./helpers.ts";
 import { admin, line, refusedAtAccept, sleep, startAbuseRelay, type AbuseRelay } from "./abuse_helpers.ts";
-import { ethBlockTarget, ethProxyOpen, ethStratumOpen, ethStratumSubmit, ethSubmit, epoch0Cache, findEthShare, ADDRESS } from "./eth_helpers.ts";
+import { ethBlockTarget, ethCacheReady, ethProxyOpen, ethStratumOpen, ethStratumSubmit, ethSubmit, epoch0Cache, findEthShare, ADDRESS } from "./eth_helpers.ts";
 import { inBatches, openV1, perThread, sliceOf, stats, validNonBlockShare, type V1Conn } from "./threads_helpers.ts";
 import { difficultyToTarget } from "../../protocols/pow/target.ts";
 import { quickCheck } from "../../protocols/pow/ethash.ts";
@@ -393,12 +393,7 @@ describe("stratum.threads=2 with ethash: checks forwarded to the main thread's v
     const r = relay({ ...QUIET, "stratum.threads": "2" });
     epoch0Cache();
     R = await r;
-    await until(
-      async () => ((await stats(R.httpPort)).eth?.verifier?.cacheBuilds ?? 0) >= 1 ? true : undefined,
-      45_000,
-      "the relay's epoch-0 ethash cache",
-      () => R.tail(),
-    );
+    await ethCacheReady(R);
   }, 60_000);
 
   test("20 eth-proxy + 8 EthereumStratum connections on both threads: real shares true, wrong mix / low share 23 (as single-threaded)", async () => {

@@ -53,6 +53,7 @@ describe("schema", () => {
         keepHeights: 8,
         extranonceBytes: 2,
         verifierThreads: 0,
+        prebuild: false,
         saveCaches: true,
         disconnectOnError: false,
         upstream: { type: "devnet", devnet: { blockDifficulty: 100000, blockIntervalSeconds: 15, startBlock: 1 } },
