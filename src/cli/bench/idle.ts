@@ -12,15 +12,15 @@ export interface IdleFigures {
   connectMs: number;
 }
 
-/** Until /api/stats shows a finished ethash cache build (or no ethash pool), or timeoutMs (a cache read from disk counts no build). */
+/** Until /api/stats shows no ethash cache being built (none is, unless ethash.prebuild or an Ethereum miner asked), or timeoutMs. */
 async function waitSettled(httpPort: number, timeoutMs: number): Promise<void> {
   const t0 = performance.now();
   while (performance.now() - t0 < timeoutMs) {
     const t = await fetchText(`http://127.0.0.1:${httpPort}/api/stats`);
     if (t !== undefined) {
       try {
-        const eth = (JSON.parse(t) as { eth?: { verifier?: { cacheBuildMs?: unknown[] } } }).eth;
-        if (eth === undefined || (eth.verifier?.cacheBuildMs?.length ?? 0) > 0) return;
+        const eth = (JSON.parse(t) as { eth?: { lightCache?: string } }).eth;
+        if (eth === undefined || eth.lightCache !== "building") return;
       } catch {
         // not JSON yet: keep polling
       }
