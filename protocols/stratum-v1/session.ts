@@ -193,7 +193,8 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
       if (s.subscribed && s.worker !== undefined) sendWork(s, env, out);
       return;
     }
-    if (ev.clean) s.sentJobs = [];
+    // Emptied in place: one array per miner per block is garbage the fan-out loop would pay for.
+    if (ev.clean) s.sentJobs.length = 0;
     else pruneSentJobs(s, env);
     const d = effectiveDifficulty(s, env);
     announceDifficulty(s, d, out);

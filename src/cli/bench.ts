@@ -6,6 +6,7 @@ import { TARGETS, type Mode, type Ctx, baseSets, tmpDataDir } from "./bench/comm
 import { runShares } from "./bench/shares.ts";
 import { runIdle } from "./bench/idle.ts";
 import { runFanout } from "./bench/fanout.ts";
+import { runFanoutFloor } from "./bench/fanout_floor.ts";
 import { runStart } from "./bench/start.ts";
 import { runAbuseSource, runAbuseBench } from "./bench/abuse.ts";
 
@@ -35,19 +36,19 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
   let mode: Mode;
   try {
     const m = flags.mode ?? "shares";
-    // abuse-source is internal: the abusive-connection process that --mode abuse spawns.
-    if (m !== "shares" && m !== "idle" && m !== "fanout" && m !== "all" && m !== "abuse" && m !== "abuse-source" && m !== "blocks") {
+    // abuse-source and fanout-floor are internal: the processes that --mode abuse and --mode fanout spawn.
+    if (m !== "shares" && m !== "idle" && m !== "fanout" && m !== "all" && m !== "abuse" && m !== "abuse-source" && m !== "fanout-floor" && m !== "blocks") {
       throw new Error(`--mode expects shares|idle|fanout|all|abuse|blocks, got "${String(m)}"`);
     }
     mode = m;
     if (mode === "blocks" && flags.target !== undefined) throw new Error("--mode blocks starts its own relay with a bitcoind upstream (the simulated node in this process); --target is not supported");
     if (mode === "abuse" && flags.target !== undefined) throw new Error("--mode abuse starts its own relay (bans on, bans.maxMalformed=1) and reads its /metrics; --target is not supported");
-    if (mode === "abuse-source" && typeof flags.target !== "string") throw new Error("--mode abuse-source needs --target HOST:PORT");
+    if ((mode === "abuse-source" || mode === "fanout-floor") && typeof flags.target !== "string") throw new Error(`--mode ${mode} needs --target HOST:PORT`);
     const target = typeof flags.target === "string" ? parseTarget(flags.target) : undefined;
     ctx = {
       runtime,
       target,
-      relayCmd: target || mode === "abuse-source" ? undefined : resolveRelayCommand(typeof flags.binary === "string" ? flags.binary : undefined),
+      relayCmd: target || mode === "abuse-source" || mode === "fanout-floor" ? undefined : resolveRelayCommand(typeof flags.binary === "string" ? flags.binary : undefined),
       seconds: positiveInt(flags.seconds, "--seconds"),
       connections: positiveInt(flags.connections, "--connections"),
       threads: positiveInt(flags.threads, "--threads"),
@@ -57,6 +58,7 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
     return 2;
   }
   if (mode === "abuse-source") return runAbuseSource(ctx);
+  if (mode === "fanout-floor") return runFanoutFloor(ctx);
   const figures: Record<string, unknown> = {
     runtime: runtime.name,
     relay: ctx.target ? `${ctx.target.host}:${ctx.target.port}` : ctx.relayCmd!.label,

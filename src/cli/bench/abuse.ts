@@ -1,10 +1,10 @@
 // `bench --mode abuse`: an honest miner's share latency while a banned source opens connections at a fixed rate; no relay logic.
 import { createLoad } from "../../loadgen/load_client.ts";
-import { fetchText, freePort, readCpuSeconds, resolveRelayCommand, type RelayCommand } from "../../loadgen/relay_child.ts";
+import { fetchText, freePort, readCpuSeconds } from "../../loadgen/relay_child.ts";
 import { promSample, runAbuse, sendMalformed, type AbuseResult } from "../../loadgen/abuse_load.ts";
 import { spawn } from "node:child_process";
 import { createSamples, roundSummary, summarize, summarizeSorted, type Summary } from "../../loadgen/stats.ts";
-import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, cpuSelf, systemCpu, withRelay } from "./common.ts";
+import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, cpuSelf, systemCpu, withRelay, selfCommand } from "./common.ts";
 
 function abuseSettings(): { rate: number; from: string } {
   const rate = Number(process.env.BENCH_ABUSE_RATE);
@@ -115,17 +115,6 @@ function honestIntervalMs(): number {
 }
 
 const REFUSED = "stratum_edge_connections_refused_total";
-
-/**
- * How to run this very program again. A `bun build --compile --format=cjs` binary has argv[1] under
- * /$bunfs/ (checked on Bun 1.4.5) while its import.meta.url is the build-time source path, so
- * resolveRelayCommand("self") alone would run the binary with a source path as its command.
- */
-function selfCommand(): RelayCommand {
-  const script = process.argv[1] ?? "";
-  if (script.startsWith("/$bunfs/") || script.includes("~BUN")) return { cmd: process.execPath, args: [], label: process.execPath };
-  return resolveRelayCommand("self");
-}
 
 export async function runAbuseBench(ctx: Ctx): Promise<AbuseFigures> {
   const { rate, from } = abuseSettings();
