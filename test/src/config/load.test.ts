@@ -58,6 +58,7 @@ describe("schema", () => {
         disconnectOnError: false,
         upstream: { type: "devnet", devnet: { blockDifficulty: 100000, blockIntervalSeconds: 15, startBlock: 1 } },
       },
+      getwork: { stratumPort: true, maxBodyBytes: 16384, maxHeaderBytes: 8192, maxRequestsPerConnection: 1000, keepAliveMs: 30000, maxSessions: 10000 },
       bans: {
         enabled: true,
         windowMs: 600000,
