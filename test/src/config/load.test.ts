@@ -143,6 +143,36 @@ blockIntervalSeconds = 5
     expect(c.upstream.devnet).toEqual({ ...DEFAULT_CONFIG.upstream.devnet, bits: "207fffff", blockIntervalSeconds: 5 });
   });
 
+  test("HTTP getwork: [getwork] limits, listeners accept it by default and a pinned dialect list leaves it out", () => {
+    const c = loadConfig(
+      `
+[getwork]
+stratumPort = false
+maxHeaderBytes = 4096
+keep_alive_ms = 5000
+
+[[listeners]]
+port = 4444
+
+[[listeners]]
+port = 4445
+dialects = ["eth-proxy"]
+
+[[listeners]]
+port = 4446
+dialects = ["http-getwork"]
+`,
+      "config.toml",
+    );
+    expect(c.getwork).toEqual({ ...DEFAULT_CONFIG.getwork, stratumPort: false, maxHeaderBytes: 4096, keepAliveMs: 5000 });
+    expect(c.listeners.map((l) => l.dialects)).toEqual([["stratum-v1", "eth-proxy", "eth-stratum", "http-getwork"], ["eth-proxy"], ["http-getwork"]]);
+    const e = errorOf(() => loadConfig(`[getwork]\nmaxHeaderBytes = 10\n[[listeners]]\nport = 1\ndialects = ["http"]\n`, "config.toml"));
+    expect(e.problems).toEqual([
+      "config.toml: getwork.maxHeaderBytes = 10: expected >= 256",
+      `config.toml: listeners.0.dialects.0 = "http": expected one of "stratum-v1", "eth-proxy", "eth-stratum", "http-getwork"`,
+    ]);
+  });
+
   test("a typo key is an error naming the path, the value and the likely intended key", () => {
     const e = errorOf(() => loadConfig(`[stratum]\nprot = 4444\n`, "config.toml"));
     expect(e.message).toBe(`config.toml: stratum.prot = 4444: unknown key (did you mean "port"?)`);
