@@ -194,7 +194,7 @@ describe("refusals", () => {
     test(`${name} → ${status} (whole and split)`, () => {
       const r = same(input);
       expect(r.requests).toEqual([]);
-      expect(r.error?.status).toBe(status);
+      expect(r.error?.status as number | undefined).toBe(status);
       expect(r.error?.message.length).toBeGreaterThan(5);
     });
   }
