@@ -115,7 +115,8 @@ export function parseRequestBytes(st: RequestParserState, chunk: Uint8Array): Re
       }
       break;
     }
-    out.requests.push({ ...p.req, body: buf.slice(pos, pos + p.bodyBytes) });
+    // A copy (new Uint8Array(view)): a Node Buffer's slice() would share the caller's memory.
+    out.requests.push({ ...p.req, body: new Uint8Array(buf.subarray(pos, pos + p.bodyBytes)) });
     pos += p.bodyBytes;
     st.pending = undefined;
     st.continueSignalled = false;
@@ -155,7 +156,7 @@ function keepRest(st: RequestParserState, buf: Uint8Array, pos: number, len: num
   if (buf === st.carry) {
     if (pos > 0) st.carry.copyWithin(0, pos, len);
   } else {
-    st.carry = buf.slice(pos, len);
+    st.carry = new Uint8Array(buf.subarray(pos, len));
   }
   st.carryLen = rest;
 }

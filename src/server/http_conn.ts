@@ -40,7 +40,7 @@ export function sniffFirstBytes(d: HttpDeps, c: Conn, chunk: Uint8Array): Uint8A
   const v = detectHttpRequest(bytes);
   if (v === "undecided") {
     // A copy: the runtime may reuse its read buffer.
-    c.http = bytes === chunk ? chunk.slice() : bytes;
+    c.http = bytes === chunk ? new Uint8Array(chunk) : bytes;
     return undefined;
   }
   c.http = v === "http" ? openHttpConn(d) : undefined;
