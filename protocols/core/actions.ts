@@ -139,7 +139,9 @@ export type CloseReason =
   | "shutdown"
   | "write_overflow"
   | "banned"
-  | "flood";
+  | "flood"
+  /** An HTTP connection ended after its last answer (Connection: close, HTTP/1.0, or the keep-alive request cap). */
+  | "http_done";
 
 export type Action =
   | { kind: "write"; data: string | Uint8Array }

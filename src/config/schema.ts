@@ -262,15 +262,26 @@ export const EthashSchema = z
   .refine((e) => e.minDifficulty <= e.initialDifficulty && e.initialDifficulty <= e.maxDifficulty, { message: "expected minDifficulty <= initialDifficulty <= maxDifficulty" })
   .describe("Ethereum-style miners (ethash/etchash).");
 
+export const GetworkSchema = z
+  .strictObject({
+    stratumPort: z.boolean().default(true).describe("Answer HTTP getwork on `stratum.port` too (ethminer's `-P http://HOST:3333`): a connection whose first bytes are an HTTP request line (GET, POST, HEAD, OPTIONS, PUT, DELETE, PATCH) is served by the HTTP port's getwork handler, every other one by the line dialects. Extra `[[listeners]]` choose with `http-getwork` in their `dialects`. Needs ethash.enabled."),
+    maxBodyBytes: z.number().int().min(256).max(1_048_576).default(16384).describe("Largest getwork request body, on the HTTP port and on Stratum ports; a larger one is answered 413."),
+    maxHeaderBytes: z.number().int().min(256).max(65536).default(8192).describe("Stratum ports: largest HTTP request line plus headers; larger is answered 431 and the connection closed."),
+    maxRequestsPerConnection: z.number().int().min(1).default(1000).describe("Stratum ports: HTTP requests served on one keep-alive connection; the last answer says `Connection: close`."),
+    keepAliveMs: z.number().int().min(100).default(30000).describe("Stratum ports: an HTTP connection is closed when no complete request arrives within this many milliseconds of opening or of the previous answer (also bounds a slowly sent request)."),
+    maxSessions: z.number().int().min(1).default(10000).describe("Getwork sessions (one per URL login/worker, both ports) kept; past it the one idle longest is forgotten."),
+  })
+  .describe("HTTP getwork (eth-proxy JSON-RPC over HTTP POST) for Ethereum-style miners.");
+
 export const ListenerSchema = z
   .strictObject({
     host: z.string().default("0.0.0.0").describe("Listen address."),
     port: port("Listen port (0 = any free port)."),
     dialects: z
-      .array(z.enum(["stratum-v1", "eth-proxy", "eth-stratum"]))
+      .array(z.enum(["stratum-v1", "eth-proxy", "eth-stratum", "http-getwork"]))
       .min(1)
-      .default(["stratum-v1", "eth-proxy", "eth-stratum"])
-      .describe("Dialects this port accepts (the first message must be one of them; others get an error and a close)."),
+      .default(["stratum-v1", "eth-proxy", "eth-stratum", "http-getwork"])
+      .describe("Dialects this port accepts (the first message must be one of them; others get an error and a close). `http-getwork`: connections opening with an HTTP request line get HTTP getwork (see `getwork`); a list without it treats such bytes as a malformed Stratum line."),
     proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header on this port (see stratum.proxyProtocol)."),
   })
   .describe("An extra Stratum port, optionally pinned to some dialects.");
@@ -324,7 +335,8 @@ export const ConfigSchema = z
     upstream: UpstreamSchema.prefault({ type: "devnet" }),
     ethash: EthashSchema.prefault({}),
     bans: BansSchema.prefault({}),
-    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own dialect list; limits are those of `stratum`."),
+    getwork: GetworkSchema.prefault({}),
+    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol` and dialect list (`dialects`: any of `stratum-v1`, `eth-proxy`, `eth-stratum`, `http-getwork`; default all four); limits are those of `stratum` and `getwork`."),
     shutdown: ShutdownSchema.prefault({}),
   })
   .describe("stratum-edge configuration (TOML).");

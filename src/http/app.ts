@@ -1,4 +1,4 @@
-// HTTP routes on hono: /healthz, /metrics (Prometheus text 0.0.4), /api/stats, JSON 404/500; no listening (the runtime's serveHttp does that).
+// HTTP routes on hono: /healthz, /metrics (Prometheus text 0.0.4), /api/stats, JSON 404/500 (shared with the Stratum ports' getwork app); no listening (the runtime's serveHttp does that).
 import { Hono } from "hono";
 import type { Registry } from "../observe/metrics.ts";
 
@@ -28,7 +28,12 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
 
   app.get("/api/stats", () => json(deps.stats()));
 
+  installJsonFallbacks(app);
+  return app;
+}
+
+/** JSON 404 and 500 answers; every app the relay serves (HTTP port, Stratum ports' getwork) has the same. */
+export function installJsonFallbacks(app: Hono): void {
   app.notFound((c) => json({ error: "not found", path: c.req.path }, 404));
   app.onError(() => json({ error: "internal error" }, 500));
-  return app;
 }

@@ -10,10 +10,11 @@ import { startStratumServer, type StratumServer } from "../server/server.ts";
 import { VERSION } from "../version.ts";
 import { ethProxy } from "../../protocols/eth-proxy/session.ts";
 import { ethStratum } from "../../protocols/eth-stratum/session.ts";
-import { mountGetwork } from "../http/getwork.ts";
-import type { Route } from "../server/server.ts";
+import { createGetwork, mountGetworkRoutes } from "../http/getwork.ts";
+import { createGetworkApp, createGetworkDispatch } from "../http/stratum_getwork.ts";
+import type { HttpPort, Route } from "../server/server.ts";
 import type { Guard } from "../server/guard.ts";
-import { threadLimits } from "../threads/limits.ts";
+import { httpLimits, threadLimits } from "../threads/limits.ts";
 import { createSessionThreads, wallNow, type SessionThreads } from "../threads/thread_pool.ts";
 import { createFanoutTally } from "../threads/fanout_tally.ts";
 import type { JobMessage } from "../threads/messages.ts";
@@ -72,6 +73,12 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   const mainConnections = () => (server?.connections ?? 0) + extra.reduce((n, x) => n + x.connections, 0);
   const openConnections = () => mainConnections() + (sessionThreads?.connections ?? 0);
   let http: HttpServer | undefined;
+  // One set of getwork sessions for the HTTP port and every Stratum port that accepts HTTP getwork.
+  const getwork = eth === undefined ? undefined : createGetwork(eth, clock, { maxBodyBytes: config.getwork.maxBodyBytes, maxSessions: config.getwork.maxSessions });
+  const stratumGetwork = getwork === undefined ? undefined : createGetworkDispatch(createGetworkApp(getwork));
+  /** The HTTP getwork a Stratum port serves when it accepts it (none without Ethereum-style mining). */
+  const httpPortFor = (accepts: boolean): HttpPort | undefined =>
+    accepts && stratumGetwork !== undefined ? { limits: httpLimits(config), handle: stratumGetwork } : undefined;
 
   const upstreamLists: (() => UpstreamSnapshot[])[] = [];
   if ("upstreams" in pool) upstreamLists.push(() => pool.upstreams());
@@ -134,17 +141,18 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       const tally = createFanoutTally(threads, (ms, sockets) => metrics.observeFanout(ms / 1000, sockets));
       let mainSockets = 0;
       const countSockets = (_s: number, sockets: number) => void (mainSockets += sockets);
-      const listen = async (host: string, port: number, routes: Route[], slot: string, proxyProtocol: boolean) => {
+      const listen = async (host: string, port: number, routes: Route[], slot: string, proxyProtocol: boolean, httpPort: HttpPort | undefined) => {
         // SO_REUSEPORT would also let a second relay bind the same port unnoticed: bind once
         // without it first, so a port in use is still an error.
         if (shared && port !== 0) (await runtime.listen(host, port, { open: (s) => s.destroy(), data: () => {}, close: () => {} })).close();
-        return startStratumServer({ runtime, host, port, routes, limits, hooks: metrics.serverHooksFor(slot, countSockets), log: logger, guard, proxyProtocol, reusePort: shared });
+        return startStratumServer({ runtime, host, port, routes, limits, hooks: metrics.serverHooksFor(slot, countSockets), log: logger, guard, proxyProtocol, reusePort: shared, ...(httpPort ? { http: httpPort } : {}) });
       };
-      server = await listen(config.stratum.host, config.stratum.port, allRoutes, "main", config.stratum.proxyProtocol);
+      server = await listen(config.stratum.host, config.stratum.port, allRoutes, "main", config.stratum.proxyProtocol, httpPortFor(config.getwork.stratumPort));
       for (const [i, l] of config.listeners.entries()) {
         const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
-        if (routes.length === 0) throw new Error(`listener ${l.host}:${l.port}: none of ${l.dialects.join(", ")} is enabled`);
-        const x = await listen(l.host, l.port, routes, `listener${i}`, l.proxyProtocol);
+        const httpPort = httpPortFor(l.dialects.includes("http-getwork"));
+        if (routes.length === 0 && httpPort === undefined) throw new Error(`listener ${l.host}:${l.port}: none of ${l.dialects.join(", ")} is enabled`);
+        const x = await listen(l.host, l.port, routes, `listener${i}`, l.proxyProtocol, httpPort);
         extra.push(x);
         logger.info("stratum listening", { host: l.host, port: x.port, dialects: l.dialects.join(",") });
       }
@@ -197,6 +205,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           hooks: { report: (i, r) => metrics.threadReport(`thread${i}`, r) },
           fanout: tally.report,
           log: logger,
+          ...(stratumGetwork ? { http: stratumGetwork } : {}),
         });
         btcPool.book.onClear(() => sessionThreads?.clear(0));
         eth?.book.onClear(() => sessionThreads?.clear(1));
@@ -222,7 +231,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
             ...(eth !== undefined ? { [eth.name]: eth.blocks().reverse() } : {}),
           }));
         if (config.http.adminToken !== "") mountAdmin(app, { token: config.http.adminToken, guard, clock });
-        if (eth !== undefined) mountGetwork(app, eth, clock);
+        if (getwork !== undefined) mountGetworkRoutes(app, getwork);
         http = await runtime.serveHttp(config.http.host, config.http.port, app.fetch);
         logger.info("http listening", { host: config.http.host, port: http.port });
       }

@@ -1,4 +1,4 @@
-// The connection core: accepts sockets, frames lines, picks a dialect from the first message and performs session actions.
+// The connection core: accepts sockets, frames lines, picks a dialect from the first message (or hands an HTTP request line to HTTP getwork) and performs session actions.
 import type { Runtime, TcpListener } from "../runtime/types.ts";
 import type { Action, CloseReason, ForwardRequest, ForwardResult, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import { framerPush, initFramerState, type FramerState } from "../../protocols/jsonrpc/framer.ts";
@@ -6,9 +6,10 @@ import { parseLine, encodeErrorRaw } from "../../protocols/jsonrpc/envelope.ts";
 import type { Logger } from "../observe/log.ts";
 import type { ConnGuard } from "./guard.ts";
 import { takeProxyHeader, type ProxyDeps } from "./proxy_header.ts";
+import { NOT_SNIFFED, pushHttpBytes, sniffFirstBytes, tickHttpConn, type HttpDeps } from "./http_conn.ts";
 
-export type { PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
-import type { Conn, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
+export type { HttpAnswer, HttpConnLimits, HttpPort, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
+import type { Conn, HttpPort, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
 
 const encoder = new TextEncoder();
 
@@ -27,6 +28,8 @@ export async function startStratumServer(opts: {
   reusePort?: boolean;
   /** Expect a PROXY protocol v1/v2 header first on every connection. */
   proxyProtocol?: boolean;
+  /** HTTP getwork for connections whose first bytes are an HTTP request line; absent = such bytes are a malformed line. */
+  http?: HttpPort;
 }): Promise<StratumServer> {
   const { runtime, limits, hooks, log, guard } = opts;
   const proxied = opts.proxyProtocol === true;
@@ -179,6 +182,7 @@ export async function startStratumServer(opts: {
   }
 
   const proxyDeps: ProxyDeps = { guard, clock, log, perAddress, limits, hooks, closeConn };
+  const httpDeps: HttpDeps | undefined = opts.http === undefined ? undefined : { http: opts.http, guard, clock, log, limits, closeConn };
 
   guard?.onKick((key) => {
     for (let i = conns.length - 1; i >= 0; i--) {
@@ -221,6 +225,7 @@ export async function startStratumServer(opts: {
         addr,
         limiter: guard?.limiter(),
         proxyBuf: proxied ? new Uint8Array(0) : undefined,
+        http: httpDeps !== undefined ? NOT_SNIFFED : undefined,
       } as Omit<Conn, keyof FramerState>, limits.maxLineBytes);
       sock.ctx = c;
       conns.push(c);
@@ -233,6 +238,21 @@ export async function startStratumServer(opts: {
         const rest = takeProxyHeader(proxyDeps, c, chunk);
         if (rest === undefined || c.closing) return;
         chunk = rest;
+      }
+      if (c.http !== undefined && httpDeps !== undefined) {
+        if (c.http instanceof Uint8Array) {
+          const all = sniffFirstBytes(httpDeps, c, chunk);
+          if (all === undefined) return;
+          chunk = all;
+        }
+        if (c.http !== undefined) {
+          try {
+            return pushHttpBytes(httpDeps, c, chunk);
+          } catch (e) {
+            log.error("http connection error", { remote: c.addr, error: String(e instanceof Error ? e.stack : e) });
+            return closeConn(c, "malformed", false);
+          }
+        }
       }
       if (c.port !== undefined) c.port.env.now = clock.now();
       const r = framerPush(c, chunk);
@@ -278,7 +298,8 @@ export async function startStratumServer(opts: {
       const c = conns[i];
       if (c === undefined || c.closing) continue;
       if (c.route === undefined) {
-        if (now - c.openedAt >= limits.loginTimeoutMs) closeConn(c, "login_timeout", false);
+        if (c.http !== undefined && !(c.http instanceof Uint8Array)) tickHttpConn(httpDeps!, c, now);
+        else if (now - c.openedAt >= limits.loginTimeoutMs) closeConn(c, "login_timeout", false);
         continue;
       }
       const env = c.port!.env;

@@ -1,9 +1,11 @@
-// The connection core's vocabulary: what it needs from a pool (PoolPort), limits, hooks, routes, the per-connection record and the server handle; no behaviour.
+// The connection core's vocabulary: what it needs from a pool (PoolPort) and from HTTP getwork (HttpPort), limits, hooks, routes, the per-connection record and the server handle; no behaviour.
 import type { SocketHandle } from "../runtime/types.ts";
-import type { BlockCandidate, CloseReason, ForwardRequest, ForwardResult, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
+import type { Action, BlockCandidate, CloseReason, ForwardRequest, ForwardResult, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
 import type { FramerState } from "../../protocols/jsonrpc/framer.ts";
 import type { RateLimiter } from "../policy/ban_policy.ts";
+import type { HttpRequest, RequestParserState } from "../../protocols/http/parse_request.ts";
+import type { HttpResponse } from "../../protocols/http/encode_response.ts";
 
 /** What the core needs from a pool: the session env (time updated per event) and where results go. */
 export interface PoolPort<E extends { now: number }> {
@@ -43,6 +45,40 @@ export interface ServerHooks {
   fanout(seconds: number, sockets: number): void;
 }
 
+/** HTTP limits of a Stratum port (config getwork.*). */
+export interface HttpConnLimits {
+  maxHeaderBytes: number;
+  maxBodyBytes: number;
+  maxRequestsPerConnection: number;
+  /** No complete request within this long of opening or of the previous answer: closed. */
+  keepAliveMs: number;
+}
+
+/** An answer to one HTTP request, with what it did that the ban guard counts (plain data: it may cross threads). */
+export interface HttpAnswer extends HttpResponse {
+  shares: ShareRecord[];
+  abuse: Extract<Action, { kind: "abuse" }>["what"][];
+}
+
+/** HTTP getwork on a Stratum port: connections whose first bytes are a request line; absent = line dialects only. */
+export interface HttpPort {
+  limits: HttpConnLimits;
+  /** One request from `remote`; never rejects (a failure is a 500 answer). */
+  handle(req: HttpRequest, remote: string): Promise<HttpAnswer>;
+}
+
+/** An HTTP connection's state on a Stratum port. */
+export interface HttpConn {
+  parser: RequestParserState;
+  /** Requests waiting to be answered (pipelined), then maybe the framing error that ends the connection. */
+  queue: (HttpRequest | { status: number; message: string })[];
+  /** A request is with the handler; answers go out in request order. */
+  busy: boolean;
+  served: number;
+  /** When the connection is closed unless a complete request arrived (ms). */
+  deadline: number;
+}
+
 // deno-lint-ignore no-explicit-any
 type AnyDialect = Dialect<any, any, any>;
 
@@ -71,6 +107,11 @@ export interface Conn extends FramerState {
   limiter: RateLimiter | undefined;
   /** Bytes received before the PROXY header completed (proxied listeners only); undefined once parsed. */
   proxyBuf: Uint8Array | undefined;
+  /**
+   * Ports with HTTP getwork: the first bytes while it is open whether they start an HTTP request
+   * (Uint8Array), then the HTTP connection's state; undefined for a line-dialect connection.
+   */
+  http: Uint8Array | HttpConn | undefined;
 }
 
 export interface StratumServer {

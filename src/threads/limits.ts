@@ -1,6 +1,6 @@
-// The per-thread connection limits derived from config: each of `threads` listeners takes its share of the totals; no I/O.
+// The per-thread connection limits derived from config (each of `threads` listeners takes its share of the totals) and the Stratum ports' HTTP getwork limits; no I/O.
 import type { Config } from "../config/schema.ts";
-import type { ServerLimits } from "../server/server.ts";
+import type { HttpConnLimits, ServerLimits } from "../server/server.ts";
 import { msOrNever } from "../pools/policies.ts";
 
 export function threadLimits(config: Config, threads: number): ServerLimits {
@@ -15,4 +15,10 @@ export function threadLimits(config: Config, threads: number): ServerLimits {
     maxWriteBufferBytes: s.maxWriteBufferBytes,
     tickMs: 1000,
   };
+}
+
+/** HTTP getwork on the Stratum ports: the same on every thread (they are per connection). */
+export function httpLimits(config: Config): HttpConnLimits {
+  const g = config.getwork;
+  return { maxHeaderBytes: g.maxHeaderBytes, maxBodyBytes: g.maxBodyBytes, maxRequestsPerConnection: g.maxRequestsPerConnection, keepAliveMs: g.keepAliveMs };
 }

@@ -1,6 +1,8 @@
 // The messages between the main thread and its session threads (plain, structured-clone data); no logic.
 import type { BlockCandidate, CloseReason, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { Config } from "../config/schema.ts";
+import type { HttpRequest } from "../../protocols/http/parse_request.ts";
+import type { HttpAnswer } from "../server/types.ts";
 
 /** Pools by position: 0 = the Bitcoin-family pool, 1 = the Ethereum-style pool (when enabled). */
 export type PoolIndex = 0 | 1;
@@ -35,6 +37,8 @@ export type ToSessionThread =
   | { t: "ban"; key: string; until: number }
   | { t: "bans"; bans: [key: string, until: number][] }
   | { t: "verified"; id: number; res: VerifyResult }
+  /** The main thread's getwork answer to a thread's { t: "http" }. */
+  | { t: "http_answer"; id: number; answer: HttpAnswer }
   | { t: "shutdown"; drainMs: number };
 
 /** What a session thread's connections did since its last report, for the main thread's pools and guard. */
@@ -49,6 +53,8 @@ export type FromSessionThread =
   /** Sent at once, not batched: a found block never waits. */
   | { t: "block"; pool: PoolIndex; block: BlockCandidate; addr: string }
   | { t: "verify"; id: number; pool: PoolIndex; req: VerifyRequest }
+  /** An HTTP getwork request from a thread's Stratum port: the main thread holds the getwork sessions and answers. */
+  | { t: "http"; id: number; req: HttpRequest; addr: string }
   /** A session asked for work this pool has not sent yet (the ethash pool builds its light cache on demand). */
   | { t: "want"; pool: PoolIndex }
   | {

@@ -12,8 +12,9 @@ import { createJobBook } from "../pools/job_book.ts";
 import { chainEpochInfo, createEthJobBook, ethashChain } from "../pools/eth_job_book.ts";
 import { createExtranonceAllocator } from "../pools/extranonce.ts";
 import { ethPolicy, minerPayout, payoutScript, stratumPolicy } from "../pools/policies.ts";
-import { startStratumServer, type PoolPort, type Route, type ServerHooks, type StratumServer } from "../server/server.ts";
-import { threadLimits } from "./limits.ts";
+import { startStratumServer, type HttpAnswer, type HttpPort, type PoolPort, type Route, type ServerHooks, type StratumServer } from "../server/server.ts";
+import type { HttpRequest } from "../../protocols/http/parse_request.ts";
+import { httpLimits, threadLimits } from "./limits.ts";
 import { createThreadGuard } from "./thread_guard.ts";
 import type { FromSessionThread, JobMessage, PoolIndex, ThreadEvent, ToSessionThread } from "./messages.ts";
 
@@ -51,6 +52,17 @@ function remoteVerify(pool: PoolIndex, req: VerifyRequest): Promise<VerifyResult
   return new Promise((resolve) => {
     verifying.set(id, resolve);
     post({ t: "verify", id, pool, req: { ...rest, ctx: undefined } as VerifyRequest });
+  });
+}
+
+let nextHttp = 1;
+const answering = new Map<number, (a: HttpAnswer) => void>();
+/** HTTP getwork sessions live on the main thread: a request goes there and its answer comes back. */
+function remoteHttp(req: HttpRequest, addr: string): Promise<HttpAnswer> {
+  const id = nextHttp++;
+  return new Promise((resolve) => {
+    answering.set(id, resolve);
+    post({ t: "http", id, req, addr });
   });
 }
 
@@ -174,6 +186,10 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
       ? [{ name: "eth-stratum", dialect: ethStratum, pool: replicas[1].port }, { name: "eth-proxy", dialect: ethProxy, pool: replicas[1].port }]
       : []),
   ];
+  // HTTP getwork needs the Ethereum-style pool, as on the main thread.
+  const httpPortFor = (accepts: boolean): HttpPort | undefined =>
+    accepts && replicas[1] !== undefined ? { limits: httpLimits(config), handle: remoteHttp } : undefined;
+  const mainHttp = httpPortFor(config.getwork.stratumPort);
   const servers: StratumServer[] = [];
   servers.push(await startStratumServer({
     runtime,
@@ -186,11 +202,13 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
     guard,
     proxyProtocol: config.stratum.proxyProtocol,
     reusePort: true,
+    ...(mainHttp ? { http: mainHttp } : {}),
   }));
   for (let i = 0; i < config.listeners.length; i++) {
     const l = config.listeners[i]!;
     const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
-    servers.push(await startStratumServer({ runtime, host: l.host, port: msg.listenerPorts[i]!, routes, limits, hooks: hooksFor(i + 1), log, guard, proxyProtocol: l.proxyProtocol, reusePort: true }));
+    const http = httpPortFor(l.dialects.includes("http-getwork"));
+    servers.push(await startStratumServer({ runtime, host: l.host, port: msg.listenerPorts[i]!, routes, limits, hooks: hooksFor(i + 1), log, guard, proxyProtocol: l.proxyProtocol, reusePort: true, ...(http ? { http } : {}) }));
   }
 
   const onJob = (m: JobMessage) => {
@@ -216,6 +234,11 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
         return guard.banned(m.key, m.until);
       case "bans":
         return guard.replace(m.bans);
+      case "http_answer": {
+        const done = answering.get(m.id);
+        answering.delete(m.id);
+        return done?.(m.answer);
+      }
       case "verified": {
         const done = verifying.get(m.id);
         verifying.delete(m.id);

@@ -4,7 +4,8 @@ import type { CloseReason } from "../../protocols/core/actions.ts";
 import type { Config } from "../config/schema.ts";
 import type { Guard } from "../server/guard.ts";
 import type { Logger } from "../observe/log.ts";
-import type { PoolPort } from "../server/server.ts";
+import type { HttpAnswer, PoolPort } from "../server/server.ts";
+import type { HttpRequest } from "../../protocols/http/parse_request.ts";
 import type { FromSessionThread, JobMessage, PoolIndex, ThreadEvent, ToSessionThread } from "./messages.ts";
 
 /** A thread's counters as it reports them (every 250 ms): its open connections and what changed since. */
@@ -52,6 +53,8 @@ export function createSessionThreads(opts: {
   /** A job's fan-out as reported by one thread: ms from post to its last socket write. */
   fanout(seq: number, ms: number, sockets: number): void;
   log: Logger;
+  /** HTTP getwork requests the threads' Stratum ports received (the main thread's getwork dispatch); absent = none arrive. */
+  http?: (req: HttpRequest, addr: string) => Promise<HttpAnswer>;
   workerUrl?: string | URL;
   startTimeoutMs?: number;
 }): SessionThreads {
@@ -119,6 +122,13 @@ export function createSessionThreads(opts: {
           const reply = (res: Extract<ToSessionThread, { t: "verified" }>["res"]) => w.postMessage({ t: "verified", id: m.id, res } satisfies ToSessionThread);
           if (pool?.verify === undefined) return reply({ ok: false, error: "this pool verifies nothing off-loop" });
           pool.verify(m.req).then(reply, (err) => reply({ ok: false, error: String(err) }));
+          return;
+        }
+        case "http": {
+          const reply = (answer: HttpAnswer) => w.postMessage({ t: "http_answer", id: m.id, answer } satisfies ToSessionThread);
+          const refuse = (message: string) => reply({ status: 503, headers: [["content-type", "application/json"]], body: new TextEncoder().encode(JSON.stringify({ id: null, jsonrpc: "2.0", error: { code: -1, message } })), shares: [], abuse: [] });
+          if (opts.http === undefined) return refuse("HTTP getwork is not served");
+          opts.http(m.req, m.addr).then(reply, (err) => refuse(String(err)));
           return;
         }
         case "want":

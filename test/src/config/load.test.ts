@@ -58,6 +58,7 @@ describe("schema", () => {
         disconnectOnError: false,
         upstream: { type: "devnet", devnet: { blockDifficulty: 100000, blockIntervalSeconds: 15, startBlock: 1 } },
       },
+      getwork: { stratumPort: true, maxBodyBytes: 16384, maxHeaderBytes: 8192, maxRequestsPerConnection: 1000, keepAliveMs: 30000, maxSessions: 10000 },
       bans: {
         enabled: true,
         windowMs: 600000,
@@ -140,6 +141,36 @@ blockIntervalSeconds = 5
     expect(c.difficulty).toEqual({ ...DEFAULT_CONFIG.difficulty, initial: 16, min: 1, max: 65536 });
     if (c.upstream.type !== "devnet" || DEFAULT_CONFIG.upstream.type !== "devnet") throw new Error("expected the devnet upstream");
     expect(c.upstream.devnet).toEqual({ ...DEFAULT_CONFIG.upstream.devnet, bits: "207fffff", blockIntervalSeconds: 5 });
+  });
+
+  test("HTTP getwork: [getwork] limits, listeners accept it by default and a pinned dialect list leaves it out", () => {
+    const c = loadConfig(
+      `
+[getwork]
+stratumPort = false
+maxHeaderBytes = 4096
+keep_alive_ms = 5000
+
+[[listeners]]
+port = 4444
+
+[[listeners]]
+port = 4445
+dialects = ["eth-proxy"]
+
+[[listeners]]
+port = 4446
+dialects = ["http-getwork"]
+`,
+      "config.toml",
+    );
+    expect(c.getwork).toEqual({ ...DEFAULT_CONFIG.getwork, stratumPort: false, maxHeaderBytes: 4096, keepAliveMs: 5000 });
+    expect(c.listeners.map((l) => l.dialects)).toEqual([["stratum-v1", "eth-proxy", "eth-stratum", "http-getwork"], ["eth-proxy"], ["http-getwork"]]);
+    const e = errorOf(() => loadConfig(`[getwork]\nmaxHeaderBytes = 10\n[[listeners]]\nport = 1\ndialects = ["http"]\n`, "config.toml"));
+    expect(e.problems).toEqual([
+      "config.toml: getwork.maxHeaderBytes = 10: expected >= 256",
+      `config.toml: listeners.0.dialects.0 = "http": expected one of "stratum-v1", "eth-proxy", "eth-stratum", "http-getwork"`,
+    ]);
   });
 
   test("a typo key is an error naming the path, the value and the likely intended key", () => {
