@@ -21,7 +21,9 @@ export interface LineFramerOptions {
 export const DEFAULT_MAX_LINE_BYTES = 16384;
 
 const NL = 10;
-const EMPTY = new Uint8Array(0);
+/** The carry of a framer holding no partial line (shared: never written, replaced on first append). */
+export const EMPTY_CARRY = new Uint8Array(0);
+const EMPTY = EMPTY_CARRY;
 const CR = 13;
 
 // One decoder for every connection: decode() without {stream: true} keeps no state between calls
