@@ -355,20 +355,7 @@ export function connectStratum(port: number, relay?: RelayProcess): Promise<Stra
       },
       isClosed: () => closed,
       waitClosed(timeoutMs = 5000) {
-        return new Promise((res, rej) => {
-          if (closed) return res();
-          const timer = setTimeout(() => {
-            listeners.delete(check);
-            rej(new Error(`timed out after ${timeoutMs} ms waiting for the server to close\n${context()}`));
-          }, timeoutMs);
-          const check = () => {
-            if (!closed) return;
-            listeners.delete(check);
-            clearTimeout(timer);
-            res();
-          };
-          listeners.add(check);
-        });
+        return waitUntil(listeners, () => closed, timeoutMs, () => `timed out after ${timeoutMs} ms waiting for the server to close\n${context()}`);
       },
       close() {
         sock.destroy();
@@ -514,4 +501,22 @@ export function metricValue(text: string, name: string, labels = ""): number | u
     if (line.startsWith(key + " ")) return Number(line.slice(key.length + 1));
   }
   return undefined;
+}
+
+/** Resolves once `ready()` holds, re-checked whenever a listener in `listeners` is called; rejects with `message()` after timeoutMs. */
+export function waitUntil(listeners: Set<() => void>, ready: () => boolean, timeoutMs: number, message: () => string): Promise<void> {
+  return new Promise((res, rej) => {
+    if (ready()) return res();
+    const timer = setTimeout(() => {
+      listeners.delete(check);
+      rej(new Error(message()));
+    }, timeoutMs);
+    const check = () => {
+      if (!ready()) return;
+      listeners.delete(check);
+      clearTimeout(timer);
+      res();
+    };
+    listeners.add(check);
+  });
 }

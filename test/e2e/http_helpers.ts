@@ -1,6 +1,6 @@
 // End-to-end helper for HTTP over a raw TCP socket (keep-alive, pipelining, malformed requests): writes bytes as given and splits what comes back into HTTP/1.1 responses; no assertions.
 import { createConnection, type Socket } from "node:net";
-import { HOST } from "./helpers.ts";
+import { HOST, waitUntil } from "./helpers.ts";
 
 export interface RawHttpResponse {
   status: number;
@@ -100,20 +100,7 @@ export function rawHttp(port: number): Promise<RawHttp> {
       rest: () => buf,
       isClosed: () => closed,
       waitClosed(timeoutMs = 5000) {
-        return new Promise((res, rej) => {
-          if (closed) return res();
-          const timer = setTimeout(() => {
-            listeners.delete(check);
-            rej(new Error(`timed out after ${timeoutMs} ms waiting for the server to close`));
-          }, timeoutMs);
-          const check = () => {
-            if (!closed) return;
-            listeners.delete(check);
-            clearTimeout(timer);
-            res();
-          };
-          listeners.add(check);
-        });
+        return waitUntil(listeners, () => closed, timeoutMs, () => `timed out after ${timeoutMs} ms waiting for the server to close`);
       },
       close: () => void sock.destroy(),
     };

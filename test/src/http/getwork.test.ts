@@ -2,31 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import { mountGetwork } from "../../../src/http/getwork.ts";
-import { createEthJobBook } from "../../../src/pools/eth_job_book.ts";
-import type { EthPool } from "../../../src/pools/eth_pool.ts";
-import type { EthEnv } from "../../../protocols/eth-proxy/session.ts";
+import { stubEthPool } from "../../support/eth_stub.ts";
 
-function stubPool() {
-  const book = createEthJobBook({ algo: "ethash", keepHeights: 4, epochInfo: () => ({ epoch: 0, cacheSize: 16776896, fullSize: 1073739904 }) });
-  book.add({ headerHash: "0x" + "ab".repeat(32), seedHash: "0x" + "00".repeat(32), target: 1n << 250n, blockNumber: 5 }, true);
-  const env: EthEnv = {
-    now: 0,
-    jobs: book,
-    policy: {
-      initialDifficulty: 1e-6,
-      suggestFloor: 1e-9,
-      vardiff: { targetShareSeconds: 10, retargetSeconds: 60, variancePercent: 30, min: 1e-9, max: 1e6 },
-      loginTimeoutMs: 30_000,
-      idleTimeoutMs: 600_000,
-      maxMalformed: 10,
-      disconnectOnError: false,
-    },
-    extranonce: { release() {} },
-  };
-  const shares: unknown[] = [];
-  const pool = { env, onShare: (s: unknown) => shares.push(s), onBlock() {}, verify: async () => ({ ok: false, error: "stub" }) } as unknown as EthPool;
-  return { pool, shares };
-}
+const stubPool = () => stubEthPool("0x" + "ab".repeat(32), (share) => share as unknown);
 
 async function rpc(app: Hono, path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const r = await app.request(path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });

@@ -3,41 +3,15 @@ import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import { createGetwork, mountGetworkRoutes } from "../../../src/http/getwork.ts";
 import { createGetworkApp, createGetworkDispatch } from "../../../src/http/stratum_getwork.ts";
-import { createEthJobBook } from "../../../src/pools/eth_job_book.ts";
-import type { EthPool } from "../../../src/pools/eth_pool.ts";
-import type { EthEnv } from "../../../protocols/eth-proxy/session.ts";
+import { stubEthPool } from "../../support/eth_stub.ts";
 import type { HttpRequest } from "../../../protocols/http/parse_request.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const HEADER = "0x" + "ab".repeat(32);
 
-function stubPool() {
-  const book = createEthJobBook({ algo: "ethash", keepHeights: 4, epochInfo: () => ({ epoch: 0, cacheSize: 16776896, fullSize: 1073739904 }) });
-  book.add({ headerHash: HEADER, seedHash: "0x" + "00".repeat(32), target: 1n << 250n, blockNumber: 5 }, true);
-  const env: EthEnv = {
-    now: 0,
-    jobs: book,
-    policy: {
-      initialDifficulty: 1e-6,
-      suggestFloor: 1e-9,
-      vardiff: { targetShareSeconds: 10, retargetSeconds: 60, variancePercent: 30, min: 1e-9, max: 1e6 },
-      loginTimeoutMs: 30_000,
-      idleTimeoutMs: 600_000,
-      maxMalformed: 10,
-      disconnectOnError: false,
-    },
-    extranonce: { release() {} },
-  };
-  const shares: { remote: string; reason: unknown }[] = [];
-  const pool = {
-    env,
-    onShare: (s: { reason?: unknown }, remote: string) => shares.push({ remote, reason: s.reason }),
-    onBlock() {},
-    verify: async () => ({ ok: false, error: "stub" }),
-  } as unknown as EthPool;
-  return { pool, shares };
-}
+/** Shares kept as (remote, reason): what the ban guard is handed. */
+const stubPool = () => stubEthPool(HEADER, (share, remote) => ({ remote, reason: share.reason }));
 
 const rpc = (id: number, method: string, params: unknown[] = []) => JSON.stringify({ id, jsonrpc: "2.0", method, params });
 

@@ -8,6 +8,7 @@ import type { EthWorkSource } from "../../../src/upstream/eth_types.ts";
 import type { EthWork } from "../../../protocols/eth/work.ts";
 import type { Runtime } from "../../../src/runtime/types.ts";
 import type { BlockJournal } from "../../../src/store/block_journal.ts";
+import { TEST_ETH_POLICY } from "../../support/eth_stub.ts";
 
 function setup(prebuild: boolean) {
   const clock = createManualClock(1000);
@@ -43,15 +44,7 @@ function setup(prebuild: boolean) {
     source,
     verifier,
     journal,
-    policy: {
-      initialDifficulty: 1e-6,
-      suggestFloor: 1e-9,
-      vardiff: { targetShareSeconds: 10, retargetSeconds: 60, variancePercent: 30, min: 1e-9, max: 1e6 },
-      loginTimeoutMs: 30_000,
-      idleTimeoutMs: 600_000,
-      maxMalformed: 10,
-      disconnectOnError: false,
-    },
+    policy: TEST_ETH_POLICY,
     keepHeights: 4,
     prebuild,
     extranonceBytes: 2,
