@@ -141,7 +141,9 @@ export type CloseReason =
   | "banned"
   | "flood"
   /** An HTTP connection ended after its last answer (Connection: close, HTTP/1.0, or the keep-alive request cap). */
-  | "http_done";
+  | "http_done"
+  /** The miner ended the session itself (EIP-1571 mining.bye). */
+  | "bye";
 
 export type Action =
   | { kind: "write"; data: string | Uint8Array }

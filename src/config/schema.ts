@@ -278,10 +278,10 @@ export const ListenerSchema = z
     host: z.string().default("0.0.0.0").describe("Listen address."),
     port: port("Listen port (0 = any free port)."),
     dialects: z
-      .array(z.enum(["stratum-v1", "eth-proxy", "eth-stratum", "http-getwork"]))
+      .array(z.enum(["stratum-v1", "eth-proxy", "eth-stratum", "eth-stratum2", "http-getwork"]))
       .min(1)
-      .default(["stratum-v1", "eth-proxy", "eth-stratum", "http-getwork"])
-      .describe("Dialects this port accepts (the first message must be one of them; others get an error and a close). `http-getwork`: connections opening with an HTTP request line get HTTP getwork (see `getwork`); a list without it treats such bytes as a malformed Stratum line."),
+      .default(["stratum-v1", "eth-proxy", "eth-stratum", "eth-stratum2", "http-getwork"])
+      .describe("Dialects this port accepts (`eth-stratum2` = EIP-1571 EthereumStratum/2.0.0; the first message must be one of them; others get an error and a close). `http-getwork`: connections opening with an HTTP request line get HTTP getwork (see `getwork`); a list without it treats such bytes as a malformed Stratum line."),
     proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header on this port (see stratum.proxyProtocol)."),
   })
   .describe("An extra Stratum port, optionally pinned to some dialects.");

@@ -10,6 +10,7 @@ import { startStratumServer, type StratumServer } from "../server/server.ts";
 import { VERSION } from "../version.ts";
 import { ethProxy } from "../../protocols/eth-proxy/session.ts";
 import { ethStratum } from "../../protocols/eth-stratum/session.ts";
+import { ethStratum2 } from "../../protocols/eth-stratum2/session.ts";
 import { createGetwork, mountGetworkRoutes } from "../http/getwork.ts";
 import { createGetworkApp, createGetworkDispatch } from "../http/stratum_getwork.ts";
 import type { HttpPort, Route } from "../server/server.ts";
@@ -133,7 +134,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       const allRoutes: (Route & { name: string })[] = [
         { name: "stratum-v1", dialect: stratumV1, pool },
         ...(eth !== undefined
-          ? ([{ name: "eth-stratum", dialect: ethStratum, pool: eth }, { name: "eth-proxy", dialect: ethProxy, pool: eth }] as (Route & { name: string })[])
+          ? ([{ name: "eth-stratum", dialect: ethStratum, pool: eth }, { name: "eth-stratum2", dialect: ethStratum2, pool: eth }, { name: "eth-proxy", dialect: ethProxy, pool: eth }] as (Route & { name: string })[])
           : []),
       ];
       const shared = threads > 1 && !("setFanout" in pool);
@@ -181,7 +182,8 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       if (eth !== undefined) {
         const ep = eth;
         ep.setBroadcast((ev) => fanOut(1, ep, ev));
-        ep.setEvict(() => servers.forEach((x) => x.evict(ep, "eth-stratum")));
+        // Both EthereumStratum dialects hand out extranonces from the pool's prefix.
+        ep.setEvict(() => servers.forEach((x) => (x.evict(ep, "eth-stratum"), x.evict(ep, "eth-stratum2"))));
       }
       if (shared && !("setFanout" in pool)) {
         const btcPool = pool;

@@ -6,6 +6,7 @@ import type { EthJob } from "../../protocols/eth/work.ts";
 import { stratumV1, type StratumV1Env } from "../../protocols/stratum-v1/session.ts";
 import { ethProxy, type EthEnv } from "../../protocols/eth-proxy/session.ts";
 import { ethStratum } from "../../protocols/eth-stratum/session.ts";
+import { ethStratum2 } from "../../protocols/eth-stratum2/session.ts";
 import { loadRuntime } from "../runtime/select.ts";
 import { createLogger } from "../observe/log.ts";
 import { createJobBook } from "../pools/job_book.ts";
@@ -183,7 +184,7 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
   const allRoutes: (Route & { name: string })[] = [
     { name: "stratum-v1", dialect: stratumV1, pool: replicas[0]!.port },
     ...(replicas[1] !== undefined
-      ? [{ name: "eth-stratum", dialect: ethStratum, pool: replicas[1].port }, { name: "eth-proxy", dialect: ethProxy, pool: replicas[1].port }]
+      ? [{ name: "eth-stratum", dialect: ethStratum, pool: replicas[1].port }, { name: "eth-stratum2", dialect: ethStratum2, pool: replicas[1].port }, { name: "eth-proxy", dialect: ethProxy, pool: replicas[1].port }]
       : []),
   ];
   // HTTP getwork needs the Ethereum-style pool, as on the main thread.
