@@ -81,6 +81,9 @@ describe("dashboard in Chromium against the compiled binary (demo miners)", () =
     expect(await page.locator("#bans-note").innerText()).toContain("admin token");
     const res = await fetch(`${url()}api/bans`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ address: "203.0.113.7", seconds: 600 }) });
     expect(res.status).toBe(201);
+    // /api/stats counts bans for everyone; the list stays behind the token.
+    expect(((await (await fetch(`${url()}api/stats`)).json()) as { activeBans: number }).activeBans).toBe(1);
+    await page.waitForFunction(() => document.querySelector("#pools")?.textContent?.includes("Active bans1"), undefined, { timeout: 10_000 });
     await page.fill("#admin-token", TOKEN);
     await page.click("#admin-form button");
     const row = page.locator("#bans tbody tr", { hasText: "203.0.113.7" });
@@ -89,6 +92,7 @@ describe("dashboard in Chromium against the compiled binary (demo miners)", () =
     await row.waitFor({ state: "detached", timeout: 10_000 });
     const list = (await (await fetch(`${url()}api/bans`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { bans: unknown[] };
     expect(list.bans).toEqual([]);
+    expect(((await (await fetch(`${url()}api/stats`)).json()) as { activeBans: number }).activeBans).toBe(0);
     expect(consoleErrors).toEqual([]);
   }, T);
 
