@@ -1,11 +1,13 @@
 // Dashboard routes through createHttpApp with app.request(): the page, its assets with their content types, the CSP on each, and that the page references only served same-origin assets.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createRegistry } from "../../../src/observe/metrics.ts";
 import { createHttpApp } from "../../../src/http/app.ts";
 import { DASHBOARD_ASSETS } from "../../../src/http/dashboard_assets.ts";
 import { DASHBOARD_CSP } from "../../../src/http/dashboard.ts";
 
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const app = createHttpApp({ metrics: createRegistry(), stats: () => ({}), health: () => ({ ok: true }), version: "0.1.0-test" });
 
 describe("dashboard routes", () => {
@@ -36,10 +38,10 @@ describe("dashboard routes", () => {
   });
 
   test("the embedded uPlot is the pinned package's file, byte for byte", () => {
-    const pinned = (JSON.parse(readFileSync("package.json", "utf8")) as { dependencies: Record<string, string> }).dependencies.uplot;
+    const pinned = (JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { dependencies: Record<string, string> }).dependencies.uplot;
     expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
     const served = DASHBOARD_ASSETS.find((a) => a.path === "/dashboard/uplot.js")!.body;
-    expect(served).toBe(readFileSync("node_modules/uplot/dist/uPlot.iife.min.js", "utf8"));
+    expect(served).toBe(readFileSync(`${ROOT}node_modules/uplot/dist/uPlot.iife.min.js`, "utf8"));
     expect(served).toContain(`(v${pinned})`);
   });
 
