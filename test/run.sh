@@ -13,6 +13,15 @@ if ! command -v litecoind >/dev/null; then
     echo "test/run.sh: litecoind is missing: install Debian's litecoind package (the real-node tests need it)" >&2
   fi
 fi
+# The dashboard test drives a real headless Chromium (Debian's chromium) through playwright-core.
+if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "== installing chromium (Debian package) for the dashboard test"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  else
+    echo "test/run.sh: chromium is missing: install Debian's chromium package (the dashboard test needs it)" >&2
+  fi
+fi
 echo "== typecheck (tsc --noEmit)"
 tsc --noEmit -p .
 echo "== build (compile.sh)"

@@ -40,7 +40,7 @@ export async function runDemo(runtime: Runtime, config: Config, flags: Record<st
   const host = config.stratum.host === "0.0.0.0" || config.stratum.host === "::" ? "127.0.0.1" : config.stratum.host;
   console.log(
     `stratum-edge demo: relay on stratum+tcp://${host}:${ports.stratumPort}` +
-      (ports.httpPort !== undefined ? `, stats on http://${host}:${ports.httpPort}/api/stats` : "") +
+      (ports.httpPort !== undefined ? `, dashboard on http://${host}:${ports.httpPort}/ (JSON at /api/stats)` : "") +
       `; ${miners} built-in CPU miner(s) mining the devnet. Ctrl-C stops.`,
   );
   const blocksSeen = new Set<string>();

@@ -1,6 +1,7 @@
-// HTTP routes on hono: /healthz, /metrics (Prometheus text 0.0.4), /api/stats, JSON 404/500 (shared with the Stratum ports' getwork app); no listening (the runtime's serveHttp does that).
+// HTTP routes on hono: / (dashboard page and assets), /healthz, /metrics (Prometheus text 0.0.4), /api/stats, JSON 404/500 (shared with the Stratum ports' getwork app); no listening (the runtime's serveHttp does that).
 import { Hono } from "hono";
 import type { Registry } from "../observe/metrics.ts";
+import { mountDashboard } from "./dashboard.ts";
 
 export interface HttpAppDeps {
   metrics: Registry;
@@ -27,6 +28,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   app.get("/metrics", () => new Response(deps.metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
 
   app.get("/api/stats", () => json(deps.stats()));
+
+  mountDashboard(app);
 
   installJsonFallbacks(app);
   return app;

@@ -95,6 +95,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       runtime: runtime.name,
       uptimeSeconds: Math.round((now - startedAt) / 1000),
       connections: openConnections(),
+      activeBans: guard.policy.list(now).length,
       ...(sessionThreads !== undefined
         ? { connectionsByThread: [mainConnections(), ...sessionThreads.perThread()] }
         : {}),

@@ -24,6 +24,8 @@ export interface RelayStats {
   runtime: string;
   uptimeSeconds: number;
   connections: number;
+  /** Addresses banned right now; the list itself (addresses, reasons) is admin-only: GET /api/bans. */
+  activeBans: number;
   /** Open connections per thread (main thread first) when stratum.threads > 1. */
   connectionsByThread?: number[];
   pool: PoolFigures<"sha256d" | "scrypt">;

@@ -64,6 +64,14 @@ describe.skipIf(!hasDeno)("relay under Deno (deno run src/main.ts)", () => {
     expect(s).toMatchObject({ runtime: "deno", version: "0.1.0" });
   }, T);
 
+  test("the dashboard's text imports load under Deno: GET / and the embedded uPlot are served", async () => {
+    const page = await httpGet(relay!.httpPort, "/");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<script src="/dashboard/page.js"></script>');
+    const uplot = await httpGet(relay!.httpPort, "/dashboard/uplot.js");
+    expect(uplot.text).toContain("uPlot");
+  }, T);
+
   test("subscribe/authorize, a valid share → true, then a block-grade share → true and a clean job with a new prevhash", async () => {
     const r = relay!;
     const c = await connectStratum(r.stratumPort, r);

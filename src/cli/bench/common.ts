@@ -14,6 +14,8 @@ export const TARGETS = {
   startMs: 50,
   /** Honest miner's p99 share latency while 1,000 abusive connections/s are refused, over its quiet p99 (issue 4). */
   abuseP99Ratio: 2,
+  /** Relay RSS before the first miner, Bitcoin-only edge (issue 14). */
+  baselineRssMb: 40,
 } as const;
 
 /**

@@ -1,6 +1,6 @@
 // `bench --mode shares`: valid shares/s and submit→reply latency at N connections, RSS and CPU while loaded; no relay logic.
 import { createLoad } from "../../loadgen/load_client.ts";
-import { readCpuSeconds } from "../../loadgen/relay_child.ts";
+import { readCpuSeconds, readRss } from "../../loadgen/relay_child.ts";
 import { roundSummary, summarizeSorted, type Summary } from "../../loadgen/stats.ts";
 import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, cpuSelf, systemCpu, withRelay, openAll, relayStats } from "./common.ts";
 
@@ -24,6 +24,8 @@ export interface SharesFigures {
   loadCpuPercent: number;
   /** All CPUs, including kernel time not charged to either process. */
   machineBusyPercent: number | null;
+  /** Relay VmRSS (MB): before the first miner, with every miner connected, and under load (mean and peak of 4 readings/s). */
+  rssMb: { before: number | null; connected: number | null; loadedMean: number | null; loadedPeak: number | null };
 }
 
 function defaultWindow(n: number): number {
@@ -42,8 +44,12 @@ export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
   const extra = { "upstream.devnet.blockIntervalSeconds": "3600", "upstream.devnet.bits": "1d00ffff" };
   return withRelay(ctx, extra, async (host, port, child) => {
     const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12" });
+    const mb = (b: number | undefined) => (b === undefined ? null : r1(b / 1048576));
     try {
+      const rssBefore = child ? readRss(child.pid) : undefined;
       const { ready, ms } = await openAll(load, n);
+      await sleep(500);
+      const rssConnected = child ? readRss(child.pid) : undefined;
       console.log(`  ${fmtInt(ready)}/${fmtInt(n)} connections subscribed+authorized+notified in ${fmtInt(ms)} ms (connect failures ${load.counters.connectFailures})`);
       if (ready === 0) throw new Error("no connection became ready");
       const window = defaultWindow(n);
@@ -58,7 +64,14 @@ export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
       const lc0 = cpuSelf();
       const sc0 = systemCpu();
       load.measuring = true;
+      // RSS sampled while loaded: mean and peak (a single reading lands anywhere in the GC cycle).
+      const rss: number[] = [];
+      const sampler = child ? setInterval(() => {
+        const v = readRss(child.pid);
+        if (v !== undefined) rss.push(v);
+      }, 250) : undefined;
       await sleep(seconds * 1000);
+      if (sampler !== undefined) clearInterval(sampler);
       load.measuring = false;
       const t1 = performance.now();
       const a1 = load.counters.accepted;
@@ -91,11 +104,19 @@ export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
         relayCpuPercent: rc0 !== undefined && rc1 !== undefined ? Math.round(((rc1 - rc0) / elapsed) * 100) : null,
         loadCpuPercent: Math.round(((lc1 - lc0) / elapsed) * 100),
         machineBusyPercent: sc0 && sc1 && sc1.total > sc0.total ? Math.round(((sc1.busy - sc0.busy) / (sc1.total - sc0.total)) * 100) : null,
+        rssMb: {
+          before: mb(rssBefore),
+          connected: mb(rssConnected),
+          loadedMean: rss.length > 0 ? mb(rss.reduce((a, b) => a + b, 0) / rss.length) : null,
+          loadedPeak: rss.length > 0 ? mb(Math.max(...rss)) : null,
+        },
       };
       console.log(`  window ${window} submits/connection, warm-up ${warmup} s, measured ${r1(elapsed)} s`);
       console.log(`  valid shares/s: ${fmtInt(fig.sharesPerSecond)} (relay counted ${fig.relayCountedPerSecond === null ? "n/a" : fmtInt(fig.relayCountedPerSecond)})   target ≥ ${fmtInt(TARGETS.sharesPerSecond)}: ${verdict(fig.sharesPerSecond >= TARGETS.sharesPerSecond)}`);
       console.log(`  submit→reply latency ms: p50 ${lat.p50.toFixed(2)}  p99 ${lat.p99.toFixed(2)}  max ${lat.max.toFixed(2)}  (${fmtInt(lat.count)} samples)`);
       console.log(`  replies: ${fmtInt(c.accepted)} true, ${fmtInt(c.rejected)} other ${JSON.stringify(c.rejectedByCode)}; relay rejects by reason ${JSON.stringify(fig.relayRejectedByReason)}; closed by relay ${c.closedByPeer}`);
+      const m = fig.rssMb;
+      console.log(`  relay RSS MB: before ${m.before ?? "n/a"}, ${fmtInt(ready)} connected ${m.connected ?? "n/a"}, under load mean ${m.loadedMean ?? "n/a"} / peak ${m.loadedPeak ?? "n/a"}   baseline target ≤ ${TARGETS.baselineRssMb} MB: ${m.before === null ? "n/a" : verdict(m.before <= TARGETS.baselineRssMb)}`);
       console.log(`  CPU during measurement: relay ${fig.relayCpuPercent ?? "n/a"}%, load generator ${fig.loadCpuPercent}% (100% = one core); whole machine ${fig.machineBusyPercent ?? "n/a"}% busy`);
       return fig;
     } finally {
