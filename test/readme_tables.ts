@@ -4,6 +4,7 @@ import { ConfigSchema, DEFAULT_CONFIG, EthPoolUpstreamSchema, PoolUpstreamSchema
 import { STRATUM_V1_ERRORS } from "../protocols/stratum-v1/errors.ts";
 import { ETH_PROXY_ERRORS } from "../protocols/eth-proxy/errors.ts";
 import { ETH_STRATUM_ERRORS } from "../protocols/eth-stratum/errors.ts";
+import { ETH_STRATUM2_ERRORS } from "../protocols/eth-stratum2/errors.ts";
 import { REASONS } from "../protocols/errors/reasons.ts";
 
 type JsonSchema = { type?: string; description?: string; items?: JsonSchema; properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; enum?: unknown[]; minimum?: number; maximum?: number };
@@ -58,15 +59,16 @@ export function relayTable(eth = false): string {
 
 export function stratumErrorTable(): string {
   const lines = [
-    "| reason | Stratum v1 `error` | eth-proxy | EthereumStratum/1.0.0 `error` |",
-    "|---|---|---|---|",
+    "| reason | Stratum v1 `error` | eth-proxy | EthereumStratum/1.0.0 `error` | EIP-1571 `error` |",
+    "|---|---|---|---|---|",
   ];
   for (const r of REASONS) {
     const v1 = STRATUM_V1_ERRORS[r];
     const ep = ETH_PROXY_ERRORS[r];
     const es = ETH_STRATUM_ERRORS[r];
+    const e2 = ETH_STRATUM2_ERRORS[r];
     const proxy = "result" in ep ? "`result: false`" : `\`{"code": ${ep.code}, "message": "${ep.message}"}\``;
-    lines.push(`| \`${r}\` | \`[${v1.code}, "${v1.message}", null]\` | ${proxy} | \`[${es.code}, "${es.message}", null]\` |`);
+    lines.push(`| \`${r}\` | \`[${v1.code}, "${v1.message}", null]\` | ${proxy} | \`[${es.code}, "${es.message}", null]\` | \`{"code": ${e2.code}, "message": "${e2.message}"}\` |`);
   }
   return lines.join("\n");
 }

@@ -244,7 +244,7 @@ export const EthPoolUpstreamSchema = z
   .describe("Ethereum-style work from upstream pools (relay mode).");
 export const EthashSchema = z
   .strictObject({
-    enabled: z.boolean().default(true).describe("Serve Ethereum-style miners (eth-proxy, EthereumStratum/1.0.0, HTTP getwork) on the Stratum port and HTTP port."),
+    enabled: z.boolean().default(true).describe("Serve Ethereum-style miners (eth-proxy, EthereumStratum/1.0.0, EIP-1571 EthereumStratum/2.0.0, HTTP getwork) on the Stratum port and HTTP port."),
     algo: z.enum(["ethash", "etchash"]).default("ethash").describe("Proof of work: `ethash` (EthereumPoW and other ethash chains) or `etchash` (Ethereum Classic, ECIP-1099)."),
     etchashActivationBlock: z.number().int().min(0).default(11_700_000).describe("Etchash: block from which epochs are 60,000 blocks long (11700000 on ETC mainnet, 2520000 on Mordor)."),
     initialDifficulty: z.number().positive().default(0.0000007).describe("Share difficulty for a new Ethereum-style connection, in the pool unit (1 = target 0x00000000ffff0000…, ≈ 4.295e9 hashes; NiceHash's unit). 0.0000007 ≈ 3000 hashes: a share every few seconds from a ~1 kH/s CPU miner."),
@@ -252,7 +252,7 @@ export const EthashSchema = z
     maxDifficulty: z.number().positive().default(1e6).describe("Highest share difficulty vardiff may set for Ethereum-style miners."),
     suggestFloor: z.number().positive().default(1e-9).describe("Lowest difficulty a `d=NUMBER` password may set."),
     keepHeights: z.number().int().min(1).max(64).default(8).describe("Work for this many recent block heights stays valid (geth refuses work more than 7 blocks old)."),
-    extranonceBytes: z.number().int().min(1).max(3).default(2).describe("EthereumStratum/1.0.0 extranonce bytes per connection (the miner rolls the other 8 − n nonce bytes)."),
+    extranonceBytes: z.number().int().min(1).max(3).default(2).describe("EthereumStratum/1.0.0 and EIP-1571 extranonce bytes per connection (the miner rolls the other 8 − n nonce bytes)."),
     verifierThreads: z.number().int().min(0).max(64).default(0).describe("Worker threads verifying ethash shares; 0 = one per CPU."),
     prebuild: z.boolean().default(false).describe("Build the current epoch's light cache (and start the verifier threads) at start-up. Off: they are built when the first Ethereum-style miner asks for work, which then waits logged in until it is ready (seconds); an edge serving only Bitcoin-family miners never spends the memory."),
     saveCaches: z.boolean().default(true).describe("Keep built light caches in dataDir/caches so a restart does not rebuild them."),

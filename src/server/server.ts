@@ -163,7 +163,7 @@ export async function startStratumServer(opts: {
       }
       const route = opts.routes.find((r) => r.dialect.detect(msg));
       if (route === undefined) {
-        // Unknown first message (e.g. EIP-1571 mining.hello): a prompt error and close, so
+        // Unknown first message (or a dialect this port does not take): a prompt error and close, so
         // auto-detecting miners fall through to a dialect we speak without waiting for a timeout.
         c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Unsupported protocol", null])));
         return closeConn(c, "unsupported_dialect", true);
