@@ -1,4 +1,4 @@
-// stratum-edge dashboard script: polls /api/stats, /healthz, /api/workers (when present) and /api/bans (with the admin token) every 2 s and renders them; plain browser JS, no build step.
+// stratum-edge dashboard script: polls /api/stats, /healthz, /api/workers (when /api/stats says workerHistory: true) and /api/bans (with the admin token) every 2 s and renders them; plain browser JS, no build step.
 "use strict";
 
 const POLL_MS = 2000;
@@ -8,7 +8,7 @@ const MAX_POINTS = 1800;
 const $ = (id) => document.getElementById(id);
 const ui = { sortKey: "hashrate", sortDir: "desc", token: sessionStorage.getItem("stratum-edge-admin-token") || "" };
 const series = { times: [], byWorker: new Map() };
-let history = "unknown"; // "unknown" until the first probe of /api/workers, then "relay" or "page"
+let history = "unknown"; // "unknown" until the first poll, then "relay" (GET /api/workers) or "page" (own samples)
 let chart;
 let chartKey = "";
 let lastRows = [];
@@ -198,8 +198,10 @@ function historyFrom(body) {
   return out;
 }
 
-async function chartData(rows) {
-  if (history !== "page") {
+async function chartData(rows, stats) {
+  // Only a relay whose /api/stats says it keeps worker history is asked for it: probing a relay without one
+  // would put a 404 in the browser console.
+  if (history !== "page" && stats.workerHistory === true) {
     const r = await getJson("/api/workers").catch(() => ({ status: 0 }));
     const h = r.status === 200 ? historyFrom(r.body) : undefined;
     if (h) {
@@ -261,7 +263,7 @@ async function tick() {
     renderWorkers(rows.slice());
     renderBlocks(stats.body);
     renderUpstreams(stats.body);
-    renderChart(await chartData(rows));
+    renderChart(await chartData(rows, stats.body));
     await renderBans();
     $("status").textContent = `updated ${new Date().toLocaleTimeString()}`;
     $("status").className = "muted";
