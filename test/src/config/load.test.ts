@@ -165,11 +165,11 @@ dialects = ["http-getwork"]
       "config.toml",
     );
     expect(c.getwork).toEqual({ ...DEFAULT_CONFIG.getwork, stratumPort: false, maxHeaderBytes: 4096, keepAliveMs: 5000 });
-    expect(c.listeners.map((l) => l.dialects)).toEqual([["stratum-v1", "eth-proxy", "eth-stratum", "http-getwork"], ["eth-proxy"], ["http-getwork"]]);
+    expect(c.listeners.map((l) => l.dialects)).toEqual([["stratum-v1", "eth-proxy", "eth-stratum", "eth-stratum2", "http-getwork"], ["eth-proxy"], ["http-getwork"]]);
     const e = errorOf(() => loadConfig(`[getwork]\nmaxHeaderBytes = 10\n[[listeners]]\nport = 1\ndialects = ["http"]\n`, "config.toml"));
     expect(e.problems).toEqual([
       "config.toml: getwork.maxHeaderBytes = 10: expected >= 256",
-      `config.toml: listeners.0.dialects.0 = "http": expected one of "stratum-v1", "eth-proxy", "eth-stratum", "http-getwork"`,
+      `config.toml: listeners.0.dialects.0 = "http": expected one of "stratum-v1", "eth-proxy", "eth-stratum", "eth-stratum2", "http-getwork"`,
     ]);
   });
 
