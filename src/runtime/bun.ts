@@ -1,7 +1,7 @@
 // Bun adapter for the Runtime seam: Bun.listen/connect sockets with an ordered user-space write queue, Bun.serve, Bun.SHA256; no protocol logic.
 import type { Socket } from "bun";
 import { nodeFiles, normalizeAddress, realClock } from "./shared.ts";
-import type { HttpServer, Runtime, SocketHandle, SocketHandlers, TcpListener } from "./types.ts";
+import type { HttpServer, Runtime, SocketHandle, SocketHandlers, SqliteDb, TcpListener } from "./types.ts";
 
 let nextSocketId = 1;
 
@@ -166,6 +166,11 @@ export function createBunRuntime(): Runtime {
     },
     clock: realClock,
     files: nodeFiles,
+    async openSqlite(path) {
+      // Loaded on first use only: a relay without a share log never opens the SQLite library.
+      const { Database } = await import("bun:sqlite");
+      return new Database(path, { create: true }) as unknown as SqliteDb;
+    },
     rss: () => process.memoryUsage().rss,
     onSignal(signal, fn) {
       process.on(signal, fn);

@@ -5,7 +5,7 @@ import process from "node:process";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import type { Sha256Into } from "../../protocols/pow/types.ts";
 import { nodeFiles, normalizeAddress, realClock } from "./shared.ts";
-import type { HttpServer, Runtime, SocketHandle, SocketHandlers, TcpListener } from "./types.ts";
+import type { HttpServer, Runtime, SocketHandle, SocketHandlers, SqliteDb, TcpListener } from "./types.ts";
 
 export interface NodeNetDeps {
   /** Override the hash (e.g. node:crypto on Node). Default: @noble, measured 3x faster than Deno's node:crypto. */
@@ -158,6 +158,11 @@ export function createNodeNetRuntime(name: "deno" | "node", deps: NodeNetDeps = 
     sha256: deps.sha256 ?? nobleSha256Into,
     clock: realClock,
     files: nodeFiles,
+    async openSqlite(path) {
+      // node:sqlite (Deno 2.2+, Node 22.5+): imported on first use so a runtime without it still runs a relay with no share log.
+      const { DatabaseSync } = await import("node:sqlite");
+      return new DatabaseSync(path) as unknown as SqliteDb;
+    },
     rss: () => (D ? D.memoryUsage().rss : process.memoryUsage().rss),
     onSignal(signal, fn) {
       if (D) D.addSignalListener(signal, fn);

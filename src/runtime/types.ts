@@ -60,6 +60,21 @@ export interface Files {
   writeBytesAtomic(path: string, data: Uint8Array): void;
 }
 
+/** A prepared SQLite statement; positional `?` parameters. */
+export interface SqliteStatement {
+  run(...params: SqliteValue[]): { changes: number | bigint };
+  all(...params: SqliteValue[]): Record<string, SqliteValue>[];
+}
+
+export type SqliteValue = string | number | bigint | null | Uint8Array;
+
+/** The slice of the runtime's SQLite (`bun:sqlite` Database, `node:sqlite` DatabaseSync) the store uses; both have it as is. */
+export interface SqliteDb {
+  exec(sql: string): void;
+  prepare(sql: string): SqliteStatement;
+  close(): void;
+}
+
 export interface Runtime {
   readonly name: "bun" | "deno" | "node";
   /**
@@ -74,6 +89,8 @@ export interface Runtime {
   readonly sha256: Sha256Into;
   readonly clock: Clock;
   readonly files: Files;
+  /** Open (creating) a SQLite database file with the runtime's own SQLite: bun:sqlite on Bun, node:sqlite on Deno/Node. */
+  openSqlite(path: string): Promise<SqliteDb>;
   /** Resident set size in bytes. */
   rss(): number;
   onSignal(signal: "SIGINT" | "SIGTERM", fn: () => void): void;

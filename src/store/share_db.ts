@@ -1,0 +1,64 @@
+// The share log's SQLite schema (shares + per-worker minute rollup) and its pragmas; opens nothing, queries nothing beyond setup.
+import type { SqliteDb } from "../runtime/types.ts";
+
+/** Bumped when the tables change incompatibly; stored in PRAGMA user_version. */
+export const SHARE_LOG_VERSION = 1;
+
+/**
+ * `shares` is the append-only log, one row per judged share (rowid order = commit order; no index
+ * beyond the rowid, so an insert costs one B-tree append). `worker_minutes` is the per-worker history
+ * the API reads: one row per pool, worker, minute and verdict ('' = accepted, else the reject reason),
+ * upserted in the same transaction as the shares it sums, so it can never disagree with the log.
+ */
+const DDL = `
+CREATE TABLE IF NOT EXISTS shares (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  worker TEXT NOT NULL,
+  address TEXT NOT NULL,
+  pool TEXT NOT NULL,
+  job TEXT NOT NULL,
+  height INTEGER NOT NULL,
+  difficulty REAL NOT NULL,
+  share_difficulty REAL NOT NULL,
+  accepted INTEGER NOT NULL,
+  reason TEXT,
+  upstream TEXT,
+  block INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS worker_minutes (
+  pool TEXT NOT NULL,
+  worker TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  shares INTEGER NOT NULL,
+  difficulty REAL NOT NULL,
+  best REAL NOT NULL,
+  last_at INTEGER NOT NULL,
+  PRIMARY KEY (worker, minute, pool, reason)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS worker_minutes_minute ON worker_minutes(minute);
+`;
+
+export const INSERT_SHARE =
+  "INSERT INTO shares (at, worker, address, pool, job, height, difficulty, share_difficulty, accepted, reason, upstream, block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+export const UPSERT_MINUTE = `INSERT INTO worker_minutes (pool, worker, minute, reason, shares, difficulty, best, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (worker, minute, pool, reason) DO UPDATE SET shares = shares + excluded.shares, difficulty = difficulty + excluded.difficulty,
+best = max(best, excluded.best), last_at = max(last_at, excluded.last_at)`;
+
+/**
+ * WAL: readers (the API) never block the writer. synchronous=NORMAL: a commit is in the WAL file
+ * (the OS page cache) when COMMIT returns, which survives the process being killed; FULL also fsyncs
+ * it, which survives power loss and costs a disk flush per batch. busy_timeout: session threads
+ * write the same file through their own connections and wait their turn for the write lock.
+ */
+export function setupShareDb(db: SqliteDb, fsync: boolean): void {
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec(`PRAGMA synchronous = ${fsync ? "FULL" : "NORMAL"}`);
+  db.exec("PRAGMA busy_timeout = 10000");
+  const v = Number(db.prepare("PRAGMA user_version").all()[0]?.user_version ?? 0);
+  if (v !== 0 && v !== SHARE_LOG_VERSION) throw new Error(`share log has schema version ${v}, this build knows ${SHARE_LOG_VERSION}`);
+  db.exec(DDL);
+  if (v === 0) db.exec(`PRAGMA user_version = ${SHARE_LOG_VERSION}`);
+}
