@@ -315,6 +315,15 @@ export const BansSchema = z
   })
   .describe("Temporary bans.");
 
+export const StoreSchema = z
+  .strictObject({
+    shareLog: z.boolean().default(true).describe("Append every judged share (time, worker, source address, pool, job, difficulties, verdict and reason, upstream verdict, block flag) to the SQLite share log `dataDir/shares.sqlite` (WAL; bun:sqlite on Bun, node:sqlite on Deno). A miner is told a share was accepted only once its batch is committed. Also serves per-worker history (`/api/workers`)."),
+    commitIntervalMs: z.number().int().min(0).max(1000).default(5).describe("Share log group commit: a batch is committed this long after its first share; replies to those shares wait for the commit (the latency the log adds)."),
+    retentionDays: z.number().min(0).default(30).describe("Shares and worker history older than this are deleted (checked every 10 minutes); 0 = keep forever."),
+    fsync: z.boolean().default(false).describe("fsync every share log commit (SQLite synchronous=FULL): survives power loss, not just a crash of the process, at the cost of a disk flush per batch."),
+  })
+  .describe("Durable share storage.");
+
 export const ShutdownSchema = z
   .strictObject({
     drainMs: z.number().int().min(0).default(1000).describe("On SIGINT/SIGTERM, milliseconds to let queued writes flush before exiting."),
@@ -338,6 +347,7 @@ export const ConfigSchema = z
     getwork: GetworkSchema.prefault({}),
     listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol` and dialect list (`dialects`: any of `stratum-v1`, `eth-proxy`, `eth-stratum`, `http-getwork`; default all four); limits are those of `stratum` and `getwork`."),
     shutdown: ShutdownSchema.prefault({}),
+    store: StoreSchema.prefault({}),
   })
   .describe("stratum-edge configuration (TOML).");
 

@@ -5,6 +5,7 @@ import { ethProxy, type EthProxyState } from "../../protocols/eth-proxy/session.
 import { parseLine } from "../../protocols/jsonrpc/envelope.ts";
 import { encodeEthReason } from "../../protocols/eth-proxy/errors.ts";
 import type { EthPool } from "../pools/eth_pool.ts";
+import type { ShareSink } from "../store/share_sink.ts";
 
 /** Defaults of config getwork.maxBodyBytes and getwork.maxSessions. */
 export const DEFAULT_GETWORK_LIMITS = { maxBodyBytes: 16384, maxSessions: 10_000 };
@@ -34,7 +35,7 @@ export interface Getwork {
  * answers, so HTTP and TCP miners see identical results, difficulties and error codes. The URL's
  * login/worker stand in for eth_submitLogin. Sessions idle longest are forgotten past maxSessions.
  */
-export function createGetwork(pool: EthPool, clock: { now(): number }, limits: Partial<typeof DEFAULT_GETWORK_LIMITS> = {}): Getwork {
+export function createGetwork(pool: EthPool, clock: { now(): number }, limits: Partial<typeof DEFAULT_GETWORK_LIMITS> = {}, shares?: ShareSink): Getwork {
   const { maxBodyBytes, maxSessions } = { ...DEFAULT_GETWORK_LIMITS, ...limits };
   const sessions = new Map<string, EthProxyState>();
 
@@ -74,12 +75,15 @@ export function createGetwork(pool: EthPool, clock: { now(): number }, limits: P
     ethProxy.receive(s, msg, pool.env, out);
     s.wantsPush = false;
     let text = "";
+    let stored: Promise<void>[] | undefined;
     for (let i = 0; i < out.length; i++) {
       const a = out[i]!;
       if (a.kind === "write") text += typeof a.data === "string" ? a.data : new TextDecoder().decode(a.data);
       else if (a.kind === "share") {
         pool.onShare(a.share, caller.remote);
         caller.shares.push(a.share);
+        const w = shares?.put(a.share, pool.name, caller.remote);
+        if (w !== undefined) (stored ??= []).push(w);
       } else if (a.kind === "abuse") caller.abuse.push(a.what);
       else if (a.kind === "block") pool.onBlock(a.block, caller.remote);
       else if (a.kind === "verify") {
@@ -97,6 +101,8 @@ export function createGetwork(pool: EthPool, clock: { now(): number }, limits: P
     }
     // A login-less or closed HTTP "session" is never closed: the next POST starts over.
     s.closing = false;
+    // The answer waits until the share sink stored its shares; a failure throws (a 500, never "accepted").
+    if (stored !== undefined) await Promise.all(stored);
     return text.trim() || JSON.stringify({ id: null, jsonrpc: "2.0", result: null, error: { code: -1, message: "No answer" } });
   }
 

@@ -26,6 +26,11 @@ import { createRelayGuard } from "./relay_guard.ts";
 import { registerUpstreamMetrics } from "./upstream_metrics.ts";
 import type { UpstreamSnapshot } from "../pools/relay_figures.ts";
 import { ethStats, type RelayStats } from "./stats.ts";
+import { openShareLog } from "../store/open_share_log.ts";
+import type { ShareLog } from "../store/share_log.ts";
+import { combineSinks, type ShareSink } from "../store/share_sink.ts";
+import { createWorkerHistory } from "../store/worker_history.ts";
+import { mountWorkers } from "../http/workers.ts";
 
 export type { PoolFigures, RelayStats } from "./stats.ts";
 export type { BitcoinPool } from "./bitcoin_pool.ts";
@@ -74,8 +79,13 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   const mainConnections = () => (server?.connections ?? 0) + extra.reduce((n, x) => n + x.connections, 0);
   const openConnections = () => mainConnections() + (sessionThreads?.connections ?? 0);
   let http: HttpServer | undefined;
+  // Where every judged share goes (the share log; other sinks plug in beside it), opened in start().
+  // Getwork is built before that, so it reaches them through `lateSink`.
+  let shareLog: ShareLog | undefined;
+  let shareSink: ShareSink | undefined;
+  const lateSink: ShareSink = { put: (sh, p, a) => shareSink?.put(sh, p, a), close: async () => {} };
   // One set of getwork sessions for the HTTP port and every Stratum port that accepts HTTP getwork.
-  const getwork = eth === undefined ? undefined : createGetwork(eth, clock, { maxBodyBytes: config.getwork.maxBodyBytes, maxSessions: config.getwork.maxSessions });
+  const getwork = eth === undefined ? undefined : createGetwork(eth, clock, { maxBodyBytes: config.getwork.maxBodyBytes, maxSessions: config.getwork.maxSessions }, lateSink);
   const stratumGetwork = getwork === undefined ? undefined : createGetworkDispatch(createGetworkApp(getwork));
   /** The HTTP getwork a Stratum port serves when it accepts it (none without Ethereum-style mining). */
   const httpPortFor = (accepts: boolean): HttpPort | undefined =>
@@ -96,6 +106,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       uptimeSeconds: Math.round((now - startedAt) / 1000),
       connections: openConnections(),
       activeBans: guard.policy.list(now).length,
+      workerHistory: shareLog !== undefined,
       ...(sessionThreads !== undefined
         ? { connectionsByThread: [mainConnections(), ...sessionThreads.perThread()] }
         : {}),
@@ -124,6 +135,8 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     log: logger,
     stats,
     async start() {
+      shareLog = await openShareLog(config, runtime, logger, true);
+      shareSink = combineSinks(shareLog !== undefined ? [shareLog] : []);
       // Relay mode: the first upstream's extranonce space decides what miners are told at subscribe,
       // so it is known before the port opens (jobs issued meanwhile wait in the slot's book).
       const relayMode = "setFanout" in pool;
@@ -147,7 +160,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         // SO_REUSEPORT would also let a second relay bind the same port unnoticed: bind once
         // without it first, so a port in use is still an error.
         if (shared && port !== 0) (await runtime.listen(host, port, { open: (s) => s.destroy(), data: () => {}, close: () => {} })).close();
-        return startStratumServer({ runtime, host, port, routes, limits, hooks: metrics.serverHooksFor(slot, countSockets), log: logger, guard, proxyProtocol, reusePort: shared, ...(httpPort ? { http: httpPort } : {}) });
+        return startStratumServer({ runtime, host, port, routes, limits, hooks: metrics.serverHooksFor(slot, countSockets), log: logger, guard, proxyProtocol, reusePort: shared, ...(httpPort ? { http: httpPort } : {}), ...(shareSink ? { shares: shareSink } : {}) });
       };
       server = await listen(config.stratum.host, config.stratum.port, allRoutes, "main", config.stratum.proxyProtocol, httpPortFor(config.getwork.stratumPort));
       for (const [i, l] of config.listeners.entries()) {
@@ -235,6 +248,8 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           }));
         if (config.http.adminToken !== "") mountAdmin(app, { token: config.http.adminToken, guard, clock });
         if (getwork !== undefined) mountGetworkRoutes(app, getwork);
+        // 2^32 hashes per difficulty-1 share, as /api/stats counts them.
+        if (shareLog !== undefined) mountWorkers(app, { history: createWorkerHistory(shareLog.db, () => 2 ** 32), clock });
         http = await runtime.serveHttp(config.http.host, config.http.port, app.fetch);
         logger.info("http listening", { host: config.http.host, port: http.port });
       }
@@ -254,6 +269,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       clock.clearInterval(guardTimer);
       clock.clearInterval(hashrateTimer);
       guard.save();
+      await shareSink?.close();
       await pool.stop();
       await eth?.stop();
       verifier?.stop();

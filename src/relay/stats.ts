@@ -26,6 +26,8 @@ export interface RelayStats {
   connections: number;
   /** Addresses banned right now; the list itself (addresses, reasons) is admin-only: GET /api/bans. */
   activeBans: number;
+  /** A share log keeps per-worker history: GET /api/workers and /api/workers/:name answer (the dashboard charts them). */
+  workerHistory: boolean;
   /** Open connections per thread (main thread first) when stratum.threads > 1. */
   connectionsByThread?: number[];
   pool: PoolFigures<"sha256d" | "scrypt">;

@@ -7,9 +7,11 @@ import type { Logger } from "../observe/log.ts";
 import type { ConnGuard } from "./guard.ts";
 import { takeProxyHeader, type ProxyDeps } from "./proxy_header.ts";
 import { NOT_SNIFFED, pushHttpBytes, sniffFirstBytes, tickHttpConn, type HttpDeps } from "./http_conn.ts";
+import type { ShareSink } from "../store/share_sink.ts";
+import type { ShareRecord } from "../../protocols/core/actions.ts";
 
 export type { HttpAnswer, HttpConnLimits, HttpPort, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
-import type { Conn, HttpPort, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
+import type { Conn, HeldReplies, HttpPort, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
 
 const encoder = new TextEncoder();
 
@@ -30,6 +32,12 @@ export async function startStratumServer(opts: {
   proxyProtocol?: boolean;
   /** HTTP getwork for connections whose first bytes are an HTTP request line; absent = such bytes are a malformed line. */
   http?: HttpPort;
+  /**
+   * Every judged share goes here (share log, Redis); when it returns a promise, that connection's
+   * later actions (the share's reply first) wait for it, in order: a miner is told "accepted" only
+   * once the share is stored.
+   */
+  shares?: ShareSink;
 }): Promise<StratumServer> {
   const { runtime, limits, hooks, log, guard } = opts;
   const proxied = opts.proxyProtocol === true;
@@ -53,10 +61,66 @@ export async function startStratumServer(opts: {
   let kickedWhilePerforming = false;
   let accepting = true;
 
-  /** Carry out a session's actions in order; consecutive string writes become one socket write. */
+  /** Carry out a session's actions in order (after any replies still waiting for the share sink). */
   function perform(c: Conn): void {
     const acts = out;
     out = [];
+    if (c.held !== undefined) hold(c, undefined, acts, 0, "");
+    else run(c, acts);
+  }
+
+  /** What a share does here: the pool's figures, the ban guard, the sink; returns what its reply must wait for. */
+  function record(c: Conn, share: ShareRecord): Promise<void> | undefined {
+    c.port!.onShare(share, c.addr);
+    guard?.share(c.addr, share, clock.now());
+    return opts.shares?.put(share, c.route!.pool.name, c.addr);
+  }
+
+  /**
+   * Park `text` (replies not written yet: sessions push a share's reply just before the share) and
+   * acts[from..] behind `wait` (undefined: behind what is already parked). Shares among them are
+   * recorded now, so pipelined submits join the sink's current batch instead of one batch each; the
+   * other actions keep their order and go out when the batch before them is stored.
+   */
+  function hold(c: Conn, wait: Promise<void> | undefined, acts: Action[], from: number, text: string): void {
+    const queue = c.held ?? (c.held = []);
+    const idle = queue.length === 0;
+    let seg: HeldReplies;
+    if (wait !== undefined) queue.push((seg = { wait, acts: [] }));
+    else seg = queue[queue.length - 1]!;
+    if (text !== "") seg.acts.push({ kind: "write", data: text });
+    for (let i = from; i < acts.length; i++) {
+      const a = acts[i]!;
+      if (a.kind !== "share") {
+        seg.acts.push(a);
+        continue;
+      }
+      const w = record(c, a.share);
+      if (w !== undefined && w !== seg.wait) queue.push((seg = { wait: w, acts: [] }));
+    }
+    if (idle) release(c);
+  }
+
+  /** Carry out the first parked segment once its shares are stored, then the next. */
+  function release(c: Conn): void {
+    const seg = c.held![0]!;
+    seg.wait.then(() => {
+      if (c.closing) return void (c.held = undefined);
+      const queue = c.held!;
+      queue.shift();
+      if (queue.length === 0) c.held = undefined;
+      run(c, seg.acts);
+      if (c.held !== undefined && c.held.length > 0 && !c.closing) release(c);
+    }, (e) => {
+      // Not stored, so never acknowledged: the miner sees the connection close and resubmits elsewhere or later.
+      c.held = undefined;
+      log.error("share not stored: closing the connection without acknowledging it", { remote: c.addr, error: String(e) });
+      closeConn(c, "shutdown", true);
+    });
+  }
+
+  /** Carry out actions in order; consecutive string writes become one socket write. */
+  function run(c: Conn, acts: Action[]): void {
     let text = "";
     let closeReason: CloseReason | undefined;
     // A ban issued while this batch is carried out closes the connection only after its replies are
@@ -76,10 +140,14 @@ export async function startStratumServer(opts: {
             c.sock.write(a.data);
           }
           break;
-        case "share":
-          c.port!.onShare(a.share, c.addr);
-          guard?.share(c.addr, a.share, clock.now());
+        case "share": {
+          const wait = record(c, a.share);
+          if (wait === undefined) break;
+          hold(c, wait, acts, i + 1, text);
+          text = "";
+          i = acts.length; // the rest is parked
           break;
+        }
         case "block":
           c.port!.onBlock(a.block, c.addr);
           break;
@@ -225,6 +293,7 @@ export async function startStratumServer(opts: {
         state: undefined,
         openedAt: clock.now(),
         closing: false,
+        held: undefined,
         addr,
         limiter: guard?.limiter(),
         proxyBuf: proxied ? new Uint8Array(0) : undefined,

@@ -89,6 +89,12 @@ export interface Route {
   pool: PoolPort<any>;
 }
 
+/** Actions of a connection waiting until the share sink has stored the shares before them. */
+export interface HeldReplies {
+  wait: Promise<void>;
+  acts: Action[];
+}
+
 /** One connection; it carries its framer's fields itself (one object per miner, not two). */
 export interface Conn extends FramerState {
   sock: SocketHandle;
@@ -102,6 +108,8 @@ export interface Conn extends FramerState {
   state: unknown;
   openedAt: number;
   closing: boolean;
+  /** Replies parked behind shares the sink has not stored yet, oldest first; undefined = none (the usual case). */
+  held: HeldReplies[] | undefined;
   /** The miner's address: the socket's, or the PROXY header's source on a proxied listener. */
   addr: string;
   limiter: RateLimiter | undefined;

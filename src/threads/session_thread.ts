@@ -17,6 +17,7 @@ import { startStratumServer, type HttpAnswer, type HttpPort, type PoolPort, type
 import type { HttpRequest } from "../../protocols/http/parse_request.ts";
 import { httpLimits, threadLimits } from "./limits.ts";
 import { createThreadGuard } from "./thread_guard.ts";
+import { openShareLog } from "../store/open_share_log.ts";
 import type { FromSessionThread, JobMessage, PoolIndex, ThreadEvent, ToSessionThread } from "./messages.ts";
 
 declare const self: {
@@ -191,6 +192,10 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
   const httpPortFor = (accepts: boolean): HttpPort | undefined =>
     accepts && replicas[1] !== undefined ? { limits: httpLimits(config), handle: remoteHttp } : undefined;
   const mainHttp = httpPortFor(config.getwork.stratumPort);
+  // Its own connection to the share log file: this thread's replies wait for this thread's commits,
+  // with no round trip to the main thread (SQLite serialises the threads' writes; the main thread prunes).
+  const shareLog = await openShareLog(config, runtime, log, false);
+  const shares = shareLog !== undefined ? { shares: shareLog } : {};
   const servers: StratumServer[] = [];
   servers.push(await startStratumServer({
     runtime,
@@ -204,12 +209,13 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
     proxyProtocol: config.stratum.proxyProtocol,
     reusePort: true,
     ...(mainHttp ? { http: mainHttp } : {}),
+    ...shares,
   }));
   for (let i = 0; i < config.listeners.length; i++) {
     const l = config.listeners[i]!;
     const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
     const http = httpPortFor(l.dialects.includes("http-getwork"));
-    servers.push(await startStratumServer({ runtime, host: l.host, port: msg.listenerPorts[i]!, routes, limits, hooks: hooksFor(i + 1), log, guard, proxyProtocol: l.proxyProtocol, reusePort: true, ...(http ? { http } : {}) }));
+    servers.push(await startStratumServer({ runtime, host: l.host, port: msg.listenerPorts[i]!, routes, limits, hooks: hooksFor(i + 1), log, guard, proxyProtocol: l.proxyProtocol, reusePort: true, ...(http ? { http } : {}), ...shares }));
   }
 
   const onJob = (m: JobMessage) => {
@@ -246,7 +252,8 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
         return done?.(m.res);
       }
       case "shutdown":
-        void Promise.all(servers.map((s) => s.shutdown(m.drainMs))).then(() => {
+        void Promise.all(servers.map((s) => s.shutdown(m.drainMs))).then(async () => {
+          await shareLog?.close();
           clearInterval(reporter);
           flushEvents();
           report();

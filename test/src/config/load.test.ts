@@ -79,6 +79,7 @@ describe("schema", () => {
       },
       listeners: [],
       shutdown: { drainMs: 1000, reconnectHost: "", reconnectPort: 0 },
+      store: { shareLog: true, commitIntervalMs: 5, retentionDays: 30, fsync: false },
     });
     expect(loadConfig(undefined, "none")).toEqual(DEFAULT_CONFIG);
     expect(loadConfig("", "empty.toml")).toEqual(DEFAULT_CONFIG);

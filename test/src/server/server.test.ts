@@ -8,6 +8,7 @@ import { stratumV1, type StratumV1Policy } from "../../../protocols/stratum-v1/s
 import { createLogger } from "../../../src/observe/log.ts";
 import type { BlockTemplate } from "../../../protocols/bitcoin/template.ts";
 import type { BitcoinWorkSource, TemplateReason } from "../../../src/upstream/types.ts";
+import type { ShareSink } from "../../../src/store/share_sink.ts";
 
 const sha = (i: Uint8Array, o: Uint8Array) => void Bun.SHA256.hash(i, o);
 
@@ -18,7 +19,7 @@ interface FakeSock extends SocketHandle {
   text(): string;
 }
 
-function harness(limits: Partial<ServerLimits> = {}) {
+function harness(limits: Partial<ServerLimits> = {}, shares?: ShareSink) {
   const clock = createManualClock(1_700_000_000_000);
   let handlers: SocketHandlers | undefined;
   let nextId = 1;
@@ -72,7 +73,7 @@ function harness(limits: Partial<ServerLimits> = {}) {
   const send = (s: FakeSock, text: string) => handlers!.data(s, new TextEncoder().encode(text));
   const full: ServerLimits = { maxLineBytes: 1024, maxConnections: 100, maxConnectionsPerAddress: 0, loginTimeoutMs: 5000, maxWriteBufferBytes: 1 << 20, tickMs: 1000, ...limits };
   return { clock, pool, connect, send, sockets, start: async () => {
-    const server = await startStratumServer({ runtime, host: "127.0.0.1", port: 0, routes: [{ dialect: stratumV1, pool }], limits: full, hooks: { connections() {}, refused() {}, closed() {}, fanout() {} }, log });
+    const server = await startStratumServer({ runtime, host: "127.0.0.1", port: 0, routes: [{ dialect: stratumV1, pool }], limits: full, hooks: { connections() {}, refused() {}, closed() {}, fanout() {} }, log, ...(shares ? { shares } : {}) });
     pool.setBroadcast((ev) => server.broadcast(pool, ev));
     await pool.start();
     return server;
@@ -140,6 +141,54 @@ describe("connection core", () => {
     h.send(m, login);
     await server.shutdown(50);
     expect(m.text()).toContain('"client.reconnect"');
+    expect(m.ended).toBe(true);
+  });
+
+  test("share sink: replies wait until the sink stored the shares before them, in order; pipelined submits share one wait", async () => {
+    // A sink whose batches the test commits by hand: one pending promise until flush().
+    const seen: { worker: string; pool: string; address: string; accepted: boolean }[] = [];
+    let batch: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
+    const sink: ShareSink = {
+      put(share, pool, address) {
+        seen.push({ worker: share.worker, pool, address, accepted: share.accepted });
+        if (batch === undefined) {
+          let resolve!: () => void, reject!: (e: Error) => void;
+          const promise = new Promise<void>((a, b) => ((resolve = a), (reject = b)));
+          batch = { promise, resolve, reject };
+        }
+        return batch.promise;
+      },
+      close: async () => {},
+    };
+    const flush = async (fail?: Error) => {
+      const b = batch!;
+      batch = undefined;
+      if (fail) b.reject(fail);
+      else b.resolve();
+      await new Promise((r) => setTimeout(r, 0));
+    };
+    const h = harness({}, sink);
+    await h.start();
+    const m = h.connect("10.0.0.9");
+    h.send(m, login);
+    m.writes.length = 0;
+    // Unknown job ids: judged (stale) shares whose replies are errors; the sink sees them all the same.
+    const submit = (id: number) => `{"id":${id},"method":"mining.submit","params":["w","nojob","00000000","6553f100","00000000"]}\n`;
+    h.send(m, submit(10) + submit(11));
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toEqual({ worker: "w", pool: "btc", address: "10.0.0.9", accepted: false });
+    expect(m.text()).toBe(""); // nothing acknowledged before the store
+    h.send(m, submit(12));
+    expect(seen).toHaveLength(3); // joined the same pending batch
+    expect(m.text()).toBe("");
+    await flush();
+    const ids = () => m.text().trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).id);
+    expect(ids()).toEqual([10, 11, 12]);
+    // A later submit waits for the next batch; a batch that fails to store is never acknowledged.
+    h.send(m, submit(13));
+    expect(ids()).toEqual([10, 11, 12]);
+    await flush(new Error("disk full"));
+    expect(ids()).toEqual([10, 11, 12]);
     expect(m.ended).toBe(true);
   });
 });
