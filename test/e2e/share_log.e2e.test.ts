@@ -1,0 +1,191 @@
+// Share log with the compiled binary: SIGKILL during a share flood loses no share a miner saw accepted; worker history (/api/workers) survives the restart.
+import { afterAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { createConnection, type Socket } from "node:net";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { HOST, byId, byMethod, connectStratum, httpGet, startRelay, tempDir, until, type RelayProcess } from "./helpers.ts";
+
+const dataDir = tempDir("stratum-edge-sharelog-");
+const relays: RelayProcess[] = [];
+afterAll(async () => {
+  for (const r of relays) await r.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const SETS = {
+  dataDir,
+  "difficulty.min": "1e-12",
+  "difficulty.suggestFloor": "1e-12",
+  "stratum.maxMessagesPerSecond": "1000000",
+  "stratum.messageBurst": "1000000",
+  // No new block (and so no stale share) during the run.
+  "upstream.devnet.blockIntervalSeconds": "3600",
+  // A long batch: a relay that acknowledged before committing would lose up to 50 ms of acknowledged shares to the kill.
+  "store.commitIntervalMs": "50",
+};
+
+interface Flood {
+  readonly name: string;
+  /** Job id of every share the relay answered `true`, in answer order. */
+  readonly accepted: string[];
+  rejected: number;
+  readonly closed: Promise<void>;
+  stop(): void;
+}
+
+/**
+ * A miner that keeps `window` valid submits in flight (fixed difficulty 1e-12 via the password, so
+ * every well-formed share with a fresh extranonce2 is accepted) and records what the relay answered.
+ */
+function flood(port: number, name: string, window: number): Promise<Flood> {
+  return new Promise((resolve, reject) => {
+    const sock: Socket = createConnection({ host: HOST, port });
+    sock.setNoDelay(true);
+    let partial = "";
+    let en2Size = 0;
+    let job: { id: string; ntime: string } | undefined;
+    let counter = 0;
+    let nextId = 100;
+    let running = true;
+    const inFlight = new Map<number, string>();
+    let closedResolve!: () => void;
+    const f: Flood = { name, accepted: [], rejected: 0, closed: new Promise((r) => (closedResolve = r)), stop: () => void (running = false) };
+    const submit = () => {
+      if (!running || job === undefined) return;
+      const id = nextId++;
+      inFlight.set(id, job.id);
+      const en2 = (counter++).toString(16).padStart(en2Size * 2, "0");
+      sock.write(JSON.stringify({ id, method: "mining.submit", params: [name, job.id, en2, job.ntime, "00000000"] }) + "\n");
+    };
+    sock.on("data", (chunk: Buffer) => {
+      const lines = (partial + chunk.toString("utf8")).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line === "") continue;
+        const m = JSON.parse(line) as { id?: number; method?: string; params?: unknown[]; result?: unknown };
+        if (m.id === 1) en2Size = (m.result as unknown[])[2] as number;
+        else if (m.method === "mining.notify") {
+          const first = job === undefined;
+          job = { id: m.params![0] as string, ntime: m.params![7] as string };
+          if (first) {
+            resolve(f);
+            for (let i = 0; i < window; i++) submit();
+          }
+        } else if (typeof m.id === "number" && inFlight.has(m.id)) {
+          const jobId = inFlight.get(m.id)!;
+          inFlight.delete(m.id);
+          if (m.result === true) f.accepted.push(jobId);
+          else f.rejected++;
+          submit();
+        }
+      }
+    });
+    sock.on("error", () => {});
+    sock.on("close", () => {
+      closedResolve();
+      if (job === undefined) reject(new Error(`${name}: closed before the first job`));
+    });
+    sock.write('{"id":1,"method":"mining.subscribe","params":[]}\n' + JSON.stringify({ id: 2, method: "mining.authorize", params: [name, "d=1e-12"] }) + "\n");
+  });
+}
+
+/** Accepted rows per job for a worker, read straight from the SQLite file. */
+function loggedByJob(worker: string): Map<string, number> {
+  const db = new Database(join(dataDir, "shares.sqlite"));
+  try {
+    const rows = db.prepare("SELECT job, count(*) AS n FROM shares WHERE worker = ? AND accepted = 1 GROUP BY job").all(worker) as { job: string; n: number }[];
+    return new Map(rows.map((r) => [r.job, r.n]));
+  } finally {
+    db.close();
+  }
+}
+
+const countBy = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
+const WINDOW = 4;
+const MINERS = 6;
+
+describe("share log (compiled binary)", () => {
+  let floods: Flood[] = [];
+
+  test("SIGKILL during a share flood: after restart every share the miners saw accepted is in the log", async () => {
+    const relay = await startRelay({ sets: SETS });
+    relays.push(relay);
+    floods = await Promise.all(Array.from({ length: MINERS }, (_, i) => flood(relay.stratumPort, `flood.m${i}`, WINDOW)));
+    // Let the flood run, then kill the relay without any chance to flush.
+    await until(() => (floods.every((f) => f.accepted.length >= 300) ? true : undefined), 20_000, "300 accepted shares per miner", () => relay.tail());
+    relay.child.kill("SIGKILL");
+    const exit = await relay.exited;
+    expect(exit.signal).toBe("SIGKILL");
+    await Promise.all(floods.map((f) => f.closed));
+
+    // Restart on the same data directory (SQLite replays its WAL on open).
+    const again = await startRelay({ sets: SETS });
+    relays.push(again);
+    let seenTotal = 0;
+    let loggedTotal = 0;
+    for (const f of floods) {
+      expect(f.rejected).toBe(0);
+      const seen = countBy(f.accepted);
+      const logged = loggedByJob(f.name);
+      for (const [jobId, n] of seen) {
+        // Every acknowledged share is there (the log may hold a few more: stored, but killed before the reply went out).
+        expect({ worker: f.name, job: jobId, logged: logged.get(jobId) ?? 0 }).toEqual({ worker: f.name, job: jobId, logged: Math.max(n, logged.get(jobId) ?? 0) });
+      }
+      const l = [...logged.values()].reduce((a, b) => a + b, 0);
+      // At most the submits in flight at the kill were stored without an answer (plus the batch being committed).
+      expect(l - f.accepted.length).toBeGreaterThanOrEqual(0);
+      expect(l - f.accepted.length).toBeLessThanOrEqual(WINDOW);
+      seenTotal += f.accepted.length;
+      loggedTotal += l;
+    }
+    expect(seenTotal).toBeGreaterThanOrEqual(MINERS * 300);
+    expect(loggedTotal).toBeGreaterThanOrEqual(seenTotal);
+  }, 60_000);
+
+  test("worker history survives the restart: /api/stats says workerHistory, /api/workers lists them, /api/workers/:name has buckets, best difficulty and rejects by reason", async () => {
+    const relay = relays[relays.length - 1]!;
+    expect(floods.length).toBe(MINERS);
+    const stats = (await httpGet(relay.httpPort, "/api/stats")).json() as { workerHistory: boolean };
+    expect(stats.workerHistory).toBe(true);
+    // After the restart, one share sent twice: accepted, then a duplicate; both are in the history.
+    const c = await connectStratum(relay.stratumPort, relay);
+    c.send({ id: 1, method: "mining.subscribe", params: [] });
+    c.send({ id: 2, method: "mining.authorize", params: ["late.rig", "d=1e-12"] });
+    const sub = await c.next(byId(1));
+    const notify = await c.next(byMethod("mining.notify"));
+    const en2 = "00".repeat((sub.result as unknown[])[2] as number);
+    const params = ["late.rig", notify.params![0], en2, notify.params![7], "00000000"];
+    c.send({ id: 3, method: "mining.submit", params });
+    expect((await c.next(byId(3))).result).toBe(true);
+    c.send({ id: 4, method: "mining.submit", params });
+    expect((await c.next(byId(4))).error).toBeTruthy();
+    c.close();
+    const late = (await httpGet(relay.httpPort, "/api/workers/late.rig")).json() as { accepted24h: number; rejected24h: number; rejectsByReason: Record<string, number> };
+    expect(late).toMatchObject({ accepted24h: 1, rejected24h: 1, rejectsByReason: { duplicate: 1 } });
+
+    const list = (await httpGet(relay.httpPort, "/api/workers")).json() as { workers: { name: string; accepted24h: number; bestDifficulty: number; buckets: { at: string; hashrate: number; shares: number }[] }[] };
+    for (const f of floods) {
+      const w = list.workers.find((x) => x.name === f.name);
+      expect(w).toBeDefined();
+      const logged = [...loggedByJob(f.name).values()].reduce((a, b) => a + b, 0);
+      expect(w!.accepted24h).toBe(logged);
+      expect(w!.bestDifficulty).toBeGreaterThan(0);
+      expect(w!.buckets).toHaveLength(60);
+      expect(w!.buckets.reduce((n, b) => n + b.shares, 0)).toBe(logged);
+      expect(w!.buckets.some((b) => b.hashrate > 0)).toBe(true);
+    }
+    const one = await httpGet(relay.httpPort, `/api/workers/${encodeURIComponent(floods[0]!.name)}`);
+    expect(one.status).toBe(200);
+    const d = one.json() as { name: string; pools: string[]; lastShareAt: string; hashrate1h: number; hashrate24h: number; buckets1h: unknown[]; buckets24h: unknown[]; rejectsByReason: Record<string, number> };
+    expect(d.name).toBe(floods[0]!.name);
+    expect(d.pools).toEqual(["btc"]);
+    expect(Date.now() - Date.parse(d.lastShareAt)).toBeLessThan(120_000);
+    expect(d.hashrate1h).toBeGreaterThan(0);
+    expect(d.hashrate24h).toBeGreaterThan(0);
+    expect(d.buckets1h).toHaveLength(60);
+    expect(d.buckets24h).toHaveLength(96);
+    expect(d.rejectsByReason).toEqual({});
+    expect((await httpGet(relay.httpPort, "/api/workers/nobody.here")).status).toBe(404);
+  }, 30_000);
+});
