@@ -26,7 +26,8 @@ Usage:
       Load generator (another process). MODE: shares (default), idle, fanout, all,
       abuse (an honest miner's latency while 1,000 connections/s from a banned source are refused),
       blocks (block share → submitblock latency and new-tip fan-out, against a simulated bitcoind).
-      Without --target it starts the relay itself as a child process (--threads sets its stratum.threads).
+      Without --target it starts the relay itself as a child process (--threads sets its stratum.threads;
+      --share-log on|off|both sets store.shareLog for --mode shares, both = off then on, with the log's cost).
   stratum-edge --help | --version
 
 Options:
@@ -53,6 +54,7 @@ export function parseCli(argv: string[]): CliOptions {
       mode: { type: "string" },
       binary: { type: "string" },
       threads: { type: "string" },
+      "share-log": { type: "string" },
     },
   });
   const first = positionals[0];
@@ -69,7 +71,7 @@ export function parseCli(argv: string[]): CliOptions {
     sets[s.slice(0, eq)] = s.slice(eq + 1);
   }
   const flags: Record<string, string | boolean> = {};
-  for (const k of ["miners", "seconds", "connections", "target", "mode", "binary", "threads"] as const) {
+  for (const k of ["miners", "seconds", "connections", "target", "mode", "binary", "threads", "share-log"] as const) {
     const v = values[k];
     if (v !== undefined) flags[k] = v;
   }

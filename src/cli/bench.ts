@@ -2,8 +2,8 @@
 import type { Runtime } from "../runtime/types.ts";
 import { resolveRelayCommand } from "../loadgen/relay_child.ts";
 import { runBlocksBench } from "../loadgen/blocks_bench.ts";
-import { TARGETS, type Mode, type Ctx, baseSets, tmpDataDir } from "./bench/common.ts";
-import { runShares } from "./bench/shares.ts";
+import { TARGETS, type Mode, type Ctx, baseSets, tmpDataDir, fmtInt, verdict } from "./bench/common.ts";
+import { runShares, type SharesFigures } from "./bench/shares.ts";
 import { runIdle } from "./bench/idle.ts";
 import { runFanout } from "./bench/fanout.ts";
 import { runFanoutFloor } from "./bench/fanout_floor.ts";
@@ -16,6 +16,12 @@ export type { IdleFigures } from "./bench/idle.ts";
 export type { FanoutFigures } from "./bench/fanout.ts";
 export type { StartFigures } from "./bench/start.ts";
 export type { AbuseFigures } from "./bench/abuse.ts";
+
+/** What turning the share log on cost: shares/s lost (percent of the log-off figure) and p99 added. */
+function shareLogCost(off: SharesFigures, on: SharesFigures): { throughputCostPercent: number; p99AddedMs: number } {
+  const pct = off.sharesPerSecond > 0 ? ((off.sharesPerSecond - on.sharesPerSecond) / off.sharesPerSecond) * 100 : 0;
+  return { throughputCostPercent: Math.round(pct * 10) / 10, p99AddedMs: Math.round((on.latencyMs.p99 - off.latencyMs.p99) * 100) / 100 };
+}
 
 function parseTarget(t: string): { host: string; port: number } {
   const i = t.lastIndexOf(":");
@@ -34,6 +40,7 @@ function positiveInt(v: string | boolean | undefined, what: string): number | un
 export async function runBench(runtime: Runtime, flags: Record<string, string | boolean>): Promise<number> {
   let ctx: Ctx;
   let mode: Mode;
+  let shareLogRuns: (boolean | undefined)[] = [undefined];
   try {
     const m = flags.mode ?? "shares";
     // abuse-source and fanout-floor are internal: the processes that --mode abuse and --mode fanout spawn.
@@ -45,6 +52,10 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
     if (mode === "abuse" && flags.target !== undefined) throw new Error("--mode abuse starts its own relay (bans on, bans.maxMalformed=1) and reads its /metrics; --target is not supported");
     if ((mode === "abuse-source" || mode === "fanout-floor") && typeof flags.target !== "string") throw new Error(`--mode ${mode} needs --target HOST:PORT`);
     const target = typeof flags.target === "string" ? parseTarget(flags.target) : undefined;
+    const sl = flags["share-log"] ?? "default";
+    if (sl !== "default" && sl !== "on" && sl !== "off" && sl !== "both") throw new Error(`--share-log expects on|off|both, got "${String(sl)}"`);
+    if (sl !== "default" && flags.target !== undefined) throw new Error("--share-log configures the relay the bench starts; with --target, configure that relay's store.shareLog yourself");
+    shareLogRuns = sl === "both" ? [false, true] : sl === "on" ? [true] : sl === "off" ? [false] : [undefined];
     ctx = {
       runtime,
       target,
@@ -82,13 +93,24 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
     const counts = ctx.connections !== undefined ? [ctx.connections] : [1000, 10000];
     const out: unknown[] = [];
     for (const n of counts) {
-      try {
-        out.push(await runShares(ctx, n));
-      } catch (e) {
-        failed = true;
-        const msg = e instanceof Error ? e.message : String(e);
-        console.log(`  shares ${n} FAILED: ${msg}`);
-        out.push({ connections: n, error: msg });
+      const runs: SharesFigures[] = [];
+      for (const log of shareLogRuns) {
+        try {
+          const f = await runShares(ctx, n, log);
+          runs.push(f);
+          out.push(f);
+        } catch (e) {
+          failed = true;
+          const msg = e instanceof Error ? e.message : String(e);
+          console.log(`  shares ${n} FAILED: ${msg}`);
+          out.push({ connections: n, error: msg });
+        }
+      }
+      const [off, on] = runs;
+      if (runs.length === 2 && off !== undefined && on !== undefined) {
+        const cost = shareLogCost(off, on);
+        console.log(`\n  share log cost at ${fmtInt(n)} connections: shares/s ${fmtInt(off.sharesPerSecond)} off → ${fmtInt(on.sharesPerSecond)} on (${cost.throughputCostPercent}% less, target ≤ ${TARGETS.shareLogCostPercent}%: ${verdict(cost.throughputCostPercent <= TARGETS.shareLogCostPercent)}); p99 submit→reply ${off.latencyMs.p99} → ${on.latencyMs.p99} ms`);
+        out.push({ connections: n, shareLogCost: cost });
       }
     }
     figures.shares = out;

@@ -9,10 +9,10 @@ export function shareLogPath(dataDir: string): string {
 }
 
 /**
- * `prune`: the main thread prunes; session threads open their own connection to the same file
- * (SQLite serialises the writers) and only append.
+ * `maintain`: the main thread sums the history and prunes; session threads open their own connection
+ * to the same file (SQLite serialises the writers) and only append.
  */
-export async function openShareLog(config: Config, runtime: Runtime, log: Logger, prune: boolean): Promise<ShareLog | undefined> {
+export async function openShareLog(config: Config, runtime: Runtime, log: Logger, maintain: boolean): Promise<ShareLog | undefined> {
   if (!config.store.shareLog) return undefined;
   runtime.files.mkdirp(config.dataDir);
   const path = shareLogPath(config.dataDir);
@@ -23,7 +23,7 @@ export async function openShareLog(config: Config, runtime: Runtime, log: Logger
     commitIntervalMs: config.store.commitIntervalMs,
     retentionDays: config.store.retentionDays,
     fsync: config.store.fsync,
-    prune,
+    maintain,
     onError: (e, rows) => log.error("share log write failed", { path, rows, error: String(e instanceof Error ? e.message : e) }),
   });
 }

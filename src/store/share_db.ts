@@ -7,8 +7,9 @@ export const SHARE_LOG_VERSION = 1;
 /**
  * `shares` is the append-only log, one row per judged share (rowid order = commit order; no index
  * beyond the rowid, so an insert costs one B-tree append). `worker_minutes` is the per-worker history
- * the API reads: one row per pool, worker, minute and verdict ('' = accepted, else the reject reason),
- * upserted in the same transaction as the shares it sums, so it can never disagree with the log.
+ * the API reads: one row per worker, minute, pool and verdict ('' = accepted, else the reject reason),
+ * summed from `shares` by SQL in rowid ranges; `rollup_state.upto` is the last share id summed,
+ * written in the same transaction, so a crash neither loses nor double-counts a share in it.
  */
 const DDL = `
 CREATE TABLE IF NOT EXISTS shares (
@@ -38,12 +39,17 @@ CREATE TABLE IF NOT EXISTS worker_minutes (
   PRIMARY KEY (worker, minute, pool, reason)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS worker_minutes_minute ON worker_minutes(minute);
+CREATE TABLE IF NOT EXISTS rollup_state (one INTEGER PRIMARY KEY CHECK (one = 1), upto INTEGER NOT NULL);
+INSERT OR IGNORE INTO rollup_state (one, upto) VALUES (1, 0);
 `;
 
 export const INSERT_SHARE =
   "INSERT INTO shares (at, worker, address, pool, job, height, difficulty, share_difficulty, accepted, reason, upstream, block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-export const UPSERT_MINUTE = `INSERT INTO worker_minutes (pool, worker, minute, reason, shares, difficulty, best, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+/** Sums shares with from < id <= to into worker_minutes (params: from, to). */
+export const ROLL_UP = `INSERT INTO worker_minutes (pool, worker, minute, reason, shares, difficulty, best, last_at)
+SELECT pool, worker, CAST(at / 60000 AS INTEGER) * 60000, CASE WHEN accepted = 1 THEN '' ELSE coalesce(reason, 'internal') END, count(*), sum(difficulty), max(share_difficulty), max(at)
+FROM shares WHERE id > ? AND id <= ? GROUP BY 1, 2, 3, 4
 ON CONFLICT (worker, minute, pool, reason) DO UPDATE SET shares = shares + excluded.shares, difficulty = difficulty + excluded.difficulty,
 best = max(best, excluded.best), last_at = max(last_at, excluded.last_at)`;
 

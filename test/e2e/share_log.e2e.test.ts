@@ -161,7 +161,12 @@ describe("share log (compiled binary)", () => {
     c.send({ id: 4, method: "mining.submit", params });
     expect((await c.next(byId(4))).error).toBeTruthy();
     c.close();
-    const late = (await httpGet(relay.httpPort, "/api/workers/late.rig")).json() as { accepted24h: number; rejected24h: number; rejectsByReason: Record<string, number> };
+    // The history trails the log by one rollup step (~50 ms).
+    const late = await until(async () => {
+      const r = await httpGet(relay.httpPort, "/api/workers/late.rig");
+      const w = r.status === 200 ? (r.json() as { accepted24h: number; rejected24h: number; rejectsByReason: Record<string, number> }) : undefined;
+      return w !== undefined && w.rejected24h > 0 ? w : undefined;
+    }, 5000, "late.rig in /api/workers");
     expect(late).toMatchObject({ accepted24h: 1, rejected24h: 1, rejectsByReason: { duplicate: 1 } });
 
     const list = (await httpGet(relay.httpPort, "/api/workers")).json() as { workers: { name: string; accepted24h: number; bestDifficulty: number; buckets: { at: string; hashrate: number; shares: number }[] }[] };

@@ -16,6 +16,8 @@ export const TARGETS = {
   abuseP99Ratio: 2,
   /** Relay RSS before the first miner, Bitcoin-only edge (issue 14). */
   baselineRssMb: 40,
+  /** Shares/s lost by turning the share log on, percent of the log-off figure (issue 10). */
+  shareLogCostPercent: 30,
 } as const;
 
 /**

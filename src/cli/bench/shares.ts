@@ -6,6 +6,8 @@ import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, cpuSelf, systemCpu, 
 
 export interface SharesFigures {
   connections: number;
+  /** store.shareLog of the relay under test (null: its default, or a --target relay). */
+  shareLog: boolean | null;
   ready: number;
   window: number;
   warmupSeconds: number;
@@ -37,11 +39,14 @@ function defaultWindow(n: number): number {
   return 4;
 }
 
-export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
-  console.log(`\n== shares: ${fmtInt(n)} connections, distinct valid shares (password d=1e-12) ==`);
+/** `shareLog`: store.shareLog for the relay started here (undefined: the relay's default, on). */
+export async function runShares(ctx: Ctx, n: number, shareLog?: boolean): Promise<SharesFigures> {
+  const logLabel = shareLog === undefined ? "" : `, share log ${shareLog ? "on" : "off"}`;
+  console.log(`\n== shares: ${fmtInt(n)} connections, distinct valid shares (password d=1e-12)${logLabel} ==`);
   // No new blocks during the run: blockInterval 1 h, and nBits 1d00ffff (difficulty 1) so a share is a block
   // with odds 2^-32 instead of 2^-20 at the devnet default (a block every ~17 s at 60k shares/s would flush jobs).
-  const extra = { "upstream.devnet.blockIntervalSeconds": "3600", "upstream.devnet.bits": "1d00ffff" };
+  const extra: Record<string, string> = { "upstream.devnet.blockIntervalSeconds": "3600", "upstream.devnet.bits": "1d00ffff" };
+  if (shareLog !== undefined) extra["store.shareLog"] = String(shareLog);
   return withRelay(ctx, extra, async (host, port, child) => {
     const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12" });
     const mb = (b: number | undefined) => (b === undefined ? null : r1(b / 1048576));
@@ -87,6 +92,7 @@ export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
       const relayRate = s0 && s1 ? (s1.accepted - s0.accepted) / elapsed : null;
       const fig: SharesFigures = {
         connections: n,
+        shareLog: shareLog ?? null,
         ready,
         window,
         warmupSeconds: warmup,

@@ -45,7 +45,7 @@ function committed(path: string): Record<string, unknown>[] {
 
 async function open(path: string, clock = createManualClock(T0), retentionDays = 7) {
   const db = await createBunRuntime().openSqlite(path);
-  return { clock, log: createShareLog({ db, clock, commitIntervalMs: 5, retentionDays, fsync: false, prune: true }) };
+  return { clock, log: createShareLog({ db, clock, commitIntervalMs: 5, retentionDays, fsync: false, maintain: true }) };
 }
 
 describe("share log", () => {
@@ -90,9 +90,10 @@ describe("share log", () => {
     expect(log.figures().failedBatches).toBe(1);
   });
 
-  test("history: hashrate buckets, best difficulty, rejects by reason; survives reopening the file", async () => {
+  test("history: summed from the log (after a reopen too), hashrate buckets, best difficulty, rejects by reason", async () => {
     const path = tempFile();
-    const { clock, log } = await open(path);
+    const { log } = await open(path);
+    const clock = createManualClock(T0);
     // Two accepted shares of difficulty 8 in the minute starting at T0, one rejected, another worker.
     log.put(share({ at: T0 + 1000 }), "btc", "a");
     log.put(share({ at: T0 + 2000, shareDifficulty: 50 }), "btc", "a");
@@ -100,10 +101,12 @@ describe("share log", () => {
     log.put(share({ at: T0 + 4000, accepted: false, reason: "duplicate" }), "btc", "a");
     log.put(share({ worker: "bob", at: T0 + 5000, difficulty: 1 }), "eth", "b");
     log.flush();
-    await log.close();
+    // "Killed" before its rollup ran (its clock never moves again, it is never closed): no history yet;
+    // the reopened log sums the shares at open.
+    expect(createWorkerHistory(log.db, () => 1).list(T0)).toEqual([]);
 
     const db = await createBunRuntime().openSqlite(path);
-    const reopened = createShareLog({ db, clock, commitIntervalMs: 5, retentionDays: 7, fsync: false, prune: true });
+    const reopened = createShareLog({ db, clock, commitIntervalMs: 5, retentionDays: 7, fsync: false, maintain: true });
     const h = createWorkerHistory(reopened.db, () => 2 ** 32);
     const now = T0 + 10 * 60_000; // ten minutes later
     clock.advance(now - clock.now());
@@ -142,18 +145,22 @@ describe("share log", () => {
 
   test("retention deletes shares and history older than retentionDays, by pruneNow and every 10 minutes, keeps the rest", async () => {
     const path = tempFile();
-    const { clock, log } = await open(path, undefined, 1);
+    // Ten minutes before one day and 15 s after the first share.
+    const clock = createManualClock(T0 + 86_400_000 + 15_000 - 600_000);
+    const { log } = await open(path, clock, 1);
     for (let i = 0; i < 30_000; i++) log.put(share({ at: T0 + i }), "btc", "a"); // more than one prune chunk
     log.put(share({ at: T0 + 2 * 86_400_000, worker: "new" }), "btc", "a");
     log.flush();
     expect(committed(path)).toHaveLength(30_001);
-    expect(log.pruneNow(T0 + 86_400_000 + 10_000)).toBe(10_000); // those older than one day at that time
-    // The periodic prune (every 10 minutes) takes the rest once they are a day old.
-    clock.advance(T0 + 2 * 86_400_000 + 1000 - clock.now());
-    expect(log.pruneNow(clock.now())).toBe(0);
+    expect(log.pruneNow(T0 + 86_400_000 + 10_000)).toBe(10_000); // older than one day at that time
+    expect(committed(path)).toHaveLength(20_001);
+    // The periodic prune (every 10 minutes) takes the next 5 s of shares.
+    clock.advance(600_000);
     const rows = committed(path);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.worker).toBe("new");
+    expect(rows).toHaveLength(15_001);
+    expect(rows[0]!.at).toBe(T0 + 15_000);
+    expect(rows[rows.length - 1]!.worker).toBe("new");
+    // History is pruned by whole minutes: the one minute of old shares started before the cutoff.
     const h = createWorkerHistory(log.db, () => 1);
     expect(h.list(clock.now()).map((w) => w.name)).toEqual(["new"]);
     await log.close();
