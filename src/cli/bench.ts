@@ -17,10 +17,14 @@ export type { FanoutFigures } from "./bench/fanout.ts";
 export type { StartFigures } from "./bench/start.ts";
 export type { AbuseFigures } from "./bench/abuse.ts";
 
-/** What turning the share log on cost: shares/s lost (percent of the log-off figure) and p99 added. */
-function shareLogCost(off: SharesFigures, on: SharesFigures): { throughputCostPercent: number; p99AddedMs: number } {
+/**
+ * What turning the share log on cost: shares/s lost (percent of the log-off figure), p99 added, and
+ * relay CPU per share both ways (steadier than shares/s when other processes share the cores).
+ */
+function shareLogCost(off: SharesFigures, on: SharesFigures): { throughputCostPercent: number; p99AddedMs: number; relayCpuUsPerShare: { off: number | null; on: number | null } } {
   const pct = off.sharesPerSecond > 0 ? ((off.sharesPerSecond - on.sharesPerSecond) / off.sharesPerSecond) * 100 : 0;
-  return { throughputCostPercent: Math.round(pct * 10) / 10, p99AddedMs: Math.round((on.latencyMs.p99 - off.latencyMs.p99) * 100) / 100 };
+  const us = (f: SharesFigures) => (f.relayCpuPercent === null || f.sharesPerSecond === 0 ? null : Math.round((f.relayCpuPercent / 100 / f.sharesPerSecond) * 1e7) / 10);
+  return { throughputCostPercent: Math.round(pct * 10) / 10, p99AddedMs: Math.round((on.latencyMs.p99 - off.latencyMs.p99) * 100) / 100, relayCpuUsPerShare: { off: us(off), on: us(on) } };
 }
 
 function parseTarget(t: string): { host: string; port: number } {
@@ -109,7 +113,7 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
       const [off, on] = runs;
       if (runs.length === 2 && off !== undefined && on !== undefined) {
         const cost = shareLogCost(off, on);
-        console.log(`\n  share log cost at ${fmtInt(n)} connections: shares/s ${fmtInt(off.sharesPerSecond)} off → ${fmtInt(on.sharesPerSecond)} on (${cost.throughputCostPercent}% less, target ≤ ${TARGETS.shareLogCostPercent}%: ${verdict(cost.throughputCostPercent <= TARGETS.shareLogCostPercent)}); p99 submit→reply ${off.latencyMs.p99} → ${on.latencyMs.p99} ms`);
+        console.log(`\n  share log cost at ${fmtInt(n)} connections: shares/s ${fmtInt(off.sharesPerSecond)} off → ${fmtInt(on.sharesPerSecond)} on (${cost.throughputCostPercent}% less, target ≤ ${TARGETS.shareLogCostPercent}%: ${verdict(cost.throughputCostPercent <= TARGETS.shareLogCostPercent)}); p99 submit→reply ${off.latencyMs.p99} → ${on.latencyMs.p99} ms; relay CPU per share ${cost.relayCpuUsPerShare.off ?? "n/a"} → ${cost.relayCpuUsPerShare.on ?? "n/a"} µs`);
         out.push({ connections: n, shareLogCost: cost });
       }
     }
