@@ -20,7 +20,7 @@ export interface ShareRecord {
    * (timeout, connection lost): never counted accepted. Absent for shares that stayed local.
    */
   upstream?: "accepted" | "rejected" | "unconfirmed";
-  /** The hash met the network target (relay mode: the upstream pool submits the block). */
+  /** The hash met the network target (solo: a block action follows; relay mode: the upstream pool submits the block). */
   block?: boolean;
 }
 

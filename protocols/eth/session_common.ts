@@ -134,12 +134,13 @@ export function ethAccepted(
 ): void {
   const { job } = a;
   const shareDifficulty = a.value === 0n ? Number.MAX_VALUE : targetToDifficulty(a.value);
+  // Relay mode: the upstream pool submits blocks; a share reaching its boundary was forwarded there.
+  const isBlock = job.upstream === undefined && a.value <= job.target;
   out.push({
     kind: "share",
-    share: { worker: a.worker, accepted: true, difficulty: a.credit, shareDifficulty, jobId: job.id, height: job.blockNumber, at: env.now, ...(job.upstream !== undefined ? { upstream: "accepted" as const } : {}) },
+    share: { worker: a.worker, accepted: true, difficulty: a.credit, shareDifficulty, jobId: job.id, height: job.blockNumber, at: env.now, ...(job.upstream !== undefined ? { upstream: "accepted" as const } : {}), ...(isBlock ? { block: true } : {}) },
   });
-  // Relay mode: the upstream pool submits blocks; a share reaching its boundary was forwarded there.
-  if (job.upstream === undefined && a.value <= job.target) {
+  if (isBlock) {
     out.push({
       kind: "block",
       block: { algo: job.algo, worker: a.worker, height: job.blockNumber, nonce: a.nonce, headerHash: job.headerHash, mixDigest: a.mixDigest, hash: "0x" + bytesToHex(a.result), at: env.now },

@@ -99,7 +99,7 @@ function judge(
     out.push({ kind: "write", data: encodeTrue(id) });
     out.push({
       kind: "share",
-      share: { worker, accepted: true, difficulty: sent.difficulty, shareDifficulty: shareDiff, jobId, height: job.height, at: now },
+      share: { worker, accepted: true, difficulty: sent.difficulty, shareDifficulty: shareDiff, jobId, height: job.height, at: now, ...(isBlock ? { block: true } : {}) },
     });
     if (isBlock) {
       out.push({

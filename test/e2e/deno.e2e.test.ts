@@ -102,6 +102,24 @@ describe.skipIf(!hasDeno)("relay under Deno (deno run src/main.ts)", () => {
     expect(journal).toContain(`"hash":"${block.hashHex}"`);
   }, T);
 
+  test("the share log is node:sqlite's under Deno: both shares in dataDir/shares.sqlite (the block flagged), history at /api/workers/deno.w1", async () => {
+    const r = relay!;
+    const w = await until(async () => {
+      const x = await httpGet(r.httpPort, "/api/workers/deno.w1");
+      const j = x.status === 200 ? (x.json() as { accepted24h: number; pools: string[] }) : undefined;
+      return j !== undefined && j.accepted24h >= 2 ? j : undefined;
+    }, 5000, "deno.w1 in /api/workers", () => r.tail());
+    expect(w).toMatchObject({ accepted24h: 2, pools: ["btc"] });
+    const { Database } = await import("bun:sqlite");
+    const db = new Database(join(r.dataDir, "shares.sqlite"));
+    try {
+      const rows = db.prepare("SELECT accepted, block FROM shares WHERE worker = 'deno.w1' ORDER BY id").all();
+      expect(rows).toEqual([{ accepted: 1, block: 0 }, { accepted: 1, block: 1 }]);
+    } finally {
+      db.close();
+    }
+  }, T);
+
   // Fails today: inside `deno task`, node_modules/.bin is on PATH first, so the task's `deno` resolves to
   // the npm package's bin (node_modules/.bin/deno → ../deno/deno, the native ELF) and Deno tries to run
   // that file as JavaScript ("Uncaught SyntaxError: Invalid or unexpected token … node_modules/deno/deno:1:1").
