@@ -193,4 +193,35 @@ describe("share log (compiled binary)", () => {
     expect(d.rejectsByReason).toEqual({});
     expect((await httpGet(relay.httpPort, "/api/workers/nobody.here")).status).toBe(404);
   }, 30_000);
+
+  test("session threads (stratum.threads = 2) write the same log: every share acknowledged on either thread is in it", async () => {
+    const dir = tempDir("stratum-edge-sharelog-threads-");
+    const relay = await startRelay({ sets: { ...SETS, dataDir: dir, "stratum.threads": "2" } });
+    relays.push(relay);
+    try {
+      const miners = await Promise.all(Array.from({ length: 16 }, (_, i) => flood(relay.stratumPort, `thr.m${i}`, 2)));
+      const byThread = await until(async () => {
+        const st = (await httpGet(relay.httpPort, "/api/stats")).json() as { connectionsByThread?: number[] };
+        return st.connectionsByThread !== undefined && st.connectionsByThread.reduce((a, b) => a + b, 0) === 16 ? st.connectionsByThread : undefined;
+      }, 5000, "16 connections over the threads");
+      // The kernel spread them (all 16 on one thread: odds 2^-15): both threads have miners.
+      expect(byThread.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+      await until(() => (miners.every((m) => m.accepted.length >= 100) ? true : undefined), 20_000, "100 accepted shares per miner");
+      relay.child.kill("SIGKILL");
+      await relay.exited;
+      await Promise.all(miners.map((m) => m.closed));
+      const db = new Database(join(dir, "shares.sqlite"));
+      try {
+        for (const m of miners) {
+          const n = (db.prepare("SELECT count(*) AS n FROM shares WHERE worker = ? AND accepted = 1").get(m.name) as { n: number }).n;
+          expect(n).toBeGreaterThanOrEqual(m.accepted.length);
+          expect(n - m.accepted.length).toBeLessThanOrEqual(2);
+        }
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
