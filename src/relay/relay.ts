@@ -31,6 +31,7 @@ import type { ShareLog } from "../store/share_log.ts";
 import { combineSinks, type ShareSink } from "../store/share_sink.ts";
 import { createWorkerHistory } from "../store/worker_history.ts";
 import { mountWorkers } from "../http/workers.ts";
+import { registerShareLogMetrics } from "../store/share_log_metrics.ts";
 
 export type { PoolFigures, RelayStats } from "./stats.ts";
 export type { BitcoinPool } from "./bitcoin_pool.ts";
@@ -137,6 +138,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     async start() {
       shareLog = await openShareLog(config, runtime, logger, true);
       shareSink = combineSinks(shareLog !== undefined ? [shareLog] : []);
+      if (shareLog !== undefined) registerShareLogMetrics(metrics.registry, shareLog.figures);
       // Relay mode: the first upstream's extranonce space decides what miners are told at subscribe,
       // so it is known before the port opens (jobs issued meanwhile wait in the slot's book).
       const relayMode = "setFanout" in pool;
