@@ -8,7 +8,8 @@ export const SHARE_LOG_VERSION = 1;
  * `shares` is the append-only log, one row per judged share (rowid order = commit order; no index
  * beyond the rowid, so an insert costs one B-tree append). `worker_minutes` is the per-worker history
  * the API reads: one row per worker, minute, pool and verdict ('' = accepted, else the reject reason),
- * summed from `shares` by SQL in rowid ranges; `rollup_state.upto` is the last share id summed,
+ * summed from `shares` by SQL in rowid ranges, and `workers` one row per worker (first and last share,
+ * best accepted difficulty, last pool) so listing workers never scans the history; `rollup_state.upto` is the last share id summed,
  * written in the same transaction, so a crash neither loses nor double-counts a share in it.
  */
 const DDL = `
@@ -39,12 +40,25 @@ CREATE TABLE IF NOT EXISTS worker_minutes (
   PRIMARY KEY (worker, minute, pool, reason)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS worker_minutes_minute ON worker_minutes(minute);
+CREATE TABLE IF NOT EXISTS workers (
+  worker TEXT PRIMARY KEY,
+  pool TEXT NOT NULL,
+  first_at INTEGER NOT NULL,
+  last_at INTEGER NOT NULL,
+  best REAL NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rollup_state (one INTEGER PRIMARY KEY CHECK (one = 1), upto INTEGER NOT NULL);
 INSERT OR IGNORE INTO rollup_state (one, upto) VALUES (1, 0);
 `;
 
 export const INSERT_SHARE =
   "INSERT INTO shares (at, worker, address, pool, job, height, difficulty, share_difficulty, accepted, reason, upstream, block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/** Folds shares with from < id <= to into `workers` (params: from, to). */
+export const ROLL_UP_WORKERS = `INSERT INTO workers (worker, pool, first_at, last_at, best)
+SELECT worker, max(pool), min(at), max(at), max(CASE WHEN accepted = 1 THEN share_difficulty ELSE 0 END)
+FROM shares WHERE id > ? AND id <= ? GROUP BY worker
+ON CONFLICT (worker) DO UPDATE SET pool = excluded.pool, first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at), best = max(best, excluded.best)`;
 
 /** Sums shares with from < id <= to into worker_minutes (params: from, to). */
 export const ROLL_UP = `INSERT INTO worker_minutes (pool, worker, minute, reason, shares, difficulty, best, last_at)

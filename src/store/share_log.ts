@@ -2,7 +2,7 @@
 import type { ShareRecord } from "../../protocols/core/actions.ts";
 import type { Clock, SqliteDb, SqliteStatement, TimerId } from "../runtime/types.ts";
 import type { ShareSink } from "./share_sink.ts";
-import { INSERT_SHARE, ROLL_UP, setupShareDb } from "./share_db.ts";
+import { INSERT_SHARE, ROLL_UP, ROLL_UP_WORKERS, setupShareDb } from "./share_db.ts";
 
 export const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -81,11 +81,13 @@ export function createShareLog(opts: ShareLogOptions): ShareLog {
   setupShareDb(db, opts.fsync);
   const insert: SqliteStatement = db.prepare(INSERT_SHARE);
   const rollStep = db.prepare(ROLL_UP);
+  const rollWorkers = db.prepare(ROLL_UP_WORKERS);
   const rollFrom = db.prepare("SELECT upto FROM rollup_state WHERE one = 1");
   const rollTo = db.prepare("SELECT max(id) AS id FROM shares");
   const rollMark = db.prepare("UPDATE rollup_state SET upto = ? WHERE one = 1");
   const deleteShares = db.prepare(`DELETE FROM shares WHERE id IN (SELECT id FROM shares WHERE id < (SELECT min(id) FROM shares) + ${PRUNE_CHUNK} AND at < ?)`);
   const deleteMinutes = db.prepare("DELETE FROM worker_minutes WHERE minute < ?");
+  const deleteWorkers = db.prepare("DELETE FROM workers WHERE last_at < ?");
   const fig: ShareLogFigures = { committedShares: 0, batches: 0, failedBatches: 0, queued: 0, commitMs: 0 };
   let current: Batch | undefined;
   let timer: TimerId | undefined;
@@ -144,6 +146,7 @@ export function createShareLog(opts: ShareLogOptions): ShareLog {
       if (n === 0) break;
     }
     deleteMinutes.run(cutoff);
+    deleteWorkers.run(cutoff);
     return deleted;
   }
 
@@ -160,6 +163,7 @@ export function createShareLog(opts: ShareLogOptions): ShareLog {
       const to = Math.min(last, from + max);
       if (to > from) {
         rollStep.run(from, to);
+        rollWorkers.run(from, to);
         rollMark.run(to);
       }
       db.exec("COMMIT");

@@ -16,6 +16,7 @@ export interface HashrateBucket {
   shares: number;
 }
 
+/** One worker in the list: last-hour figures only, so listing thousands of workers stays cheap. */
 export interface WorkerSummary {
   name: string;
   pools: string[];
@@ -24,16 +25,18 @@ export interface WorkerSummary {
   /** Highest difficulty an accepted share reached, over the log's retention. */
   bestDifficulty: number;
   hashrate1h: number;
-  hashrate24h: number;
-  accepted24h: number;
-  rejected24h: number;
+  accepted1h: number;
+  rejected1h: number;
   /** Last hour, 1-minute buckets, oldest first (what the dashboard chart draws). */
   buckets: HashrateBucket[];
 }
 
 export interface WorkerDetail extends Omit<WorkerSummary, "buckets"> {
-  accepted1h: number;
-  rejected1h: number;
+  /** ISO 8601; the first share still in the log's retention. */
+  firstShareAt: string;
+  hashrate24h: number;
+  accepted24h: number;
+  rejected24h: number;
   /** Rejected shares of the last 24 h by reason. */
   rejectsByReason: Record<string, number>;
   buckets1h: HashrateBucket[];
@@ -101,75 +104,82 @@ function meanRate(rows: MinuteRow[], now: number, span: number, hpd: HashesPerDi
   return h / (span / 1000);
 }
 
-export function createWorkerHistory(db: SqliteDb, hpd: HashesPerDifficulty): WorkerHistory {
-  const since = db.prepare("SELECT pool, worker, minute, reason, shares, difficulty FROM worker_minutes WHERE minute >= ? ORDER BY worker");
-  const ofWorker = db.prepare("SELECT pool, worker, minute, reason, shares, difficulty FROM worker_minutes WHERE worker = ? AND minute >= ?");
-  const totals = db.prepare("SELECT worker, max(last_at) AS last_at, max(CASE WHEN reason = '' THEN best ELSE 0 END) AS best FROM worker_minutes GROUP BY worker");
-  const totalsOf = db.prepare("SELECT max(last_at) AS last_at, max(CASE WHEN reason = '' THEN best ELSE 0 END) AS best, count(*) AS n FROM worker_minutes WHERE worker = ?");
-
-  const dayStart = (now: number) => Math.floor(now / MINUTE_MS) * MINUTE_MS - DAY_MS + MINUTE_MS;
-
-  function summary(name: string, rows: MinuteRow[], lastAt: number, best: number, now: number) {
-    const hourFrom = Math.floor(now / MINUTE_MS) * MINUTE_MS - HOUR_MS + MINUTE_MS;
-    let accepted24h = 0, rejected24h = 0, accepted1h = 0, rejected1h = 0;
-    const rejectsByReason: Record<string, number> = {};
-    const pools = new Set<string>();
-    for (const r of rows) {
-      pools.add(r.pool);
-      if (r.reason === "") {
-        accepted24h += r.shares;
-        if (r.minute >= hourFrom) accepted1h += r.shares;
-      } else {
-        rejected24h += r.shares;
-        if (r.minute >= hourFrom) rejected1h += r.shares;
-        rejectsByReason[r.reason] = (rejectsByReason[r.reason] ?? 0) + r.shares;
-      }
+/** Counts over rows from `from` on: accepted, rejected, rejects by reason, pools seen. */
+function counts(rows: MinuteRow[], from: number) {
+  let accepted = 0, rejected = 0;
+  const byReason: Record<string, number> = {};
+  const pools = new Set<string>();
+  for (const r of rows) {
+    if (r.minute < from) continue;
+    pools.add(r.pool);
+    if (r.reason === "") accepted += r.shares;
+    else {
+      rejected += r.shares;
+      byReason[r.reason] = (byReason[r.reason] ?? 0) + r.shares;
     }
-    return {
-      base: {
-        name,
-        pools: [...pools].sort(),
-        lastShareAt: new Date(lastAt).toISOString(),
-        bestDifficulty: best,
-        hashrate1h: meanRate(rows, now, HOUR_MS, hpd),
-        hashrate24h: meanRate(rows, now, DAY_MS, hpd),
-        accepted24h,
-        rejected24h,
-      },
-      accepted1h,
-      rejected1h,
-      rejectsByReason,
-    };
   }
+  return { accepted, rejected, byReason, pools };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function createWorkerHistory(db: SqliteDb, hpd: HashesPerDifficulty): WorkerHistory {
+  const cols = "pool, worker, minute, reason, shares, difficulty";
+  // The minute index for the list, the primary key's (worker, minute) prefix for one worker.
+  const since = db.prepare(`SELECT ${cols} FROM worker_minutes WHERE minute >= ?`);
+  const ofWorker = db.prepare(`SELECT ${cols} FROM worker_minutes WHERE worker = ? AND minute >= ?`);
+  const all = db.prepare("SELECT worker, pool, first_at, last_at, best FROM workers ORDER BY worker");
+  const one = db.prepare("SELECT worker, pool, first_at, last_at, best FROM workers WHERE worker = ?");
+  /** First minute of the window of `span` ms that ends with the running minute. */
+  const startOf = (now: number, span: number) => Math.floor(now / MINUTE_MS) * MINUTE_MS - span + MINUTE_MS;
 
   return {
     list(now) {
+      const hourFrom = startOf(now, HOUR_MS);
       const byWorker = new Map<string, MinuteRow[]>();
-      for (const r of rowsOf(since.all(dayStart(now)))) {
+      for (const r of rowsOf(since.all(hourFrom))) {
         let l = byWorker.get(r.worker);
         if (l === undefined) byWorker.set(r.worker, (l = []));
         l.push(r);
       }
-      const out: WorkerSummary[] = [];
-      // Workers with no share in 24 h are listed too (last share, best difficulty), with empty buckets.
-      for (const t of totals.all()) {
+      // Workers quiet for the last hour are listed too (last share, best difficulty), with empty buckets.
+      return all.all().map((t) => {
         const name = String(t.worker);
         const rows = byWorker.get(name) ?? [];
-        const s = summary(name, rows, Number(t.last_at), Number(t.best), now);
-        out.push({ ...s.base, buckets: bucketsOf(rows, now, HOUR_MS, MINUTE_MS, hpd) });
-      }
-      return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        const c = counts(rows, hourFrom);
+        c.pools.add(String(t.pool));
+        return {
+          name,
+          pools: [...c.pools].sort(),
+          lastShareAt: iso(Number(t.last_at)),
+          bestDifficulty: Number(t.best),
+          hashrate1h: meanRate(rows, now, HOUR_MS, hpd),
+          accepted1h: c.accepted,
+          rejected1h: c.rejected,
+          buckets: bucketsOf(rows, now, HOUR_MS, MINUTE_MS, hpd),
+        };
+      });
     },
     worker(name, now) {
-      const t = totalsOf.all(name)[0];
-      if (t === undefined || Number(t.n) === 0) return undefined;
-      const rows = rowsOf(ofWorker.all(name, dayStart(now)));
-      const s = summary(name, rows, Number(t.last_at), Number(t.best), now);
+      const t = one.all(name)[0];
+      if (t === undefined) return undefined;
+      const rows = rowsOf(ofWorker.all(name, startOf(now, DAY_MS)));
+      const hour = counts(rows, startOf(now, HOUR_MS));
+      const day = counts(rows, startOf(now, DAY_MS));
+      day.pools.add(String(t.pool));
       return {
-        ...s.base,
-        accepted1h: s.accepted1h,
-        rejected1h: s.rejected1h,
-        rejectsByReason: s.rejectsByReason,
+        name,
+        pools: [...day.pools].sort(),
+        firstShareAt: iso(Number(t.first_at)),
+        lastShareAt: iso(Number(t.last_at)),
+        bestDifficulty: Number(t.best),
+        hashrate1h: meanRate(rows, now, HOUR_MS, hpd),
+        hashrate24h: meanRate(rows, now, DAY_MS, hpd),
+        accepted1h: hour.accepted,
+        rejected1h: hour.rejected,
+        accepted24h: day.accepted,
+        rejected24h: day.rejected,
+        rejectsByReason: day.byReason,
         buckets1h: bucketsOf(rows, now, HOUR_MS, MINUTE_MS, hpd),
         buckets24h: bucketsOf(rows, now, DAY_MS, DAY_BUCKET_MS, hpd),
       };

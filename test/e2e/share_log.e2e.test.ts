@@ -169,12 +169,12 @@ describe("share log (compiled binary)", () => {
     }, 5000, "late.rig in /api/workers");
     expect(late).toMatchObject({ accepted24h: 1, rejected24h: 1, rejectsByReason: { duplicate: 1 } });
 
-    const list = (await httpGet(relay.httpPort, "/api/workers")).json() as { workers: { name: string; accepted24h: number; bestDifficulty: number; buckets: { at: string; hashrate: number; shares: number }[] }[] };
+    const list = (await httpGet(relay.httpPort, "/api/workers")).json() as { workers: { name: string; accepted1h: number; bestDifficulty: number; buckets: { at: string; hashrate: number; shares: number }[] }[] };
     for (const f of floods) {
       const w = list.workers.find((x) => x.name === f.name);
       expect(w).toBeDefined();
       const logged = [...loggedByJob(f.name).values()].reduce((a, b) => a + b, 0);
-      expect(w!.accepted24h).toBe(logged);
+      expect(w!.accepted1h).toBe(logged);
       expect(w!.bestDifficulty).toBeGreaterThan(0);
       expect(w!.buckets).toHaveLength(60);
       expect(w!.buckets.reduce((n, b) => n + b.shares, 0)).toBe(logged);

@@ -116,8 +116,8 @@ describe("share log", () => {
     expect(a.pools).toEqual(["btc"]);
     expect(a.bestDifficulty).toBe(50); // rejected shares do not count as best
     expect(a.lastShareAt).toBe(new Date(T0 + 4000).toISOString());
-    expect(a.accepted24h).toBe(2);
-    expect(a.rejected24h).toBe(2);
+    expect(a.accepted1h).toBe(2);
+    expect(a.rejected1h).toBe(2);
     expect(a.buckets).toHaveLength(60);
     const b = a.buckets.find((x) => x.at === new Date(T0).toISOString())!;
     expect(b.shares).toBe(2);
@@ -128,6 +128,10 @@ describe("share log", () => {
 
     const d = h.worker("alice.rig1", now)!;
     expect(d.rejectsByReason).toEqual({ low_difficulty: 1, duplicate: 1 });
+    expect(d.firstShareAt).toBe(new Date(T0 + 1000).toISOString());
+    expect(d.lastShareAt).toBe(new Date(T0 + 4000).toISOString());
+    expect(d.bestDifficulty).toBe(50);
+    expect([d.accepted24h, d.rejected24h]).toEqual([2, 2]);
     expect(d.accepted1h).toBe(2);
     expect(d.buckets1h).toHaveLength(60);
     expect(d.buckets24h).toHaveLength(96);
@@ -160,9 +164,14 @@ describe("share log", () => {
     expect(rows).toHaveLength(15_001);
     expect(rows[0]!.at).toBe(T0 + 15_000);
     expect(rows[rows.length - 1]!.worker).toBe("new");
-    // History is pruned by whole minutes: the one minute of old shares started before the cutoff.
+    // History minutes go by whole minutes (the one minute of old shares started before the cutoff);
+    // a worker stays listed until its last share is past the retention.
     const h = createWorkerHistory(log.db, () => 1);
+    expect(h.list(clock.now()).map((w) => w.name)).toEqual(["alice.rig1", "new"]);
+    expect(log.db.prepare("SELECT count(*) AS n FROM worker_minutes WHERE worker = 'alice.rig1'").all()[0]!.n).toBe(0);
+    log.pruneNow(T0 + 86_400_000 + 30_000);
     expect(h.list(clock.now()).map((w) => w.name)).toEqual(["new"]);
+    expect(committed(path)).toHaveLength(1);
     await log.close();
   });
 
