@@ -264,6 +264,9 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       return { stratumPort: server.port, httpPort: http?.port };
     },
     async stop() {
+      // Commit what is queued first, so the replies waiting on it go out before the goodbye messages.
+      shareLog?.flush();
+      await new Promise((r) => setTimeout(r, 0));
       await Promise.all([
         ...[server, ...extra].map((x) => x?.shutdown(config.shutdown.drainMs)),
         sessionThreads?.stop(config.shutdown.drainMs),
