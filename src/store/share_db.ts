@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS worker_minutes (
   shares INTEGER NOT NULL,
   difficulty REAL NOT NULL,
   best REAL NOT NULL,
+  first_at INTEGER NOT NULL,
   last_at INTEGER NOT NULL,
   PRIMARY KEY (worker, minute, pool, reason)
 ) WITHOUT ROWID;
@@ -54,18 +55,24 @@ INSERT OR IGNORE INTO rollup_state (one, upto) VALUES (1, 0);
 export const INSERT_SHARE =
   "INSERT INTO shares (at, worker, address, pool, job, height, difficulty, share_difficulty, accepted, reason, upstream, block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-/** Folds shares with from < id <= to into `workers` (params: from, to). */
+/**
+ * Folds the history minutes from `minute` on (param) into `workers`: a few rows per worker rather
+ * than every share again. Idempotent (min/max), so re-folding a minute is harmless.
+ */
 export const ROLL_UP_WORKERS = `INSERT INTO workers (worker, pool, first_at, last_at, best)
-SELECT worker, max(pool), min(at), max(at), max(CASE WHEN accepted = 1 THEN share_difficulty ELSE 0 END)
-FROM shares WHERE id > ? AND id <= ? GROUP BY worker
+SELECT worker, max(pool), min(first_at), max(last_at), max(CASE WHEN reason = '' THEN best ELSE 0 END)
+FROM worker_minutes WHERE minute >= ? GROUP BY worker
 ON CONFLICT (worker) DO UPDATE SET pool = excluded.pool, first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at), best = max(best, excluded.best)`;
 
+/** The first minute a range of shares touches (params: from, to). */
+export const FIRST_MINUTE = "SELECT CAST(min(at) / 60000 AS INTEGER) * 60000 AS minute FROM shares WHERE id > ? AND id <= ?";
+
 /** Sums shares with from < id <= to into worker_minutes (params: from, to). */
-export const ROLL_UP = `INSERT INTO worker_minutes (pool, worker, minute, reason, shares, difficulty, best, last_at)
-SELECT pool, worker, CAST(at / 60000 AS INTEGER) * 60000, CASE WHEN accepted = 1 THEN '' ELSE coalesce(reason, 'internal') END, count(*), sum(difficulty), max(share_difficulty), max(at)
+export const ROLL_UP = `INSERT INTO worker_minutes (pool, worker, minute, reason, shares, difficulty, best, first_at, last_at)
+SELECT pool, worker, CAST(at / 60000 AS INTEGER) * 60000, CASE WHEN accepted = 1 THEN '' ELSE coalesce(reason, 'internal') END, count(*), sum(difficulty), max(share_difficulty), min(at), max(at)
 FROM shares WHERE id > ? AND id <= ? GROUP BY 1, 2, 3, 4
 ON CONFLICT (worker, minute, pool, reason) DO UPDATE SET shares = shares + excluded.shares, difficulty = difficulty + excluded.difficulty,
-best = max(best, excluded.best), last_at = max(last_at, excluded.last_at)`;
+best = max(best, excluded.best), first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)`;
 
 /**
  * WAL: readers (the API) never block the writer. synchronous=NORMAL: a commit is in the WAL file
