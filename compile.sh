@@ -9,8 +9,8 @@ if [ -z "$BUN" ]; then echo "compile.sh: bun not found (run npm ci first)" >&2; 
 mkdir -p dist
 # --bytecode (needs CJS output, so main.ts has no top-level await) halves start-up: measured
 # spawn → listening socket 31 ms → 20 ms median on the build machines.
-# Worker threads (ethash and scrypt verifiers, session threads) are further entry points (Bun bundles each separately into the binary).
-"$BUN" build --compile --minify --sourcemap --bytecode --format=cjs src/main.ts src/verify/ethash_worker.ts src/verify/scrypt_worker.ts src/threads/session_thread.ts --outfile dist/stratum-edge
+# Worker threads (ethash and scrypt verifiers, session threads, the share log writer) are further entry points (Bun bundles each separately into the binary).
+"$BUN" build --compile --minify --sourcemap --bytecode --format=cjs src/main.ts src/verify/ethash_worker.ts src/verify/scrypt_worker.ts src/threads/session_thread.ts src/store/share_log_worker.ts --outfile dist/stratum-edge
 echo "built dist/stratum-edge ($(du -h dist/stratum-edge | cut -f1))"
 
 # deno compile embeds a `denort` runtime binary that Deno downloads on first use; offline

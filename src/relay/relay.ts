@@ -26,8 +26,7 @@ import { createRelayGuard } from "./relay_guard.ts";
 import { registerUpstreamMetrics } from "./upstream_metrics.ts";
 import type { UpstreamSnapshot } from "../pools/relay_figures.ts";
 import { ethStats, type RelayStats } from "./stats.ts";
-import { openShareLog } from "../store/open_share_log.ts";
-import type { ShareLog } from "../store/share_log.ts";
+import { openShareLog, type OpenShareLog } from "../store/open_share_log.ts";
 import { combineSinks, type ShareSink } from "../store/share_sink.ts";
 import { createWorkerHistory } from "../store/worker_history.ts";
 import { mountWorkers } from "../http/workers.ts";
@@ -82,7 +81,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   let http: HttpServer | undefined;
   // Where every judged share goes (the share log; other sinks plug in beside it), opened in start().
   // Getwork is built before that, so it reaches them through `lateSink`.
-  let shareLog: ShareLog | undefined;
+  let shareLog: OpenShareLog | undefined;
   let shareSink: ShareSink | undefined;
   const lateSink: ShareSink = { put: (sh, p, a) => shareSink?.put(sh, p, a), close: async () => {} };
   // One set of getwork sessions for the HTTP port and every Stratum port that accepts HTTP getwork.

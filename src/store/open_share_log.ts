@@ -1,29 +1,46 @@
 // Opens the configured share log (dataDir/shares.sqlite) through the runtime's SQLite, or nothing when store.shareLog is off; no share handling here.
 import type { Config } from "../config/schema.ts";
-import type { Runtime } from "../runtime/types.ts";
+import type { Runtime, SqliteDb } from "../runtime/types.ts";
 import type { Logger } from "../observe/log.ts";
-import { createShareLog, type ShareLog } from "./share_log.ts";
+import { createShareLog, type ShareLogFigures } from "./share_log.ts";
+import { openWorkerShareLog } from "./share_log_client.ts";
+import type { ShareSink } from "./share_sink.ts";
+
+/** What the relay needs of a share log, whichever thread commits it. */
+export interface OpenShareLog extends ShareSink {
+  /** For reads (worker history). */
+  readonly db: SqliteDb;
+  figures(): ShareLogFigures;
+  /** Commit (or hand over for commit) what is queued now. */
+  flush(): void;
+}
 
 export function shareLogPath(dataDir: string): string {
   return `${dataDir.replace(/\/+$/, "") || "."}/shares.sqlite`;
 }
 
 /**
- * `maintain`: the main thread sums the history and prunes; session threads open their own connection
- * to the same file (SQLite serialises the writers) and only append.
+ * `main`: the main thread's log commits on a worker thread of its own, which also sums the history
+ * and prunes. Session threads (main = false) are already off the main thread: each opens its own
+ * connection to the same file (SQLite serialises the writers) and commits there.
  */
-export async function openShareLog(config: Config, runtime: Runtime, log: Logger, maintain: boolean): Promise<ShareLog | undefined> {
+export async function openShareLog(config: Config, runtime: Runtime, log: Logger, main: boolean): Promise<OpenShareLog | undefined> {
   if (!config.store.shareLog) return undefined;
   runtime.files.mkdirp(config.dataDir);
   const path = shareLogPath(config.dataDir);
+  const s = config.store;
+  const onError = (e: unknown, rows: number) => log.error("share log write failed", { path, rows, error: String(e instanceof Error ? e.message : e) });
+  if (main) {
+    return openWorkerShareLog({
+      path,
+      clock: runtime.clock,
+      commitIntervalMs: s.commitIntervalMs,
+      retentionDays: s.retentionDays,
+      fsync: s.fsync,
+      openSqlite: (p) => runtime.openSqlite(p),
+      onError,
+    });
+  }
   const db = await runtime.openSqlite(path);
-  return createShareLog({
-    db,
-    clock: runtime.clock,
-    commitIntervalMs: config.store.commitIntervalMs,
-    retentionDays: config.store.retentionDays,
-    fsync: config.store.fsync,
-    maintain,
-    onError: (e, rows) => log.error("share log write failed", { path, rows, error: String(e instanceof Error ? e.message : e) }),
-  });
+  return createShareLog({ db, clock: runtime.clock, commitIntervalMs: s.commitIntervalMs, retentionDays: s.retentionDays, fsync: s.fsync, maintain: false, onError });
 }

@@ -54,12 +54,18 @@ export interface ShareLog extends ShareSink {
   pruneNow(now: number): number;
   /** Sum every committed share not yet in the worker history into it; returns how many. */
   rollUp(): number;
+  /** Commit these rows now, in one transaction; throws when they were not stored (the share log worker's path). */
+  append(rows: ShareRows): void;
 }
 
-interface Batch {
+/** A batch's shares with the pool and source address of each, as parallel arrays (cheap to post to a worker). */
+export interface ShareRows {
   shares: ShareRecord[];
   pools: string[];
   addresses: string[];
+}
+
+interface Batch extends ShareRows {
   promise: Promise<void>;
   resolve: () => void;
   reject: (e: unknown) => void;
@@ -96,7 +102,7 @@ export function createShareLog(opts: ShareLogOptions): ShareLog {
   let timer: TimerId | undefined;
   let closed = false;
 
-  function write(b: Batch): void {
+  function write(b: ShareRows): void {
     db.exec("BEGIN IMMEDIATE");
     try {
       for (let i = 0; i < b.shares.length; i++) {
@@ -226,6 +232,19 @@ export function createShareLog(opts: ShareLogOptions): ShareLog {
     flush,
     pruneNow,
     rollUp,
+    append(rows) {
+      const t0 = performance.now();
+      try {
+        write(rows);
+        fig.committedShares += rows.shares.length;
+        fig.batches++;
+      } catch (e) {
+        fig.failedBatches++;
+        throw e;
+      } finally {
+        fig.commitMs += performance.now() - t0;
+      }
+    },
     figures: () => ({ ...fig }),
     async close() {
       if (closed) return;

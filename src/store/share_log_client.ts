@@ -1,0 +1,132 @@
+// The main thread's share log: batches shares like share_log.ts but commits them on a worker thread (share_log_worker.ts), so SQLite costs the event loop only a postMessage per batch; reads go through a connection of its own.
+import type { ShareRecord } from "../../protocols/core/actions.ts";
+import type { Clock, SqliteDb, TimerId } from "../runtime/types.ts";
+import type { ShareLogFigures } from "./share_log.ts";
+import type { ShareSink } from "./share_sink.ts";
+import type { FromShareLogWorker, ToShareLogWorker } from "./share_log_worker.ts";
+
+export interface WorkerShareLog extends ShareSink {
+  /** A connection for reads (worker history); WAL lets it read while the worker writes. */
+  readonly db: SqliteDb;
+  figures(): ShareLogFigures;
+  /** Post what is queued now (its promise resolves once the worker committed it). */
+  flush(): void;
+}
+
+interface Batch {
+  shares: ShareRecord[];
+  pools: string[];
+  addresses: string[];
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { shares: [], pools: [], addresses: [], promise, resolve, reject };
+}
+
+export async function openWorkerShareLog(opts: {
+  path: string;
+  clock: Clock;
+  commitIntervalMs: number;
+  retentionDays: number;
+  fsync: boolean;
+  /** Opens the read connection (the runtime's SQLite), once the worker has created the file. */
+  openSqlite: (path: string) => Promise<SqliteDb>;
+  onError?: (e: unknown, rows: number) => void;
+  workerUrl?: string | URL;
+}): Promise<WorkerShareLog> {
+  const { clock } = opts;
+  const url = opts.workerUrl ?? new URL("./share_log_worker.ts", import.meta.url).href;
+  const worker = new Worker(url, { type: "module" } as WorkerOptions);
+  const send = (m: ToShareLogWorker) => worker.postMessage(m);
+  const inFlight = new Map<number, Batch>();
+  let workerFigures: ShareLogFigures = { committedShares: 0, batches: 0, failedBatches: 0, queued: 0, commitMs: 0 };
+  let current: Batch | undefined;
+  let timer: TimerId | undefined;
+  let seq = 0;
+  let closed = false;
+  let onReady: ((error?: string) => void) | undefined;
+  let onClosed: (() => void) | undefined;
+
+  worker.onmessage = (e: MessageEvent<FromShareLogWorker>) => {
+    const m = e.data;
+    if (m.t === "ready") return onReady?.();
+    if (m.t === "failed_open") return onReady?.(m.error);
+    if (m.t === "warn") return opts.onError?.(new Error(m.error), 0);
+    if (m.t === "closed") return onClosed?.();
+    const b = inFlight.get(m.seq);
+    inFlight.delete(m.seq);
+    workerFigures = m.figures;
+    if (b === undefined) return;
+    if (m.error === undefined) b.resolve();
+    else {
+      const err = new Error(m.error);
+      opts.onError?.(err, b.shares.length);
+      b.reject(err);
+    }
+  };
+  worker.onerror = (e: ErrorEvent) => {
+    // The worker is gone: nothing in flight will be committed, so nothing of it is acknowledged.
+    const err = new Error(`share log worker: ${e.message}`);
+    opts.onError?.(err, 0);
+    onReady?.(err.message);
+    for (const b of inFlight.values()) b.reject(err);
+    inFlight.clear();
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    onReady = (error) => (onReady = undefined, error === undefined ? resolve() : reject(new Error(error)));
+    send({ t: "open", path: opts.path, retentionDays: opts.retentionDays, fsync: opts.fsync });
+  });
+  const db = await opts.openSqlite(opts.path);
+
+  function flush(): void {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+    const b = current;
+    current = undefined;
+    if (b === undefined || b.shares.length === 0) return;
+    const n = ++seq;
+    inFlight.set(n, b);
+    send({ t: "batch", seq: n, shares: b.shares, pools: b.pools, addresses: b.addresses });
+  }
+
+  return {
+    db,
+    put(share, pool, address) {
+      if (closed) return Promise.reject(new Error("share log is closed"));
+      let b = current;
+      if (b === undefined) {
+        b = current = newBatch();
+        timer = clock.setTimeout(flush, opts.commitIntervalMs);
+      }
+      b.shares.push(share);
+      b.pools.push(pool);
+      b.addresses.push(address);
+      return b.promise;
+    },
+    flush,
+    figures: () => ({ ...workerFigures, queued: (current?.shares.length ?? 0) + [...inFlight.values()].reduce((n, b) => n + b.shares.length, 0) }),
+    async close() {
+      if (closed) return;
+      flush();
+      closed = true;
+      // The worker answers batches in order, so "closed" comes after every batch posted before it.
+      await new Promise<void>((resolve) => {
+        onClosed = resolve;
+        send({ t: "close" });
+      });
+      worker.terminate();
+      db.close();
+    },
+  };
+}

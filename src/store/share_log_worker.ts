@@ -1,0 +1,54 @@
+// Worker thread of the share log: owns the writing SQLite connection to the share log file, commits the batches the main thread posts, sums the history and prunes; no sockets, no batching of its own.
+import { loadRuntime } from "../runtime/select.ts";
+import { createShareLog, type ShareLog, type ShareLogFigures, type ShareRows } from "./share_log.ts";
+
+export type ToShareLogWorker =
+  | { t: "open"; path: string; retentionDays: number; fsync: boolean }
+  | ({ t: "batch"; seq: number } & ShareRows)
+  | { t: "close" };
+
+export type FromShareLogWorker =
+  | { t: "ready" }
+  | { t: "failed_open"; error: string }
+  | { t: "done"; seq: number; error?: string; figures: ShareLogFigures }
+  | { t: "warn"; error: string }
+  | { t: "closed" };
+
+const post = (m: FromShareLogWorker) => (self as unknown as { postMessage(m: FromShareLogWorker): void }).postMessage(m);
+
+let log: ShareLog | undefined;
+
+async function open(m: Extract<ToShareLogWorker, { t: "open" }>): Promise<void> {
+  const runtime = await loadRuntime();
+  const db = await runtime.openSqlite(m.path);
+  log = createShareLog({
+    db,
+    clock: runtime.clock,
+    // Batching is the main thread's: each posted batch is committed as it arrives.
+    commitIntervalMs: 0,
+    retentionDays: m.retentionDays,
+    fsync: m.fsync,
+    maintain: true,
+    onError: (e) => post({ t: "warn", error: String(e instanceof Error ? e.message : e) }),
+  });
+}
+
+self.onmessage = (e: MessageEvent<ToShareLogWorker>) => {
+  const m = e.data;
+  if (m.t === "open") {
+    open(m).then(() => post({ t: "ready" }), (err) => post({ t: "failed_open", error: String(err instanceof Error ? err.message : err) }));
+    return;
+  }
+  if (log === undefined) return;
+  if (m.t === "batch") {
+    let error: string | undefined;
+    try {
+      log.append(m);
+    } catch (err) {
+      error = String(err instanceof Error ? err.message : err);
+    }
+    post({ t: "done", seq: m.seq, ...(error !== undefined ? { error } : {}), figures: log.figures() });
+    return;
+  }
+  void log.close().then(() => post({ t: "closed" }));
+};
