@@ -1,0 +1,53 @@
+// The main thread's share log over a real worker thread and a temp SQLite file: a share's promise resolves only once another connection can read it; the worker sums the history; close commits the rest.
+import { afterEach, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openWorkerShareLog } from "../../../src/store/share_log_client.ts";
+import { createWorkerHistory } from "../../../src/store/worker_history.ts";
+import { createBunRuntime } from "../../../src/runtime/bun.ts";
+import type { ShareRecord } from "../../../protocols/core/actions.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const share = (i: number): ShareRecord => ({ worker: `w${i % 3}`, accepted: true, difficulty: 2, shareDifficulty: 3 + i, jobId: `j${i}`, height: 7, at: Date.now() });
+const count = (path: string) => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare("SELECT count(*) AS n FROM shares").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
+
+describe("share log on a worker thread", () => {
+  test("put → the batch's promise resolves after the worker committed it; history summed there; close commits the rest", async () => {
+    const d = mkdtempSync(join(tmpdir(), "se-sharelog-worker-"));
+    dirs.push(d);
+    const path = join(d, "shares.sqlite");
+    const rt = createBunRuntime();
+    const log = await openWorkerShareLog({ path, clock: rt.clock, commitIntervalMs: 20, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p) });
+    const p = log.put(share(0), "btc", "10.0.0.1")!;
+    for (let i = 1; i < 100; i++) expect(log.put(share(i), "btc", "10.0.0.1")).toBe(p);
+    expect(count(path)).toBe(0); // queued on this thread, not yet posted
+    await p;
+    expect(count(path)).toBe(100);
+    expect(log.figures()).toMatchObject({ committedShares: 100, batches: 1, failedBatches: 0 });
+    // The worker rolls up about once a second.
+    const h = createWorkerHistory(log.db, () => 1);
+    const deadline = Date.now() + 5000;
+    while (h.list(Date.now()).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const list = h.list(Date.now());
+    expect(list.map((w) => w.name)).toEqual(["w0", "w1", "w2"]);
+    expect(list.reduce((n, w) => n + w.accepted1h, 0)).toBe(100);
+    // Queued but not yet due: close() commits it before the worker ends.
+    void log.put(share(100), "btc", "10.0.0.2");
+    await log.close();
+    expect(count(path)).toBe(101);
+    await expect(log.put(share(101), "btc", "x")!).rejects.toThrow("closed");
+  });
+});
