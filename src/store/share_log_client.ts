@@ -4,6 +4,7 @@ import type { Clock, SqliteDb, TimerId } from "../runtime/types.ts";
 import type { ShareLogFigures } from "./share_log.ts";
 import type { ShareSink } from "./share_sink.ts";
 import type { FromShareLogWorker, ToShareLogWorker } from "./share_log_worker.ts";
+import { packShares } from "./share_columns.ts";
 
 export interface WorkerShareLog extends ShareSink {
   /** A connection for reads (worker history); WAL lets it read while the worker writes. */
@@ -47,7 +48,7 @@ export async function openWorkerShareLog(opts: {
   const { clock } = opts;
   const url = opts.workerUrl ?? new URL("./share_log_worker.ts", import.meta.url).href;
   const worker = new Worker(url, { type: "module" } as WorkerOptions);
-  const send = (m: ToShareLogWorker) => worker.postMessage(m);
+  const send = (m: ToShareLogWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
   const inFlight = new Map<number, Batch>();
   let workerFigures: ShareLogFigures = { committedShares: 0, batches: 0, failedBatches: 0, queued: 0, commitMs: 0 };
   let current: Batch | undefined;
@@ -97,7 +98,8 @@ export async function openWorkerShareLog(opts: {
     if (b === undefined || b.shares.length === 0) return;
     const n = ++seq;
     inFlight.set(n, b);
-    send({ t: "batch", seq: n, shares: b.shares, pools: b.pools, addresses: b.addresses });
+    const { cols, transfer } = packShares(b);
+    send({ t: "batch", seq: n, cols }, transfer);
   }
 
   return {

@@ -1,10 +1,11 @@
 // Worker thread of the share log: owns the writing SQLite connection to the share log file, commits the batches the main thread posts, sums the history and prunes; no sockets, no batching of its own.
 import { loadRuntime } from "../runtime/select.ts";
-import { createShareLog, type ShareLog, type ShareLogFigures, type ShareRows } from "./share_log.ts";
+import { createShareLog, type ShareLog, type ShareLogFigures } from "./share_log.ts";
+import { unpackShares, type ShareColumns } from "./share_columns.ts";
 
 export type ToShareLogWorker =
   | { t: "open"; path: string; retentionDays: number; fsync: boolean }
-  | ({ t: "batch"; seq: number } & ShareRows)
+  | { t: "batch"; seq: number; cols: ShareColumns }
   | { t: "close" };
 
 export type FromShareLogWorker =
@@ -43,7 +44,7 @@ self.onmessage = (e: MessageEvent<ToShareLogWorker>) => {
   if (m.t === "batch") {
     let error: string | undefined;
     try {
-      log.append(m);
+      log.append(unpackShares(m.cols));
     } catch (err) {
       error = String(err instanceof Error ? err.message : err);
     }
