@@ -234,6 +234,8 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         logger.info("session threads listening", { threads });
       }
       logger.info("stratum listening", { host: config.stratum.host, port: server.port, upstream: upstreamKind });
+      // The share log's writer thread opened the file meanwhile (shares already judged wait for it).
+      await shareLog?.ready;
       if (config.http.enabled) {
         const app = createHttpApp({
           metrics: metrics.registry,

@@ -8,7 +8,9 @@ import type { ShareSink } from "./share_sink.ts";
 
 /** What the relay needs of a share log, whichever thread commits it. */
 export interface OpenShareLog extends ShareSink {
-  /** For reads (worker history). */
+  /** Resolves once the file is open (shares may be put before); rejects when it cannot be. */
+  readonly ready: Promise<void>;
+  /** For reads (worker history), once ready. */
   readonly db: SqliteDb;
   figures(): ShareLogFigures;
   /** Commit (or hand over for commit) what is queued now. */
@@ -42,5 +44,6 @@ export async function openShareLog(config: Config, runtime: Runtime, log: Logger
     });
   }
   const db = await runtime.openSqlite(path);
-  return createShareLog({ db, clock: runtime.clock, commitIntervalMs: s.commitIntervalMs, retentionDays: s.retentionDays, fsync: s.fsync, maintain: false, onError });
+  const direct = createShareLog({ db, clock: runtime.clock, commitIntervalMs: s.commitIntervalMs, retentionDays: s.retentionDays, fsync: s.fsync, maintain: false, onError });
+  return Object.assign(direct, { ready: Promise.resolve() });
 }

@@ -7,7 +7,12 @@ import type { FromShareLogWorker, ToShareLogWorker } from "./share_log_worker.ts
 import { packShares } from "./share_columns.ts";
 
 export interface WorkerShareLog extends ShareSink {
-  /** A connection for reads (worker history); WAL lets it read while the worker writes. */
+  /**
+   * Resolves once the worker has opened (and created) the file and the read connection is open;
+   * rejects when it could not. Shares may be put before: their batches wait in the worker's queue.
+   */
+  readonly ready: Promise<void>;
+  /** A connection for reads (worker history), once `ready`; WAL lets it read while the worker writes. */
   readonly db: SqliteDb;
   figures(): ShareLogFigures;
   /** Post what is queued now (its promise resolves once the worker committed it). */
@@ -34,7 +39,7 @@ function newBatch(): Batch {
   return { shares: [], pools: [], addresses: [], promise, resolve, reject };
 }
 
-export async function openWorkerShareLog(opts: {
+export function openWorkerShareLog(opts: {
   path: string;
   clock: Clock;
   commitIntervalMs: number;
@@ -44,7 +49,7 @@ export async function openWorkerShareLog(opts: {
   openSqlite: (path: string) => Promise<SqliteDb>;
   onError?: (e: unknown, rows: number) => void;
   workerUrl?: string | URL;
-}): Promise<WorkerShareLog> {
+}): WorkerShareLog {
   const { clock } = opts;
   const url = opts.workerUrl ?? new URL("./share_log_worker.ts", import.meta.url).href;
   const worker = new Worker(url, { type: "module" } as WorkerOptions);
@@ -84,11 +89,15 @@ export async function openWorkerShareLog(opts: {
     inFlight.clear();
   };
 
-  await new Promise<void>((resolve, reject) => {
+  // Not awaited here: the relay opens its ports meanwhile (start-up time) and awaits `ready` before it is up.
+  let db: SqliteDb | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
     onReady = (error) => (onReady = undefined, error === undefined ? resolve() : reject(new Error(error)));
     send({ t: "open", path: opts.path, retentionDays: opts.retentionDays, fsync: opts.fsync });
+  }).then(async () => {
+    db = await opts.openSqlite(opts.path);
   });
-  const db = await opts.openSqlite(opts.path);
+  ready.catch(() => {});
 
   function flush(): void {
     if (timer !== undefined) clock.clearTimeout(timer);
@@ -103,7 +112,11 @@ export async function openWorkerShareLog(opts: {
   }
 
   return {
-    db,
+    ready,
+    get db(): SqliteDb {
+      if (db === undefined) throw new Error("share log not ready");
+      return db;
+    },
     put(share, pool, address) {
       if (closed) return Promise.reject(new Error("share log is closed"));
       let b = current;
@@ -128,7 +141,7 @@ export async function openWorkerShareLog(opts: {
         send({ t: "close" });
       });
       worker.terminate();
-      db.close();
+      db?.close();
     },
   };
 }

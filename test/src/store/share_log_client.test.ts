@@ -1,7 +1,7 @@
 // The main thread's share log over a real worker thread and a temp SQLite file: a share's promise resolves only once another connection can read it; the worker sums the history; close commits the rest.
 import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openWorkerShareLog } from "../../../src/store/share_log_client.ts";
@@ -16,6 +16,7 @@ afterEach(() => {
 
 const share = (i: number): ShareRecord => ({ worker: `w${i % 3}`, accepted: true, difficulty: 2, shareDifficulty: 3 + i, jobId: `j${i}`, height: 7, at: Date.now() });
 const count = (path: string) => {
+  if (!existsSync(path)) return 0; // the worker may not have created it yet
   const db = new Database(path, { readonly: true });
   try {
     return (db.prepare("SELECT count(*) AS n FROM shares").get() as { n: number }).n;
@@ -30,11 +31,14 @@ describe("share log on a worker thread", () => {
     dirs.push(d);
     const path = join(d, "shares.sqlite");
     const rt = createBunRuntime();
-    const log = await openWorkerShareLog({ path, clock: rt.clock, commitIntervalMs: 20, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p) });
+    const log = openWorkerShareLog({ path, clock: rt.clock, commitIntervalMs: 20, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p) });
+    // Shares put before the worker is ready wait in its queue.
     const p = log.put(share(0), "btc", "10.0.0.1")!;
+    expect(() => log.db).toThrow("not ready");
     for (let i = 1; i < 100; i++) expect(log.put(share(i), "btc", "10.0.0.1")).toBe(p);
     expect(count(path)).toBe(0); // queued on this thread, not yet posted
     await p;
+    await log.ready;
     expect(count(path)).toBe(100);
     expect(log.figures()).toMatchObject({ committedShares: 100, batches: 1, failedBatches: 0 });
     // The worker rolls up about once a second.
