@@ -60,6 +60,8 @@ export function openWorkerShareLog(opts: {
   let timer: TimerId | undefined;
   let seq = 0;
   let closed = false;
+  /** Set when the worker died: nothing put afterwards can be stored, so every put fails at once. */
+  let dead: Error | undefined;
   let onReady: ((error?: string) => void) | undefined;
   let onClosed: (() => void) | undefined;
 
@@ -83,10 +85,13 @@ export function openWorkerShareLog(opts: {
   worker.onerror = (e: ErrorEvent) => {
     // The worker is gone: nothing in flight will be committed, so nothing of it is acknowledged.
     const err = new Error(`share log worker: ${e.message}`);
+    dead = err;
     opts.onError?.(err, 0);
     onReady?.(err.message);
     for (const b of inFlight.values()) b.reject(err);
     inFlight.clear();
+    current?.reject(err);
+    current = undefined;
   };
 
   // Not awaited here: the relay opens its ports meanwhile (start-up time) and awaits `ready` before it is up.
@@ -119,6 +124,7 @@ export function openWorkerShareLog(opts: {
     },
     put(share, pool, address) {
       if (closed) return Promise.reject(new Error("share log is closed"));
+      if (dead !== undefined) return Promise.reject(dead);
       let b = current;
       if (b === undefined) {
         b = current = newBatch();
@@ -135,6 +141,7 @@ export function openWorkerShareLog(opts: {
       if (closed) return;
       flush();
       closed = true;
+      if (dead !== undefined) return void db?.close();
       // The worker answers batches in order, so "closed" comes after every batch posted before it.
       await new Promise<void>((resolve) => {
         onClosed = resolve;

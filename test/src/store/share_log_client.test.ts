@@ -1,7 +1,7 @@
 // The main thread's share log over a real worker thread and a temp SQLite file: a share's promise resolves only once another connection can read it; the worker sums the history; close commits the rest.
 import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openWorkerShareLog } from "../../../src/store/share_log_client.ts";
@@ -53,5 +53,21 @@ describe("share log on a worker thread", () => {
     await log.close();
     expect(count(path)).toBe(101);
     await expect(log.put(share(101), "btc", "x")!).rejects.toThrow("closed");
+  });
+
+  test("a writer thread that dies fails ready and every share put, so none is ever acknowledged", async () => {
+    const d = mkdtempSync(join(tmpdir(), "se-sharelog-worker-"));
+    dirs.push(d);
+    const broken = join(d, "broken_worker.ts");
+    writeFileSync(broken, 'self.onmessage = () => { throw new Error("writer crashed"); };\n');
+    const rt = createBunRuntime();
+    const errors: string[] = [];
+    const log = openWorkerShareLog({ path: join(d, "s.sqlite"), clock: rt.clock, commitIntervalMs: 5, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p), onError: (e) => void errors.push(String(e)), workerUrl: broken });
+    const first = log.put(share(0), "btc", "a")!;
+    await expect(log.ready).rejects.toThrow();
+    await expect(first).rejects.toThrow("share log worker");
+    await expect(log.put(share(1), "btc", "a")!).rejects.toThrow("share log worker");
+    expect(errors.length).toBeGreaterThan(0);
+    await log.close();
   });
 });
