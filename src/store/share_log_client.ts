@@ -100,7 +100,11 @@ export function openWorkerShareLog(opts: {
     onReady = (error) => (onReady = undefined, error === undefined ? resolve() : reject(new Error(error)));
     send({ t: "open", path: opts.path, retentionDays: opts.retentionDays, fsync: opts.fsync });
   }).then(async () => {
-    db = await opts.openSqlite(opts.path);
+    const r = await opts.openSqlite(opts.path);
+    // A WAL reader can still meet a lock for a moment (the writer checkpointing, recovery at open):
+    // wait for it rather than failing an API request.
+    r.exec("PRAGMA busy_timeout = 2000");
+    db = r;
   });
   ready.catch(() => {});
 
