@@ -50,7 +50,11 @@ describe("dashboard in Chromium against the compiled binary (demo miners)", () =
     expect(card).toMatch(/Hashrate\s+\d/);
     // uPlot drew a canvas with one series per worker (its legend lists them).
     await page.waitForSelector("#chart canvas", { timeout: 10_000 });
-    const legend = await page.locator("#chart .u-legend").innerText();
+    // The share log's history trails the live table by up to a second (its rollup step): poll the legend.
+    const legend = await until(async () => {
+      const t = await page.locator("#chart .u-legend").innerText();
+      return t.includes("demo.cpu1") && t.includes("demo.cpu2") ? t : undefined;
+    }, 10_000, "both demo workers in the chart legend", relay.tail);
     expect(legend).toContain("demo.cpu1");
     expect(legend).toContain("demo.cpu2");
     const sampled = await page.locator("#chart-source").innerText();
