@@ -49,7 +49,14 @@ async function main(): Promise<void> {
     const { runDemo } = await import("./cli/demo.ts");
     return runtime.exit(await runDemo(runtime, config, cli.flags));
   }
-  const relay = createRelayWith(config, runtime);
+  let relay: ReturnType<typeof createRelayWith>;
+  try {
+    relay = createRelayWith(config, runtime);
+  } catch (e) {
+    // Settings that parse but cannot be used (a CA file that does not load, a bad payout address): one line, no stack.
+    console.error(`stratum-edge: ${e instanceof Error ? e.message : String(e)}`);
+    return runtime.exit(2);
+  }
   try {
     await relay.start();
   } catch (e) {

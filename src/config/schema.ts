@@ -105,6 +105,20 @@ export const DevnetUpstreamSchema = z
   })
   .describe("Work from the embedded devnet.");
 
+/** TLS settings of one upstream (pool or node); only used when its URL asks for TLS (stratum+ssl://, https://). */
+export const UpstreamTlsSchema = z
+  .strictObject({
+    ca: z.string().default("").describe("PEM file of CA certificates trusted for this upstream in addition to the system ones (a private CA, or the pool's self-signed certificate itself). A file that cannot be read or holds no certificate stops start-up with an error naming this key."),
+    pin: z
+      .string()
+      .default("")
+      .refine((v) => v === "" || /^sha256\/\/?[A-Za-z0-9+/]{43}=$/.test(v.trim()), "expected sha256/BASE64 (44 base64 characters)")
+      .describe("`sha256/BASE64`: SHA-256 of the server certificate's public key (SubjectPublicKeyInfo, as curl's --pinnedpubkey; survives renewals that keep the key). A different key refuses the connection. With a pin and no `ca` the pin is the whole check (a self-signed pool certificate works, name not checked); with `ca` too, chain, name and pin must all hold."),
+    serverName: z.string().default("").describe("Name sent as SNI and checked against the certificate; empty = the URL's host."),
+    insecure: z.boolean().default(false).describe("Accept any certificate: no chain, name or pin check (explicit opt-out, logged as a warning at start; anyone on the path can then read and rewrite the traffic)."),
+  })
+  .describe("TLS checks for this upstream (stratum+ssl:// or https:// URLs); by default the system CAs and the host name.");
+
 export const BitcoindUpstreamSchema = z
   .strictObject({
     type: z.literal("bitcoind").describe("Upstream kind: `bitcoind` (getblocktemplate/submitblock of Bitcoin Core and its forks)."),
@@ -119,11 +133,12 @@ export const BitcoindUpstreamSchema = z
         nodes: z
           .array(
             z.strictObject({
-              url: z.string().url().describe("JSON-RPC URL, e.g. http://127.0.0.1:8332."),
+              url: z.string().url().describe("JSON-RPC URL, e.g. http://127.0.0.1:8332 (https:// verified per `tls`)."),
               user: z.string().default("").describe("RPC user (rpcuser); empty with cookieFile."),
               password: z.string().default("").describe("RPC password (rpcpassword)."),
               cookieFile: z.string().default("").describe("Path of the node's .cookie file (used when user is empty; re-read when the node restarts)."),
               priority: z.number().int().default(0).describe("Lower is preferred; blocks go to every healthy node."),
+              tls: UpstreamTlsSchema.prefault({}),
             }),
           )
           .min(1)
@@ -140,8 +155,9 @@ export const BitcoindUpstreamSchema = z
 
 const poolUrl = z
   .string()
-  .regex(/^(?:(?:stratum1?\+tcp|tcp):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})\/?$/, "expected stratum+tcp://host:port")
-  .describe("Pool address: stratum+tcp://host:port.");
+  .regex(/^(?:(?:stratum1?\+(?:tcp|ssl|tls)|tcp|ssl|tls):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})\/?$/, "expected stratum+tcp://host:port or stratum+ssl://host:port")
+  .describe("Pool address: stratum+tcp://host:port, or stratum+ssl://host:port (also stratum+tls://, stratum1+ssl://) for TLS, verified per `tls`.");
+
 
 /** Settings of every connection to an upstream pool (Bitcoin and Ethereum relay modes alike). */
 const upstreamLinkFields = {
@@ -167,6 +183,7 @@ export const PoolUpstreamSchema = z
               user: z.string().min(1).describe("Worker name the relay authorizes with upstream (e.g. account.farm); every forwarded share is submitted under it."),
               password: z.string().default("x").describe("Password sent with mining.authorize."),
               priority: z.number().int().default(0).describe("Lower is preferred; equal priorities keep the listed order. The relay returns to a preferred pool once it answers again."),
+              tls: UpstreamTlsSchema.prefault({}),
             }),
           )
           .min(1)
@@ -204,7 +221,7 @@ export const EthNodeUpstreamSchema = z
     ethnode: z
       .strictObject({
         nodes: z
-          .array(z.strictObject({ url: z.string().url().describe("JSON-RPC URL, e.g. http://127.0.0.1:8545."), priority: z.number().int().default(0).describe("Lower is preferred.") }))
+          .array(z.strictObject({ url: z.string().url().describe("JSON-RPC URL, e.g. http://127.0.0.1:8545 (https:// verified per `tls`)."), priority: z.number().int().default(0).describe("Lower is preferred."), tls: UpstreamTlsSchema.prefault({}) }))
           .min(1)
           .describe("Nodes, tried by priority; blocks go to every healthy one."),
         pollIntervalMs: z.number().int().min(10).default(250).describe("eth_getWork polling interval."),
@@ -232,6 +249,7 @@ export const EthPoolUpstreamSchema = z
               worker: z.string().default("").describe("eth-proxy: the top-level `worker` field of eth_submitLogin / eth_submitWork (ethminer's --worker); EthereumStratum: appended to `user` as user.worker. Empty = none."),
               protocol: z.enum(["eth-proxy", "ethereum-stratum"]).default("eth-proxy").describe("How the relay talks to this pool: `eth-proxy` (eth_submitLogin / eth_getWork / eth_submitWork; ethminer's stratum1+tcp) or `ethereum-stratum` (EthereumStratum/1.0.0, NiceHash: the pool's extranonce becomes the prefix of every miner's nonce; EthereumStratum miners get it plus their own byte(s), eth-proxy and getwork miners, who pick whole nonces, have a share forwarded only when its nonce happens to start with it)."),
               priority: z.number().int().default(0).describe("Lower is preferred; equal priorities keep the listed order."),
+              tls: UpstreamTlsSchema.prefault({}),
             }),
           )
           .min(1)

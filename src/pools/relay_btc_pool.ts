@@ -157,6 +157,7 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
       id,
       host: ep.host,
       port: ep.port,
+      ...(ep.tls !== undefined ? { tls: ep.tls } : {}),
       session: {
         user: ep.user,
         password: ep.password,

@@ -12,6 +12,7 @@ import { createBlockJournal } from "../store/block_journal.ts";
 import { createBtcPool, type BtcPool } from "../pools/btc_pool.ts";
 import { createRelayBtcPool, type RelayBtcPool } from "../pools/relay_btc_pool.ts";
 import { parsePoolUrl } from "../upstream/pool/pool_list.ts";
+import { poolEndpointOf, tlsDeps } from "../upstream/tls_config.ts";
 import { VERSION } from "../version.ts";
 
 /** Where Bitcoin-family work comes from: the embedded devnet or nodes (getblocktemplate). Pools (relay mode) do not use a source: see createBitcoinPool. */
@@ -63,7 +64,7 @@ export function createBitcoinPool(config: Config, runtime: Runtime, logger: Logg
       name: "btc",
       runtime,
       policy,
-      endpoints: p.pools.map((x) => ({ url: x.url, ...parsePoolUrl(x.url)!, user: x.user, password: x.password, priority: x.priority })),
+      endpoints: p.pools.map((x, i) => ({ url: x.url, ...poolEndpointOf(`upstream.pool.pools[${i}]`, x, parsePoolUrl, tlsDeps(runtime, logger)), user: x.user, password: x.password, priority: x.priority })),
       aggregation: p.aggregation,
       maxUpstreamConnections: p.maxUpstreamConnections,
       keepJobs: config.jobs.keepJobs,

@@ -11,6 +11,7 @@ import { createEthashVerifier, type EthashVerifier } from "../verify/ethash_veri
 import { createEthPool, type EthPool } from "../pools/eth_pool.ts";
 import { createEthPoolSource } from "../upstream/pool/eth_pool_source.ts";
 import { parsePoolUrl } from "../upstream/pool/pool_list.ts";
+import { poolEndpointOf, tlsDeps } from "../upstream/tls_config.ts";
 import { VERSION } from "../version.ts";
 import type { UpstreamSnapshot } from "../pools/relay_figures.ts";
 
@@ -42,7 +43,7 @@ export function createEthSide(config: Config, runtime: Runtime, logger: Logger, 
       const p = u.pool;
       const src = createEthPoolSource({
         runtime,
-        endpoints: p.pools.map((x) => ({ url: x.url, ...parsePoolUrl(x.url)!, user: x.user, password: x.password, worker: x.worker, protocol: x.protocol, priority: x.priority })),
+        endpoints: p.pools.map((x, i) => ({ url: x.url, ...poolEndpointOf(`ethash.upstream.pool.pools[${i}]`, x, parsePoolUrl, tlsDeps(runtime, logger)), user: x.user, password: x.password, worker: x.worker, protocol: x.protocol, priority: x.priority })),
         agent: `stratum-edge/${VERSION}`,
         submitTimeoutMs: p.submitTimeoutMs,
         handshakeTimeoutMs: p.handshakeTimeoutMs,

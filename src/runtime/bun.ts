@@ -1,7 +1,9 @@
 // Bun adapter for the Runtime seam: Bun.listen/connect sockets with an ordered user-space write queue, Bun.serve, Bun.SHA256; no protocol logic.
 import type { Socket } from "bun";
-import { nodeFiles, normalizeAddress, realClock } from "./shared.ts";
-import type { HttpServer, Runtime, SocketHandle, SocketHandlers, TcpListener } from "./types.ts";
+import { isIP } from "node:net";
+import { rootCertificates } from "node:tls";
+import { nodeFiles, normalizeAddress, realClock, tlsErrorText } from "./shared.ts";
+import type { HttpServer, Runtime, SocketHandle, SocketHandlers, TcpListener, TlsConnectOptions } from "./types.ts";
 
 let nextSocketId = 1;
 
@@ -126,6 +128,65 @@ function bunHandlers(h: SocketHandlers, onOpen?: (c: BunConn) => void) {
 }
 
 /**
+ * Bun.connect with TLS: `open` fires at TCP connect, `handshake` once TLS is done (with Bun's own
+ * verdict when rejectUnauthorized is on). The core sees the socket only after the handshake and
+ * `checkPeer` passed; before that a close rejects the promise instead of calling `h.close`.
+ */
+function connectBunTls(host: string, port: number, h: SocketHandlers, t: TlsConnectOptions): Promise<SocketHandle> {
+  return new Promise((resolve, reject) => {
+    let opened = false;
+    let settled = false;
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      reject(new Error(why));
+    };
+    const base = bunHandlers(h);
+    const serverName = t.serverName ?? (isIP(host) === 0 ? host : undefined);
+    Bun.connect<BunConn>({
+      hostname: host,
+      port,
+      tls: {
+        rejectUnauthorized: t.verify,
+        ...(t.ca.length > 0 ? { ca: [...rootCertificates, ...t.ca] } : {}),
+        ...(serverName !== undefined ? { serverName } : {}),
+      },
+      socket: {
+        ...base,
+        open(raw: Socket<BunConn>) {
+          raw.data = makeConn(raw);
+        },
+        handshake(raw: Socket<BunConn>, ok: boolean, err: Error | null) {
+          const c = raw.data;
+          if (t.verify && (!ok || err)) {
+            fail(tlsErrorText(err ?? new Error("TLS handshake failed")));
+            return raw.terminate();
+          }
+          if (t.checkPeer) {
+            const der = raw.getPeerCertificate()?.raw as Uint8Array | undefined;
+            const why = der === undefined ? "the server sent no certificate" : t.checkPeer(new Uint8Array(der));
+            if (why !== undefined) {
+              fail(why);
+              return raw.terminate();
+            }
+          }
+          if (settled) return raw.terminate();
+          opened = true;
+          settled = true;
+          h.open(c);
+          resolve(c);
+        },
+        close(raw: Socket<BunConn>) {
+          if (opened) return base.close(raw);
+          raw.data?.markClosed();
+          fail("connection closed during the TLS handshake");
+        },
+      },
+    }).catch((e) => fail(e instanceof Error ? e.message : String(e)));
+  });
+}
+
+/**
  * Arguments after the program: Bun.argv is [bun, script, ...args] under `bun src/main.ts` and
  * [bun, "/$bunfs/root/<binary>", ...args] in a --compile binary (checked on Bun 1.4.5); in both
  * argv[1] equals Bun.main. Falls back to cutting after an entry ending in main.ts, else argv[0].
@@ -145,7 +206,8 @@ export function createBunRuntime(): Runtime {
       const l = Bun.listen<BunConn>({ hostname: host, port, socket: bunHandlers(h), ...(opts?.reusePort ? { reusePort: true } : {}) });
       return { host: l.hostname, port: l.port, close: () => l.stop(false) };
     },
-    async connect(host, port, h): Promise<SocketHandle> {
+    async connect(host, port, h, opts): Promise<SocketHandle> {
+      if (opts?.tls) return connectBunTls(host, port, h, opts.tls);
       let conn: BunConn | undefined;
       await Bun.connect<BunConn>({ hostname: host, port, socket: bunHandlers(h, (c) => (conn = c)) });
       if (!conn) throw new Error(`connect ${host}:${port}: no open event`);

@@ -1,11 +1,12 @@
 // node:net adapter for the Runtime seam, used on Deno and Node (Deno.serve for HTTP on Deno, node:http elsewhere); no protocol logic.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { connect as netConnect, createServer, type AddressInfo, type Socket } from "node:net";
+import { connect as netConnect, createServer, isIP, type AddressInfo, type Socket } from "node:net";
+import { connect as tlsConnect, rootCertificates } from "node:tls";
 import process from "node:process";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import type { Sha256Into } from "../../protocols/pow/types.ts";
-import { nodeFiles, normalizeAddress, realClock } from "./shared.ts";
-import type { HttpServer, Runtime, SocketHandle, SocketHandlers, TcpListener } from "./types.ts";
+import { nodeFiles, normalizeAddress, realClock, tlsErrorText } from "./shared.ts";
+import type { HttpServer, Runtime, SocketHandle, SocketHandlers, TcpListener, TlsConnectOptions } from "./types.ts";
 
 export interface NodeNetDeps {
   /** Override the hash (e.g. node:crypto on Node). Default: @noble, measured 3x faster than Deno's node:crypto. */
@@ -61,6 +62,40 @@ function wrap(sock: Socket, h: SocketHandlers): SocketHandle {
     h.close(s);
   });
   return s;
+}
+
+/** node:tls client: the handle exists (and `h.open` runs) only after secureConnect and `checkPeer`; node checks chain and name when `verify`. */
+function connectNodeTls(host: string, port: number, h: SocketHandlers, t: TlsConnectOptions): Promise<SocketHandle> {
+  return new Promise((resolve, reject) => {
+    const servername = t.serverName ?? (isIP(host) === 0 ? host : undefined);
+    const sock = tlsConnect({
+      host,
+      port,
+      rejectUnauthorized: t.verify,
+      ...(t.ca.length > 0 ? { ca: [...rootCertificates, ...t.ca] } : {}),
+      ...(servername !== undefined ? { servername } : {}),
+    });
+    const fail = (e: unknown) => {
+      sock.destroy();
+      reject(new Error(tlsErrorText(e)));
+    };
+    sock.once("error", fail);
+    sock.once("secureConnect", () => {
+      sock.off("error", fail);
+      if (t.checkPeer) {
+        const der = sock.getPeerCertificate()?.raw;
+        const why = der === undefined ? "the server sent no certificate" : t.checkPeer(new Uint8Array(der));
+        if (why !== undefined) {
+          sock.on("error", () => {});
+          sock.destroy();
+          return reject(new Error(why));
+        }
+      }
+      const s = wrap(sock as unknown as Socket, h);
+      h.open(s);
+      resolve(s);
+    });
+  });
 }
 
 /** Bridges node:http to a fetch handler (used on Node, and under Bun in tests); buffers bodies, no streaming. */
@@ -139,7 +174,8 @@ export function createNodeNetRuntime(name: "deno" | "node", deps: NodeNetDeps = 
         });
       });
     },
-    connect(host, port, h): Promise<SocketHandle> {
+    connect(host, port, h, opts): Promise<SocketHandle> {
+      if (opts?.tls) return connectNodeTls(host, port, h, opts.tls);
       return new Promise((resolve, reject) => {
         const sock = netConnect({ host, port });
         const fail = (e: Error) => reject(e);

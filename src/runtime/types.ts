@@ -26,6 +26,18 @@ export interface SocketHandlers {
   close(s: SocketHandle): void;
 }
 
+/** TLS for a dialled connection (upstream pools); connect() resolves only once the handshake and every check passed. */
+export interface TlsConnectOptions {
+  /** PEM certificates trusted in addition to the runtime's own root store. */
+  ca: string[];
+  /** Verify the chain and that the certificate names `serverName` (or the host dialled); false = accept any certificate. */
+  verify: boolean;
+  /** SNI and the name checked; undefined = the host dialled (no SNI for an IP literal). */
+  serverName?: string;
+  /** Called with the server's certificate (DER) after the handshake; a string refuses the connection with that reason. */
+  checkPeer?: (certDer: Uint8Array) => string | undefined;
+}
+
 export interface TcpListener {
   readonly host: string;
   readonly port: number;
@@ -69,7 +81,8 @@ export interface Runtime {
   listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean }): Promise<TcpListener>;
   /** Whether listen() honours reusePort, i.e. whether session threads can share the Stratum ports. */
   readonly canShareListeners: boolean;
-  connect(host: string, port: number, h: SocketHandlers): Promise<SocketHandle>;
+  /** With `tls`, the handle is returned (and `h.open` called) only after the TLS handshake and its checks; a failed check rejects. */
+  connect(host: string, port: number, h: SocketHandlers, opts?: { tls?: TlsConnectOptions }): Promise<SocketHandle>;
   serveHttp(host: string, port: number, fetch: (req: Request) => Response | Promise<Response>): Promise<HttpServer>;
   readonly sha256: Sha256Into;
   readonly clock: Clock;
