@@ -182,7 +182,7 @@ function connectBunTls(host: string, port: number, h: SocketHandlers, t: TlsConn
           fail("connection closed during the TLS handshake");
         },
       },
-    }).catch((e) => fail(e instanceof Error ? e.message : String(e)));
+    }).catch((e) => fail(tlsErrorText(e)));
   });
 }
 
