@@ -12,7 +12,8 @@ import { createBlockJournal } from "../store/block_journal.ts";
 import { createBtcPool, type BtcPool } from "../pools/btc_pool.ts";
 import { createRelayBtcPool, type RelayBtcPool } from "../pools/relay_btc_pool.ts";
 import { parsePoolUrl } from "../upstream/pool/pool_list.ts";
-import { poolEndpointOf, tlsDeps } from "../upstream/tls_config.ts";
+import { nodeTlsByOrigin, poolEndpointOf, tlsDeps } from "../upstream/tls_config.ts";
+import { upstreamFetch } from "../upstream/https_fetch.ts";
 import { VERSION } from "../version.ts";
 
 /** Where Bitcoin-family work comes from: the embedded devnet or nodes (getblocktemplate). Pools (relay mode) do not use a source: see createBitcoinPool. */
@@ -33,7 +34,7 @@ function createBitcoinSource(config: Config, runtime: Runtime, logger: Logger): 
       mempoolRefreshSeconds: up.bitcoind.mempoolRefreshSeconds,
       maxJobAgeSeconds: up.bitcoind.maxJobAgeSeconds,
       clock,
-      fetch: (url, init) => fetch(url, init),
+      fetch: upstreamFetch(runtime, nodeTlsByOrigin("upstream.bitcoind.nodes", up.bitcoind.nodes, tlsDeps(runtime, logger))),
       readText: (path) => runtime.files.readText(path),
       log: (msg, fields) => logger.info(msg, fields as Record<string, unknown>),
     });

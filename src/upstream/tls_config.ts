@@ -80,3 +80,17 @@ export function poolEndpointOf(key: string, p: { url: string; tls: UpstreamTlsCo
 export function tlsDeps(runtime: Runtime, log: { warn(msg: string, fields?: Record<string, unknown>): void }): TlsConfigDeps {
   return { readText: (path) => runtime.files.readText(path), sha: runtime.sha256, warn: (msg, fields) => log.warn(msg, fields) };
 }
+
+/** Node RPC URLs (`key` = e.g. `upstream.bitcoind.nodes`) → TLS settings by origin for every https:// one; plain http:// gets none. */
+export function nodeTlsByOrigin(key: string, nodes: readonly { url: string; tls: UpstreamTlsConfig }[], deps: TlsConfigDeps): Map<string, TlsConnectOptions> {
+  const out = new Map<string, TlsConnectOptions>();
+  nodes.forEach((n, i) => {
+    const u = new URL(n.url);
+    const tls = resolveUpstreamTls(`${key}[${i}]`, n.url, u.protocol === "https:", n.tls, deps);
+    if (tls === undefined) return;
+    // Two entries on one origin would share a connection setting; refusing beats guessing which one wins.
+    if (out.has(u.origin)) throw new Error(`${key}[${i}].url: another node entry already uses ${u.origin}; give each https origin one entry`);
+    out.set(u.origin, tls);
+  });
+  return out;
+}
