@@ -13,12 +13,12 @@ export interface TestCert {
   pin: string;
 }
 
-/** An EC P-256 certificate for CN=`cn` (localhost and 127.0.0.1 in its names unless `san` says otherwise), valid one day. */
-export function makeCert(cn = "localhost", san = "DNS:localhost,IP:127.0.0.1"): TestCert {
+/** An EC P-256 (or RSA 2048) certificate for CN=`cn` (localhost and 127.0.0.1 in its names unless `san` says otherwise), valid one day. */
+export function makeCert(cn = "localhost", san = "DNS:localhost,IP:127.0.0.1", key: "ec" | "rsa" = "ec"): TestCert {
   const dir = mkdtempSync(join(tmpdir(), "stratum-edge-tls-"));
   const certFile = join(dir, "cert.pem");
   const keyFile = join(dir, "key.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=${san}`, "-keyout", keyFile, "-out", certFile], { stdio: "pipe" });
+  execFileSync("openssl", ["req", "-x509", ...(key === "ec" ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"] : ["-newkey", "rsa:2048"]), "-nodes", "-days", "1", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=${san}`, "-keyout", keyFile, "-out", certFile], { stdio: "pipe" });
   const pub = execFileSync("openssl", ["x509", "-in", certFile, "-pubkey", "-noout"]);
   const der = execFileSync("openssl", ["pkey", "-pubin", "-outform", "der"], { input: pub });
   const digest = execFileSync("openssl", ["dgst", "-sha256", "-binary"], { input: der });
