@@ -1,12 +1,10 @@
 // End-to-end https:// node RPC: real Litecoin Core regtest nodes behind TLS forwarders written here (self-signed openssl certificate), the compiled relay trusting them by tls.ca or tls.pin, refusing default checks and a wrong pin; no unit logic.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
-import { connect as netConnect } from "node:net";
-import { createServer as createTlsServer, type Server } from "node:tls";
 import { join } from "node:path";
 import { BINARY, connectStratum, ensureBinary, handshake, httpGet, startRelay, tempDir, until, type LogLine, type RelayProcess, type StratumClient } from "./helpers.ts";
 import { LTC_RULES, MISSING_LITECOIND, RPC_PASSWORD, RPC_USER, findLitecoind, setupWallet, startLitecoindPair, type LitecoindPair } from "../support/litecoind.ts";
-import { makeCert, type TestCert } from "../support/tls_certs.ts";
+import { makeCert, startTlsForwarder, type TestCert, type TlsForwarder } from "../support/tls_certs.ts";
 
 const T = 60_000;
 const bin = findLitecoind();
@@ -14,24 +12,13 @@ let pair: LitecoindPair | undefined;
 let payoutAddress = "";
 const cert: TestCert = makeCert();
 const other: TestCert = makeCert("other.example", "DNS:other.example");
-const forwarders: { server: Server; port: number; handshakes: number }[] = [];
+const forwarders: TlsForwarder[] = [];
 const procs: RelayProcess[] = [];
 const clients: StratumClient[] = [];
 
-/** A TLS terminator in front of node A's RPC port: what an operator puts before a remote node (stunnel, nginx). */
-async function forwarder(): Promise<{ port: number; handshakes: number }> {
-  const f = { server: undefined as unknown as Server, port: 0, handshakes: 0 };
-  f.server = createTlsServer({ cert: cert.cert, key: cert.key }, (s) => {
-    f.handshakes++;
-    const up = netConnect(pair!.a.rpcPort, "127.0.0.1");
-    s.pipe(up);
-    up.pipe(s);
-    s.on("error", () => up.destroy());
-    up.on("error", () => s.destroy());
-  });
-  f.server.on("tlsClientError", () => {});
-  await new Promise<void>((r) => f.server.listen(0, "127.0.0.1", () => r()));
-  f.port = (f.server.address() as { port: number }).port;
+/** A TLS terminator in front of node A's RPC port. */
+async function forwarder(): Promise<TlsForwarder> {
+  const f = await startTlsForwarder(cert, () => pair!.a.rpcPort);
   forwarders.push(f);
   return f;
 }
@@ -65,7 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.close();
   await Promise.all(procs.map((p) => p.stop()));
-  for (const f of forwarders) f.server.close();
+  for (const f of forwarders) f.close();
   await pair?.cleanup();
 }, 60_000);
 

@@ -1,4 +1,4 @@
-// End-to-end upstream TLS in relay mode against the compiled binary: a scripted pool behind stratum+ssl:// with a self-signed certificate, trusted by tls.ca or tls.pin, refused without them (failover to a plain backup) or with a wrong pin, and a bad CA file stopping start-up; no unit logic.
+// End-to-end upstream TLS in relay mode against the compiled binary: a scripted pool behind stratum+ssl:// with a self-signed certificate, trusted by tls.ca or tls.pin, refused without them (failover to a plain backup) or with a wrong pin, a bad CA file stopping start-up, and Ethereum relay mode through a TLS forwarder into another stratum-edge; no unit logic.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,7 +20,9 @@ import {
   type StratumClient,
 } from "./helpers.ts";
 import { startScriptedPool, type ScriptedPool } from "./scripted_pool.ts";
-import { makeCert, type TestCert } from "../support/tls_certs.ts";
+import { makeCert, startTlsForwarder, type TestCert } from "../support/tls_certs.ts";
+import { ADDRESS, ethCacheReady, ethProxyOpen, ethSubmit, findEthShare } from "./eth_helpers.ts";
+import { difficultyToTarget } from "../../protocols/pow/target.ts";
 
 const T = 30_000;
 const procs: RelayProcess[] = [];
@@ -210,4 +212,44 @@ describe("upstream TLS settings that cannot be used stop start-up with the confi
     expect(r.stderr).toContain("pin");
     expect(r.stderr).toContain("expected sha256/BASE64");
   }, T);
+});
+
+describe("Ethereum relay → stratum1+ssl:// (a TLS forwarder in front of another stratum-edge)", () => {
+  test("eth-proxy miner through the relay: with tls.ca the pool's verdict comes back over TLS; without, the refusal reason is in ethUpstreams", async () => {
+    const UP_DIFF = 4e-9;
+    const up = await startRelay({ sets: { "ethash.suggestFloor": "1e-12", "ethash.minDifficulty": "1e-12", "ethash.upstream.devnet.blockIntervalSeconds": "3600", "upstream.devnet.blockIntervalSeconds": "3600" } });
+    procs.push(up);
+    const fwd = await startTlsForwarder(cert, () => up.stratumPort);
+    const file = join(tempDir("stratum-edge-eth-tls-"), "relay.toml");
+    const entry = (tls: string) => `[[ethash.upstream.pool.pools]]\nurl = "stratum1+ssl://127.0.0.1:${fwd.port}"\nuser = "${ADDRESS}"\npassword = "d=${UP_DIFF}"\nworker = "edge"\n${tls}`;
+    writeFileSync(file, `[ethash.upstream]\ntype = "pool"\n` + entry(`[ethash.upstream.pool.pools.tls]\nca = ${JSON.stringify(cert.certFile)}\n`));
+    const sets = { "ethash.suggestFloor": "1e-12", "ethash.minDifficulty": "1e-12", "ethash.initialDifficulty": "1e-9", "upstream.devnet.blockIntervalSeconds": "3600", "ethash.upstream.pool.submitTimeoutMs": "3000", "ethash.upstream.pool.retryMinMs": "200" };
+    const r = await startRelay({ command: [await ensureBinary(), "--config", file], sets });
+    procs.push(r);
+    await Promise.all([ethCacheReady(up), ethCacheReady(r)]);
+    const c = await connectStratum(r.stratumPort, r);
+    clients.push(c);
+    const { login, work } = await ethProxyOpen(c, { worker: "rig1" });
+    expect(login.result).toBe(true);
+    const s = findEthShare(work[0], { atMost: difficultyToTarget(UP_DIFF) });
+    expect((await ethSubmit(c, 10, [s.nonce, work[0], s.mix])).result).toBe(true);
+    const u = await until(async () => {
+      const x = (await httpGet(up.httpPort, "/api/stats")).json() as { eth: { accepted: number; workers: { name: string }[] } };
+      return x.eth.accepted >= 1 ? x : undefined;
+    }, 5000, "the upstream accepted the share sent over TLS");
+    expect(u.eth.workers.map((w) => w.name)).toEqual([`${ADDRESS}.edge`]);
+    expect(fwd.handshakes).toBeGreaterThanOrEqual(1);
+
+    // The same pool without tls settings: refused by the default checks, the reason in ethUpstreams.
+    const file2 = join(tempDir("stratum-edge-eth-tls-"), "relay.toml");
+    writeFileSync(file2, `[ethash.upstream]\ntype = "pool"\n` + entry(""));
+    const r2 = await startRelay({ command: [await ensureBinary(), "--config", file2], sets });
+    procs.push(r2);
+    const eu = await until(async () => {
+      const x = ((await httpGet(r2.httpPort, "/api/stats")).json() as { ethUpstreams?: { state: string; lastError?: string }[] }).ethUpstreams;
+      return x?.[0]?.lastError !== undefined ? x : undefined;
+    }, 10_000, "the Ethereum upstream's TLS error");
+    expect(eu[0]!.lastError).toContain("TLS certificate refused: DEPTH_ZERO_SELF_SIGNED_CERT");
+    fwd.close();
+  }, 60_000);
 });

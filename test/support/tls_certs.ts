@@ -24,3 +24,37 @@ export function makeCert(cn = "localhost", san = "DNS:localhost,IP:127.0.0.1", k
   const digest = execFileSync("openssl", ["dgst", "-sha256", "-binary"], { input: der });
   return { certFile, keyFile, cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8"), pin: `sha256/${digest.toString("base64")}` };
 }
+
+export interface TlsForwarder {
+  readonly port: number;
+  /** TLS connections whose handshake completed on our side. */
+  readonly handshakes: number;
+  close(): void;
+}
+
+/** A TLS terminator on 127.0.0.1 in front of a plain TCP port (what an operator puts before a node or pool: stunnel, nginx, haproxy). */
+export async function startTlsForwarder(cert: TestCert, targetPort: () => number): Promise<TlsForwarder> {
+  const { createServer } = await import("node:tls");
+  const { connect } = await import("node:net");
+  let handshakes = 0;
+  const server = createServer({ cert: cert.cert, key: cert.key }, (s) => {
+    handshakes++;
+    const up = connect(targetPort(), "127.0.0.1");
+    s.pipe(up);
+    up.pipe(s);
+    s.on("error", () => up.destroy());
+    up.on("error", () => s.destroy());
+    s.on("close", () => up.destroy());
+    up.on("close", () => s.destroy());
+  });
+  server.on("tlsClientError", () => {});
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    get handshakes() {
+      return handshakes;
+    },
+    close: () => server.close(),
+  };
+}
