@@ -108,7 +108,7 @@ export const DevnetUpstreamSchema = z
 /** TLS settings of one upstream (pool or node); only used when its URL asks for TLS (stratum+ssl://, https://). */
 export const UpstreamTlsSchema = z
   .strictObject({
-    ca: z.string().default("").describe("PEM file of CA certificates trusted for this upstream in addition to the system ones (a private CA, or the pool's self-signed certificate itself). A file that cannot be read or holds no certificate stops start-up with an error naming this key."),
+    ca: z.string().default("").describe("PEM file of CA certificates trusted for this upstream in addition to the runtime's default root CAs (a private CA, or the pool's self-signed certificate itself). A file that cannot be read or holds no certificate stops start-up with an error naming this key."),
     pin: z
       .string()
       .default("")
@@ -117,7 +117,7 @@ export const UpstreamTlsSchema = z
     serverName: z.string().default("").describe("Name sent as SNI and checked against the certificate; empty = the URL's host."),
     insecure: z.boolean().default(false).describe("Accept any certificate: no chain, name or pin check (explicit opt-out, logged as a warning at start; anyone on the path can then read and rewrite the traffic)."),
   })
-  .describe("TLS checks for this upstream (stratum+ssl:// or https:// URLs); by default the system CAs and the host name.");
+  .describe("TLS checks for this upstream (stratum+ssl:// or https:// URLs); by default the runtime's root CAs and the host name.");
 
 export const BitcoindUpstreamSchema = z
   .strictObject({
