@@ -3,7 +3,7 @@ import type { Socket } from "bun";
 import { isIP } from "node:net";
 import { rootCertificates } from "node:tls";
 import { nodeFiles, normalizeAddress, realClock, tlsErrorText } from "./shared.ts";
-import type { HttpServer, Runtime, SocketHandle, SocketHandlers, TcpListener, TlsConnectOptions } from "./types.ts";
+import { DEFAULT_TLS_HANDSHAKE_MS, type HttpServer, type Runtime, type SocketHandle, type SocketHandlers, type TcpListener, type TlsConnectOptions } from "./types.ts";
 
 let nextSocketId = 1;
 
@@ -136,7 +136,14 @@ function connectBunTls(host: string, port: number, h: SocketHandlers, t: TlsConn
   return new Promise((resolve, reject) => {
     let opened = false;
     let settled = false;
+    let raw: Socket<BunConn> | undefined;
+    const ms = t.handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_MS;
+    const timer = setTimeout(() => {
+      fail(`no TLS handshake within ${ms} ms`);
+      raw?.terminate();
+    }, ms);
     const fail = (why: string) => {
+      clearTimeout(timer);
       if (settled) return;
       settled = true;
       reject(new Error(why));
@@ -153,8 +160,9 @@ function connectBunTls(host: string, port: number, h: SocketHandlers, t: TlsConn
       },
       socket: {
         ...base,
-        open(raw: Socket<BunConn>) {
-          raw.data = makeConn(raw);
+        open(r: Socket<BunConn>) {
+          raw = r;
+          r.data = makeConn(r);
         },
         handshake(raw: Socket<BunConn>, ok: boolean, err: Error | null) {
           const c = raw.data;
@@ -171,6 +179,7 @@ function connectBunTls(host: string, port: number, h: SocketHandlers, t: TlsConn
             }
           }
           if (settled) return raw.terminate();
+          clearTimeout(timer);
           opened = true;
           settled = true;
           h.open(c);
@@ -182,7 +191,9 @@ function connectBunTls(host: string, port: number, h: SocketHandlers, t: TlsConn
           fail("connection closed during the TLS handshake");
         },
       },
-    }).catch((e) => fail(tlsErrorText(e)));
+    }).then((r) => {
+      if (settled && !opened) r.terminate(); // timed out before Bun.connect resolved
+    }, (e) => fail(tlsErrorText(e)));
   });
 }
 

@@ -6,7 +6,7 @@ import process from "node:process";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import type { Sha256Into } from "../../protocols/pow/types.ts";
 import { nodeFiles, normalizeAddress, realClock, tlsErrorText } from "./shared.ts";
-import type { HttpServer, Runtime, SocketHandle, SocketHandlers, TcpListener, TlsConnectOptions } from "./types.ts";
+import { DEFAULT_TLS_HANDSHAKE_MS, type HttpServer, type Runtime, type SocketHandle, type SocketHandlers, type TcpListener, type TlsConnectOptions } from "./types.ts";
 
 export interface NodeNetDeps {
   /** Override the hash (e.g. node:crypto on Node). Default: @noble, measured 3x faster than Deno's node:crypto. */
@@ -75,12 +75,18 @@ function connectNodeTls(host: string, port: number, h: SocketHandlers, t: TlsCon
       ...(t.ca.length > 0 ? { ca: [...rootCertificates, ...t.ca] } : {}),
       ...(servername !== undefined ? { servername } : {}),
     });
+    const ms = t.handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_MS;
+    const timer = setTimeout(() => fail(new Error(`no TLS handshake within ${ms} ms`)), ms);
     const fail = (e: unknown) => {
+      clearTimeout(timer);
+      sock.off("error", fail);
+      sock.on("error", () => {});
       sock.destroy();
       reject(new Error(tlsErrorText(e)));
     };
     sock.once("error", fail);
     sock.once("secureConnect", () => {
+      clearTimeout(timer);
       sock.off("error", fail);
       if (t.checkPeer) {
         const der = sock.getPeerCertificate()?.raw;

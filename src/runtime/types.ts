@@ -36,7 +36,11 @@ export interface TlsConnectOptions {
   serverName?: string;
   /** Called with the server's certificate (DER) after the handshake; a string refuses the connection with that reason. */
   checkPeer?: (certDer: Uint8Array) => string | undefined;
+  /** TCP connect + handshake must finish within this (default 10 s): a server that accepts and stays silent must not hold a socket forever. */
+  handshakeTimeoutMs?: number;
 }
+
+export const DEFAULT_TLS_HANDSHAKE_MS = 10_000;
 
 export interface TcpListener {
   readonly host: string;

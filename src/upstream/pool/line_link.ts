@@ -150,7 +150,7 @@ export function openLineLink<S, O extends { kind: string }>(
     close() {
       down("connection closed by the pool");
     },
-  }, o.tls !== undefined ? { tls: o.tls } : undefined).then((s) => {
+  }, o.tls !== undefined ? { tls: { ...o.tls, handshakeTimeoutMs: o.connectTimeoutMs } } : undefined).then((s) => {
     if (closed()) return s.destroy();
     sock = s;
     phase = "handshake";

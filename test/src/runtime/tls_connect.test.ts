@@ -1,6 +1,8 @@
 // Real TLS handshakes on 127.0.0.1 through both runtime adapters' connect(…, { tls }) with options built by resolveUpstreamTls: CA file, system CAs only, host name, pins (openssl's value), insecure; no relay.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:tls";
+import { createServer as createNetServer } from "node:net";
+import { until } from "../../e2e/helpers.ts";
 import { createBunRuntime } from "../../../src/runtime/bun.ts";
 import { createNodeNetRuntime } from "../../../src/runtime/node_net.ts";
 import type { Runtime, SocketHandle } from "../../../src/runtime/types.ts";
@@ -109,6 +111,20 @@ for (const [label, make] of runtimes) {
       warnings.length = 0;
       expect((await echo(rt, { insecure: true })).text).toBe("hello\nping\n");
       expect(warnings.join("\n")).toContain("NOT verified");
+    });
+
+    test("a server that accepts TCP and never speaks TLS: refused after handshakeTimeoutMs, and the socket is closed", async () => {
+      let closed = 0;
+      // resume(): a paused socket never sees the end, so it would never close.
+      const silent = createNetServer((s) => s.resume().on("close", () => closed++));
+      await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+      const p = (silent.address() as { port: number }).port;
+      try {
+        await expect(rt.connect("127.0.0.1", p, { open() {}, data() {}, close() {} }, { tls: { ...tlsOf(rt, { ca: cert.certFile }), handshakeTimeoutMs: 200 } })).rejects.toThrow("no TLS handshake within 200 ms");
+        await until(() => (closed === 1 ? true : undefined), 2000, "the silent server to see the socket close");
+      } finally {
+        silent.close();
+      }
     });
 
     test("nothing listening: the TCP error, not a TLS one", async () => {
