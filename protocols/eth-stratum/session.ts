@@ -126,12 +126,14 @@ export const ethStratum: Dialect<EthStratumState, EthEnv, EthJob> = {
   },
 
   open(info: OpenInfo, env) {
+    const diffPolicy = info.difficulty ?? env.policy;
     return {
       extranonce: info.extranonce1,
       subscribed: false,
       worker: undefined,
       moreWorkers: undefined,
-      difficulty: env.policy.initialDifficulty,
+      diffPolicy,
+      difficulty: diffPolicy.initialDifficulty,
       fixed: undefined,
       announced: Number.NaN,
       sentJobs: [],

@@ -158,12 +158,14 @@ export const ethStratum2: Dialect<EthStratum2State, EthEnv, EthJob> = {
   },
 
   open(info: OpenInfo, env) {
+    const diffPolicy = info.difficulty ?? env.policy;
     return {
       extranonce: info.extranonce1,
       helloDone: false,
       subscribed: false,
       workers: new Map(),
-      difficulty: env.policy.initialDifficulty,
+      diffPolicy,
+      difficulty: diffPolicy.initialDifficulty,
       fixed: undefined,
       announced: Number.NaN,
       setEpoch: -1,
