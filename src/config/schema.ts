@@ -1,6 +1,7 @@
 // The one definition of stratum-edge configuration (zod v4): types, defaults, limits and the doc text README is generated from; no file I/O.
 import { z } from "zod";
 import { DEFAULT_BAN_POLICY, createAllowlist } from "../policy/ban_policy.ts";
+import { listenerDifficultyProblems } from "./listener_difficulty.ts";
 
 // Nested objects use .prefault({}) so an absent section is parsed (inner defaults apply); zod v4's
 // .default() would return the literal {} unparsed. Objects are strict: an unknown key is a typo.
@@ -273,6 +274,30 @@ export const GetworkSchema = z
   })
   .describe("HTTP getwork (eth-proxy JSON-RPC over HTTP POST) for Ethereum-style miners.");
 
+// A port's own difficulty: the keys of [difficulty] and the difficulty keys of [ethash], each
+// optional (absent = the global value); min <= initial <= max is checked after merging (ConfigSchema).
+const ownDifficulty = (what: string) => z.number().positive().optional().describe(what);
+export const ListenerDifficultySchema = z
+  .strictObject({
+    initial: ownDifficulty("Share difficulty given to a new connection on this port. Default: `difficulty.initial`."),
+    min: ownDifficulty("Lowest share difficulty vardiff may set on this port. Default: `difficulty.min`."),
+    max: ownDifficulty("Highest share difficulty vardiff may set on this port. Default: `difficulty.max`."),
+    suggestFloor: ownDifficulty("Lowest difficulty a miner on this port may request (mining.suggest_difficulty, BIP310 minimum-difficulty, d=NUMBER password). Default: `difficulty.suggestFloor`, raised to this port's `min` when that is set."),
+    targetShareSeconds: ownDifficulty("Vardiff aims for one share per this many seconds per connection on this port (Ethereum-style miners too). Default: `difficulty.targetShareSeconds`."),
+    retargetSeconds: ownDifficulty("Seconds between vardiff adjustments on this port (Ethereum-style miners too). Default: `difficulty.retargetSeconds`."),
+    variancePercent: z.number().min(0).max(100).optional().describe("Vardiff tolerance on this port (Ethereum-style miners too). Default: `difficulty.variancePercent`."),
+  })
+  .describe("This port's share difficulty and vardiff for Bitcoin-family miners (`[listeners.difficulty]`, the keys of `[difficulty]`).");
+
+export const ListenerEthashSchema = z
+  .strictObject({
+    initialDifficulty: ownDifficulty("Share difficulty for a new Ethereum-style connection on this port. Default: `ethash.initialDifficulty`."),
+    minDifficulty: ownDifficulty("Lowest share difficulty vardiff may set for Ethereum-style miners on this port. Default: `ethash.minDifficulty`."),
+    maxDifficulty: ownDifficulty("Highest share difficulty vardiff may set for Ethereum-style miners on this port. Default: `ethash.maxDifficulty`."),
+    suggestFloor: ownDifficulty("Lowest difficulty a `d=NUMBER` password may set on this port. Default: `ethash.suggestFloor`, raised to this port's `minDifficulty` when that is set."),
+  })
+  .describe("This port's share difficulty for Ethereum-style miners (`[listeners.ethash]`, the difficulty keys of `[ethash]`; HTTP getwork keeps the global ones).");
+
 export const ListenerSchema = z
   .strictObject({
     host: z.string().default("0.0.0.0").describe("Listen address."),
@@ -283,6 +308,8 @@ export const ListenerSchema = z
       .default(["stratum-v1", "eth-proxy", "eth-stratum", "eth-stratum2", "http-getwork"])
       .describe("Dialects this port accepts (`eth-stratum2` = EIP-1571 EthereumStratum/2.0.0; the first message must be one of them; others get an error and a close). `http-getwork`: connections opening with an HTTP request line get HTTP getwork (see `getwork`); a list without it treats such bytes as a malformed Stratum line."),
     proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header on this port (see stratum.proxyProtocol)."),
+    difficulty: ListenerDifficultySchema.optional(),
+    ethash: ListenerEthashSchema.optional(),
   })
   .describe("An extra Stratum port, optionally pinned to some dialects.");
 
@@ -336,8 +363,13 @@ export const ConfigSchema = z
     ethash: EthashSchema.prefault({}),
     bans: BansSchema.prefault({}),
     getwork: GetworkSchema.prefault({}),
-    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol` and dialect list (`dialects`: any of `stratum-v1`, `eth-proxy`, `eth-stratum`, `http-getwork`; default all four); limits are those of `stratum` and `getwork`."),
+    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol`, dialect list (`dialects`; default all) and optionally its own share difficulty (`[listeners.difficulty]`, `[listeners.ethash]`: a key left out is the global one); limits are those of `stratum` and `getwork`."),
     shutdown: ShutdownSchema.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    c.listeners.forEach((l, i) => {
+      for (const p of listenerDifficultyProblems(c.difficulty, c.ethash, l)) ctx.addIssue({ code: "custom", path: ["listeners", i, ...p.path], input: p.input, message: p.message });
+    });
   })
   .describe("stratum-edge configuration (TOML).");
 

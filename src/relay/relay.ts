@@ -2,7 +2,7 @@
 import type { Config } from "../config/schema.ts";
 import type { Runtime, HttpServer } from "../runtime/types.ts";
 import { stratumV1 } from "../../protocols/stratum-v1/session.ts";
-import { ethPolicy, payoutScript, stratumPolicy } from "../pools/policies.ts";
+import { ethPolicy, listenerRoutes, payoutScript, stratumPolicy } from "../pools/policies.ts";
 import { createHttpApp } from "../http/app.ts";
 import { createLogger, type Logger } from "../observe/log.ts";
 import { createRelayMetrics } from "../observe/relay_metrics.ts";
@@ -151,7 +151,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       };
       server = await listen(config.stratum.host, config.stratum.port, allRoutes, "main", config.stratum.proxyProtocol, httpPortFor(config.getwork.stratumPort));
       for (const [i, l] of config.listeners.entries()) {
-        const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
+        const routes = listenerRoutes(config, l, allRoutes);
         const httpPort = httpPortFor(l.dialects.includes("http-getwork"));
         if (routes.length === 0 && httpPort === undefined) throw new Error(`listener ${l.host}:${l.port}: none of ${l.dialects.join(", ")} is enabled`);
         const x = await listen(l.host, l.port, routes, `listener${i}`, l.proxyProtocol, httpPort);

@@ -177,7 +177,7 @@ export async function startStratumServer(opts: {
       c.route = route;
       c.port = port;
       port.env.now = clock.now();
-      c.state = route.dialect.open({ remoteAddress: c.addr, extranonce1: port.allocateExtranonce1() }, port.env);
+      c.state = route.dialect.open({ remoteAddress: c.addr, extranonce1: port.allocateExtranonce1(), difficulty: route.difficulty }, port.env);
     }
     c.route.dialect.receive(c.state, msg, c.port!.env, out);
   }

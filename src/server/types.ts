@@ -2,6 +2,7 @@
 import type { SocketHandle } from "../runtime/types.ts";
 import type { Action, BlockCandidate, CloseReason, ForwardRequest, ForwardResult, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
+import type { DifficultyPolicy } from "../../protocols/core/vardiff.ts";
 import type { FramerState } from "../../protocols/jsonrpc/framer.ts";
 import type { RateLimiter } from "../policy/ban_policy.ts";
 import type { HttpRequest, RequestParserState } from "../../protocols/http/parse_request.ts";
@@ -87,6 +88,8 @@ export interface Route {
   dialect: AnyDialect;
   // deno-lint-ignore no-explicit-any
   pool: PoolPort<any>;
+  /** This port's own difficulty for the dialect's sessions (config [[listeners]]); absent = the pool's. */
+  difficulty?: DifficultyPolicy;
 }
 
 /** One connection; it carries its framer's fields itself (one object per miner, not two). */

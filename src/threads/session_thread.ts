@@ -12,7 +12,7 @@ import { createLogger } from "../observe/log.ts";
 import { createJobBook } from "../pools/job_book.ts";
 import { chainEpochInfo, createEthJobBook, ethashChain } from "../pools/eth_job_book.ts";
 import { createExtranonceAllocator } from "../pools/extranonce.ts";
-import { ethPolicy, minerPayout, payoutScript, stratumPolicy } from "../pools/policies.ts";
+import { ethPolicy, listenerRoutes, minerPayout, payoutScript, stratumPolicy } from "../pools/policies.ts";
 import { startStratumServer, type HttpAnswer, type HttpPort, type PoolPort, type Route, type ServerHooks, type StratumServer } from "../server/server.ts";
 import type { HttpRequest } from "../../protocols/http/parse_request.ts";
 import { httpLimits, threadLimits } from "./limits.ts";
@@ -207,7 +207,7 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
   }));
   for (let i = 0; i < config.listeners.length; i++) {
     const l = config.listeners[i]!;
-    const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
+    const routes = listenerRoutes(config, l, allRoutes);
     const http = httpPortFor(l.dialects.includes("http-getwork"));
     servers.push(await startStratumServer({ runtime, host: l.host, port: msg.listenerPorts[i]!, routes, limits, hooks: hooksFor(i + 1), log, guard, proxyProtocol: l.proxyProtocol, reusePort: true, ...(http ? { http } : {}) }));
   }
