@@ -26,11 +26,22 @@ export interface SocketHandlers {
   close(s: SocketHandle): void;
 }
 
+/** A certificate chain and its private key, PEM text (already read and checked, see src/server/tls_files.ts). */
+export interface TlsPem {
+  cert: string;
+  key: string;
+}
+
 export interface TcpListener {
   readonly host: string;
   readonly port: number;
   /** Stop accepting; open sockets stay up. */
   close(): void;
+  /**
+   * Present on TLS listeners: new connections get this certificate/key, open ones keep theirs.
+   * Throws if the runtime refuses the pair (the listener then still serves the old one).
+   */
+  setTls?(tls: TlsPem): void;
 }
 
 export interface HttpServer {
@@ -66,7 +77,8 @@ export interface Runtime {
    * `reusePort` (SO_REUSEPORT, Linux): several threads listen on one port and the kernel spreads
    * connections over them. Only adapters that can share a port across threads honour it (Bun).
    */
-  listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean }): Promise<TcpListener>;
+  /** `tls`: terminate TLS on this port (the handlers see plaintext); the listener then has setTls(). */
+  listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean; tls?: TlsPem }): Promise<TcpListener>;
   /** Whether listen() honours reusePort, i.e. whether session threads can share the Stratum ports. */
   readonly canShareListeners: boolean;
   connect(host: string, port: number, h: SocketHandlers): Promise<SocketHandle>;
@@ -76,7 +88,7 @@ export interface Runtime {
   readonly files: Files;
   /** Resident set size in bytes. */
   rss(): number;
-  onSignal(signal: "SIGINT" | "SIGTERM", fn: () => void): void;
+  onSignal(signal: "SIGINT" | "SIGTERM" | "SIGHUP", fn: () => void): void;
   exit(code: number): never;
   /** Command-line arguments after the program (and script) name. */
   args(): string[];
