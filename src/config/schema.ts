@@ -347,7 +347,7 @@ export const ConfigSchema = z
     ethash: EthashSchema.prefault({}),
     bans: BansSchema.prefault({}),
     getwork: GetworkSchema.prefault({}),
-    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol` and dialect list (`dialects`: any of `stratum-v1`, `eth-proxy`, `eth-stratum`, `http-getwork`; default all four); limits are those of `stratum` and `getwork`."),
+    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol`, optional `tls = { cert, key }` (see README, TLS listeners) and dialect list (`dialects`: any of `stratum-v1`, `eth-proxy`, `eth-stratum`, `http-getwork`; default all four); limits are those of `stratum` and `getwork`."),
     shutdown: ShutdownSchema.prefault({}),
   })
   .describe("stratum-edge configuration (TOML).");
