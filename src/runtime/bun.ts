@@ -98,7 +98,8 @@ function makeConn(raw: Socket<BunConn>): BunConn {
   return c;
 }
 
-function bunHandlers(h: SocketHandlers, onOpen?: (c: BunConn) => void) {
+/** `onEarlyClose`: the socket closed or failed before `open` (a dialled TLS socket whose handshake failed). */
+function bunHandlers(h: SocketHandlers, onOpen?: (c: BunConn) => void, onEarlyClose?: (err?: Error) => void) {
   return {
     binaryType: "uint8array" as const,
     open(raw: Socket<BunConn>) {
@@ -116,10 +117,12 @@ function bunHandlers(h: SocketHandlers, onOpen?: (c: BunConn) => void) {
     },
     close(raw: Socket<BunConn>) {
       const c = raw.data;
-      if (c && c.markClosed()) h.close(c);
+      if (c === undefined) return onEarlyClose?.();
+      if (c.markClosed()) h.close(c);
     },
-    error(raw: Socket<BunConn>, _err: Error) {
+    error(raw: Socket<BunConn>, err: Error) {
       // A handler threw or the socket failed: drop it; `close` still fires exactly once.
+      if (raw.data === undefined) onEarlyClose?.(err);
       raw.data?.destroy();
     },
   };
@@ -176,11 +179,16 @@ export function createBunRuntime(): Runtime {
       const l = Bun.listen<BunConn>({ hostname: host, port, socket: bunHandlers(h), ...(opts?.reusePort ? { reusePort: true } : {}) });
       return { host: l.hostname, port: l.port, close: () => l.stop(false) };
     },
-    async connect(host, port, h): Promise<SocketHandle> {
-      let conn: BunConn | undefined;
-      await Bun.connect<BunConn>({ hostname: host, port, socket: bunHandlers(h, (c) => (conn = c)) });
-      if (!conn) throw new Error(`connect ${host}:${port}: no open event`);
-      return conn;
+    async connect(host, port, h, opts): Promise<SocketHandle> {
+      const t = opts?.tls;
+      const tls = t === undefined ? {} : { tls: { rejectUnauthorized: t.rejectUnauthorized ?? true, serverName: t.serverName ?? host } };
+      // Plain sockets open before Bun.connect resolves; TLS ones only after their handshake, later,
+      // so the handle comes from the open event either way. A certificate failing verification
+      // (rejectUnauthorized) still opens, then closes at once (both checked on Bun 1.4.5).
+      let settle: { ok(c: BunConn): void; fail(e?: Error): void } | undefined;
+      const opened = new Promise<BunConn>((ok, no) => (settle = { ok, fail: (e) => no(e ?? new Error(`connect ${host}:${port}: closed before open${t ? " (TLS handshake failed?)" : ""}`)) }));
+      await Bun.connect<BunConn>({ hostname: host, port, socket: bunHandlers(h, (c) => settle!.ok(c), (e) => settle!.fail(e)), ...tls });
+      return opened;
     },
     async serveHttp(host, port, fetch): Promise<HttpServer> {
       const s = Bun.serve({ hostname: host, port, fetch });

@@ -1,7 +1,7 @@
 // node:net / node:tls adapter for the Runtime seam, used on Deno and Node (Deno.serve for HTTP on Deno, node:http elsewhere); no protocol logic.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { connect as netConnect, createServer, type AddressInfo, type Socket } from "node:net";
-import { createServer as createTlsServer, Server as TlsServer } from "node:tls";
+import { connect as tlsConnect, createServer as createTlsServer, Server as TlsServer } from "node:tls";
 import process from "node:process";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import type { Sha256Into } from "../../protocols/pow/types.ts";
@@ -148,12 +148,13 @@ export function createNodeNetRuntime(name: "deno" | "node", deps: NodeNetDeps = 
         });
       });
     },
-    connect(host, port, h): Promise<SocketHandle> {
+    connect(host, port, h, opts): Promise<SocketHandle> {
       return new Promise((resolve, reject) => {
-        const sock = netConnect({ host, port });
+        const t = opts?.tls;
+        const sock = t === undefined ? netConnect({ host, port }) : tlsConnect({ host, port, rejectUnauthorized: t.rejectUnauthorized ?? true, servername: t.serverName ?? host });
         const fail = (e: Error) => reject(e);
         sock.once("error", fail);
-        sock.once("connect", () => {
+        sock.once(t === undefined ? "connect" : "secureConnect", () => {
           sock.off("error", fail);
           const s = wrap(sock, h);
           h.open(s);

@@ -32,6 +32,14 @@ export interface TlsPem {
   key: string;
 }
 
+/** Client-side TLS for connect(): the bench's load generator dials TLS listeners with it. */
+export interface TlsConnectOptions {
+  /** false = accept any certificate (self-signed test ports); default true. */
+  rejectUnauthorized?: boolean;
+  /** SNI and the name checked against the certificate; default the host. */
+  serverName?: string;
+}
+
 export interface TcpListener {
   readonly host: string;
   readonly port: number;
@@ -81,7 +89,8 @@ export interface Runtime {
   listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean; tls?: TlsPem }): Promise<TcpListener>;
   /** Whether listen() honours reusePort, i.e. whether session threads can share the Stratum ports. */
   readonly canShareListeners: boolean;
-  connect(host: string, port: number, h: SocketHandlers): Promise<SocketHandle>;
+  /** `tls`: resolves once the TLS handshake is done; the handlers see plaintext. */
+  connect(host: string, port: number, h: SocketHandlers, opts?: { tls?: TlsConnectOptions }): Promise<SocketHandle>;
   serveHttp(host: string, port: number, fetch: (req: Request) => Response | Promise<Response>): Promise<HttpServer>;
   readonly sha256: Sha256Into;
   readonly clock: Clock;
