@@ -1,5 +1,6 @@
 // Bun adapter for the Runtime seam: Bun.listen/connect sockets (plain or TLS) with an ordered user-space write queue, Bun.serve, Bun.SHA256; no protocol logic.
 import type { Socket } from "bun";
+import { isIP } from "node:net";
 import { nodeFiles, normalizeAddress, realClock } from "./shared.ts";
 import type { HttpServer, Runtime, SocketHandle, SocketHandlers, TcpListener, TlsPem } from "./types.ts";
 
@@ -181,7 +182,9 @@ export function createBunRuntime(): Runtime {
     },
     async connect(host, port, h, opts): Promise<SocketHandle> {
       const t = opts?.tls;
-      const tls = t === undefined ? {} : { tls: { rejectUnauthorized: t.rejectUnauthorized ?? true, serverName: t.serverName ?? host } };
+      // SNI carries names only (as node:tls insists), so an IP host sends none.
+      const serverName = t?.serverName ?? (isIP(host) === 0 ? host : undefined);
+      const tls = t === undefined ? {} : { tls: { rejectUnauthorized: t.rejectUnauthorized ?? true, ...(serverName !== undefined ? { serverName } : {}) } };
       // Plain sockets open before Bun.connect resolves; TLS ones only after their handshake, later,
       // so the handle comes from the open event either way. A certificate failing verification
       // (rejectUnauthorized) still opens, then closes at once (both checked on Bun 1.4.5).

@@ -1,6 +1,6 @@
 // node:net / node:tls adapter for the Runtime seam, used on Deno and Node (Deno.serve for HTTP on Deno, node:http elsewhere); no protocol logic.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { connect as netConnect, createServer, type AddressInfo, type Socket } from "node:net";
+import { connect as netConnect, createServer, isIP, type AddressInfo, type Socket } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer, Server as TlsServer } from "node:tls";
 import process from "node:process";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
@@ -151,7 +151,9 @@ export function createNodeNetRuntime(name: "deno" | "node", deps: NodeNetDeps = 
     connect(host, port, h, opts): Promise<SocketHandle> {
       return new Promise((resolve, reject) => {
         const t = opts?.tls;
-        const sock = t === undefined ? netConnect({ host, port }) : tlsConnect({ host, port, rejectUnauthorized: t.rejectUnauthorized ?? true, servername: t.serverName ?? host });
+        // SNI carries names only: node:tls throws on an IP address as servername.
+        const servername = t?.serverName ?? (isIP(host) === 0 ? host : undefined);
+        const sock = t === undefined ? netConnect({ host, port }) : tlsConnect({ host, port, rejectUnauthorized: t.rejectUnauthorized ?? true, ...(servername !== undefined ? { servername } : {}) });
         const fail = (e: Error) => reject(e);
         sock.once("error", fail);
         sock.once(t === undefined ? "connect" : "secureConnect", () => {
