@@ -66,6 +66,8 @@ async function main(): Promise<void> {
   };
   runtime.onSignal("SIGINT", stop);
   runtime.onSignal("SIGTERM", stop);
+  // Only with TLS ports: otherwise SIGHUP keeps its default (terminate), as before TLS existed.
+  if (config.listeners.some((l) => l.tls !== undefined)) runtime.onSignal("SIGHUP", () => relay.reloadTls());
 }
 
 main().catch((e) => {

@@ -22,11 +22,13 @@ Usage:
   stratum-edge demo [--miners N] [--seconds S] [--config FILE] [--set KEY=VALUE]...
       Run the relay plus N built-in CPU miners that find real shares and devnet
       blocks against it, with a live status line. Start here.
-  stratum-edge bench [--connections N] [--seconds S] [--threads N] [--target HOST:PORT] [--mode MODE]
+  stratum-edge bench [--connections N] [--seconds S] [--threads N] [--target HOST:PORT] [--mode MODE] [--tls]
       Load generator (another process). MODE: shares (default), idle, fanout, all,
       abuse (an honest miner's latency while 1,000 connections/s from a banned source are refused),
       blocks (block share → submitblock latency and new-tip fan-out, against a simulated bitcoind).
       Without --target it starts the relay itself as a child process (--threads sets its stratum.threads).
+      --tls (shares, idle): miners connect over TLS (to a TLS [[listeners]] port of the child, made
+      with a throw-away openssl certificate, or to --target's TLS port), to compare with plain runs.
   stratum-edge --help | --version
 
 Options:
@@ -53,6 +55,7 @@ export function parseCli(argv: string[]): CliOptions {
       mode: { type: "string" },
       binary: { type: "string" },
       threads: { type: "string" },
+      tls: { type: "boolean" },
     },
   });
   const first = positionals[0];
@@ -73,5 +76,6 @@ export function parseCli(argv: string[]): CliOptions {
     const v = values[k];
     if (v !== undefined) flags[k] = v;
   }
+  if (values.tls) flags.tls = true;
   return { command, ...(values.config ? { configFile: values.config } : {}), sets, json: values["log-json"] === true, flags };
 }

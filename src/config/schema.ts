@@ -307,11 +307,22 @@ export const ListenerSchema = z
       .min(1)
       .default(["stratum-v1", "eth-proxy", "eth-stratum", "eth-stratum2", "http-getwork"])
       .describe("Dialects this port accepts (`eth-stratum2` = EIP-1571 EthereumStratum/2.0.0; the first message must be one of them; others get an error and a close). `http-getwork`: connections opening with an HTTP request line get HTTP getwork (see `getwork`); a list without it treats such bytes as a malformed Stratum line."),
-    proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header on this port (see stratum.proxyProtocol)."),
+    proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header on this port (see stratum.proxyProtocol). Not with `tls`."),
     difficulty: ListenerDifficultySchema.optional(),
     ethash: ListenerEthashSchema.optional(),
+    tls: z
+      .strictObject({
+        cert: z.string().min(1).describe("PEM certificate file (the leaf first, then any intermediates)."),
+        key: z.string().min(1).describe("PEM private key file matching `cert` (unencrypted)."),
+      })
+      .optional()
+      .describe("Serve this port over TLS (miners' `stratum+ssl://`; HTTP getwork on it becomes HTTPS). Both files are read and checked at start-up and again on SIGHUP, which swaps the certificate for new connections without dropping open ones (a bad file on reload keeps the old one and logs an error)."),
   })
-  .describe("An extra Stratum port, optionally pinned to some dialects.");
+  .superRefine((l, ctx) => {
+    // The PROXY header precedes the TLS handshake on the wire, but Bun.listen starts TLS at accept.
+    if (l.tls !== undefined && l.proxyProtocol) ctx.addIssue({ code: "custom", path: ["proxyProtocol"], input: true, message: "proxyProtocol cannot be combined with tls on one listener (terminate TLS at the load balancer, or drop proxyProtocol)" });
+  })
+  .describe("An extra Stratum port, optionally pinned to some dialects, optionally over TLS.");
 
 const B = DEFAULT_BAN_POLICY;
 export const BansSchema = z
@@ -363,7 +374,7 @@ export const ConfigSchema = z
     ethash: EthashSchema.prefault({}),
     bans: BansSchema.prefault({}),
     getwork: GetworkSchema.prefault({}),
-    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol`, dialect list (`dialects`; default all) and optionally its own share difficulty (`[listeners.difficulty]`, `[listeners.ethash]`: a key left out is the global one); limits are those of `stratum` and `getwork`."),
+    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol`, dialect list (`dialects`; default all), optional `tls = { cert, key }` (see README, TLS listeners) and optionally its own share difficulty (`[listeners.difficulty]`, `[listeners.ethash]`: a key left out is the global one); limits are those of `stratum` and `getwork`."),
     shutdown: ShutdownSchema.prefault({}),
   })
   .superRefine((c, ctx) => {

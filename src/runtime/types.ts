@@ -26,11 +26,30 @@ export interface SocketHandlers {
   close(s: SocketHandle): void;
 }
 
+/** A certificate chain and its private key, PEM text (already read and checked, see src/server/tls_files.ts). */
+export interface TlsPem {
+  cert: string;
+  key: string;
+}
+
+/** Client-side TLS for connect(): the bench's load generator dials TLS listeners with it. */
+export interface TlsConnectOptions {
+  /** false = accept any certificate (self-signed test ports); default true. */
+  rejectUnauthorized?: boolean;
+  /** SNI and the name checked against the certificate; default the host. */
+  serverName?: string;
+}
+
 export interface TcpListener {
   readonly host: string;
   readonly port: number;
   /** Stop accepting; open sockets stay up. */
   close(): void;
+  /**
+   * Present on TLS listeners: new connections get this certificate/key, open ones keep theirs.
+   * Throws if the runtime refuses the pair (the listener then still serves the old one).
+   */
+  setTls?(tls: TlsPem): void;
 }
 
 export interface HttpServer {
@@ -66,17 +85,19 @@ export interface Runtime {
    * `reusePort` (SO_REUSEPORT, Linux): several threads listen on one port and the kernel spreads
    * connections over them. Only adapters that can share a port across threads honour it (Bun).
    */
-  listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean }): Promise<TcpListener>;
+  /** `tls`: terminate TLS on this port (the handlers see plaintext); the listener then has setTls(). */
+  listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean; tls?: TlsPem }): Promise<TcpListener>;
   /** Whether listen() honours reusePort, i.e. whether session threads can share the Stratum ports. */
   readonly canShareListeners: boolean;
-  connect(host: string, port: number, h: SocketHandlers): Promise<SocketHandle>;
+  /** `tls`: resolves once the TLS handshake is done; the handlers see plaintext. */
+  connect(host: string, port: number, h: SocketHandlers, opts?: { tls?: TlsConnectOptions }): Promise<SocketHandle>;
   serveHttp(host: string, port: number, fetch: (req: Request) => Response | Promise<Response>): Promise<HttpServer>;
   readonly sha256: Sha256Into;
   readonly clock: Clock;
   readonly files: Files;
   /** Resident set size in bytes. */
   rss(): number;
-  onSignal(signal: "SIGINT" | "SIGTERM", fn: () => void): void;
+  onSignal(signal: "SIGINT" | "SIGTERM" | "SIGHUP", fn: () => void): void;
   exit(code: number): never;
   /** Command-line arguments after the program (and script) name. */
   args(): string[];

@@ -1,5 +1,5 @@
 // The connection core's vocabulary: what it needs from a pool (PoolPort) and from HTTP getwork (HttpPort), limits, hooks, routes, the per-connection record and the server handle; no behaviour.
-import type { SocketHandle } from "../runtime/types.ts";
+import type { SocketHandle, TlsPem } from "../runtime/types.ts";
 import type { Action, BlockCandidate, CloseReason, ForwardRequest, ForwardResult, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
 import type { DifficultyPolicy } from "../../protocols/core/vardiff.ts";
@@ -131,5 +131,7 @@ export interface StratumServer {
   notice(pool: PoolPort<any>, text: string): void;
   /** Stop accepting, send every session its shutdown message, close; resolves when all are gone or after drainMs. */
   shutdown(drainMs: number): Promise<void>;
+  /** TLS ports only: new connections get this certificate, open ones keep theirs; throws if the runtime refuses it. */
+  setTls?(tls: TlsPem): void;
 }
 

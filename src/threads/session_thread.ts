@@ -209,7 +209,8 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
     const l = config.listeners[i]!;
     const routes = listenerRoutes(config, l, allRoutes);
     const http = httpPortFor(l.dialects.includes("http-getwork"));
-    servers.push(await startStratumServer({ runtime, host: l.host, port: msg.listenerPorts[i]!, routes, limits, hooks: hooksFor(i + 1), log, guard, proxyProtocol: l.proxyProtocol, reusePort: true, ...(http ? { http } : {}) }));
+    const tls = msg.listenerTls[i];
+    servers.push(await startStratumServer({ runtime, host: l.host, port: msg.listenerPorts[i]!, routes, limits, hooks: hooksFor(i + 1), log, guard, proxyProtocol: l.proxyProtocol, reusePort: true, ...(http ? { http } : {}), ...(tls ? { tls } : {}) }));
   }
 
   const onJob = (m: JobMessage) => {
@@ -252,6 +253,13 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
           report();
           post({ t: "stopped" });
         });
+        return;
+      case "tls":
+        try {
+          servers[m.listener + 1]?.setTls?.(m.tls);
+        } catch (e) {
+          log.error("tls reload failed on a session thread, it keeps the previous certificate", { listener: m.listener, error: e instanceof Error ? e.message : String(e) });
+        }
         return;
       case "init":
         return;

@@ -2,7 +2,7 @@
 import { createLoad, type Load } from "../../loadgen/load_client.ts";
 import { readCpuSeconds, readRss } from "../../loadgen/relay_child.ts";
 import { roundSummary, summarizeSorted, type Summary } from "../../loadgen/stats.ts";
-import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, cpuSelf, systemCpu, withRelay, openAll, relayStats } from "./common.ts";
+import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, cpuSelf, systemCpu, withRelay, openAll, relayStats, loadTls } from "./common.ts";
 import { startFloor } from "./fanout.ts";
 
 export interface SharesFigures {
@@ -111,7 +111,7 @@ function defaultWindow(n: number): number {
 }
 
 export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
-  console.log(`\n== shares: ${fmtInt(n)} connections, distinct valid shares (password d=1e-12) ==`);
+  console.log(`\n== shares: ${fmtInt(n)} connections${ctx.tls ? " over TLS" : ""}, distinct valid shares (password d=1e-12) ==`);
   // No new blocks during the run: blockInterval 1 h, and nBits 1d00ffff (difficulty 1) so a share is a block
   // with odds 2^-32 instead of 2^-20 at the devnet default (a block every ~17 s at 60k shares/s would flush jobs).
   const extra = { "upstream.devnet.blockIntervalSeconds": "3600", "upstream.devnet.bits": "1d00ffff" };
@@ -122,7 +122,7 @@ export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
   const warmup = n >= 5000 ? 3 : 2;
   const seconds = ctx.seconds ?? 10;
   const fig = await withRelay(ctx, extra, async (host, port, child) => {
-    const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12" });
+    const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12", ...loadTls(ctx) });
     try {
       const rssBefore = child ? readRss(child.pid) : undefined;
       const { ready, ms } = await openAll(load, n);
@@ -193,7 +193,8 @@ export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
       load.closeAll();
     }
   });
-  if (ctx.target !== undefined) return fig;
+  // The floor is a plain listener: with --tls the relay/floor ratio would mix TLS's own cost into it.
+  if (ctx.target !== undefined || loadTls(ctx).tls !== undefined) return fig;
   try {
     fig.floor = await runFloor(ctx, n, window, warmup, seconds);
   } catch (e) {
