@@ -334,7 +334,7 @@ export const RedisSchema = z
     blocksStream: z.string().min(1).default("blocks").describe("Stream (key `<keyPrefix>:<blocksStream>`) every found block candidate is added to."),
     streamMaxLen: z.number().int().min(1).default(1_000_000).describe("XADD MAXLEN ~ of each stream (Redis trims to about this many entries; consumers must read faster)."),
     bufferMaxEntries: z.number().int().min(1).default(200_000).describe("Stream entries held in memory while Redis is slow or down; past this new entries are dropped and counted (stratum_edge_redis_dropped_total)."),
-    batchSize: z.number().int().min(1).max(10_000).default(500).describe("Stream entries written per round trip (one Lua call)."),
+    batchSize: z.number().int().min(1).max(10_000).default(2000).describe("Stream entries written per round trip (one Lua call)."),
     banPollMs: z.number().int().min(100).default(2000).describe("How often the shared ban list is re-read (pub/sub carries bans at once; this repairs missed messages)."),
     statsIntervalMs: z.number().int().min(100).default(2000).describe("How often this instance writes its figures for /api/stats?scope=cluster (kept 3 intervals)."),
     connectTimeoutMs: z.number().int().min(100).default(5000).describe("How long start waits for Redis (a prefix lease needs it)."),

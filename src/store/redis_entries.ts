@@ -10,27 +10,29 @@ export const SHARE_FIELDS = ["id", "instance", "pool", "worker", "addr", "accept
 
 export const BLOCK_FIELDS = ["id", "instance", "pool", "height", "hash", "worker", "addr", "at"] as const;
 
-export function shareFields(id: string, instance: string, pool: string, s: ShareRecord, addr: string): string[] {
+/**
+ * The values of a share entry after `id` and `instance` (which the outbox script fills in: they are
+ * the same for a whole run), in SHARE_FIELDS order.
+ */
+export function shareValues(pool: string, s: ShareRecord, addr: string): string[] {
   return [
-    "id", id,
-    "instance", instance,
-    "pool", pool,
-    "worker", s.worker,
-    "addr", addr,
-    "accepted", s.accepted ? "1" : "0",
-    "reason", s.reason ?? "",
-    "difficulty", String(s.difficulty),
-    "shareDifficulty", String(s.shareDifficulty),
-    "job", s.jobId,
-    "height", String(s.height),
-    "at", String(s.at),
-    "block", s.block === true ? "1" : "0",
-    "upstream", s.upstream ?? "",
+    pool,
+    s.worker,
+    addr,
+    s.accepted ? "1" : "0",
+    s.reason ?? "",
+    String(s.difficulty),
+    String(s.shareDifficulty),
+    s.jobId,
+    String(s.height),
+    String(s.at),
+    s.block === true ? "1" : "0",
+    s.upstream ?? "",
   ];
 }
 
-export function blockFields(id: string, instance: string, pool: string, b: { height: number; hash: string; worker: string; at: number }, addr: string): string[] {
-  return ["id", id, "instance", instance, "pool", pool, "height", String(b.height), "hash", b.hash, "worker", b.worker, "addr", addr, "at", String(b.at)];
+export function blockValues(pool: string, b: { height: number; hash: string; worker: string; at: number }, addr: string): string[] {
+  return [pool, String(b.height), b.hash, b.worker, addr, String(b.at)];
 }
 
 /** A stream entry's field list (as XRANGE returns it) as an object. */

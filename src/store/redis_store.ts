@@ -8,7 +8,7 @@ import type { Guard } from "../server/guard.ts";
 import type { RelayStats } from "../relay/stats.ts";
 import { connectIoredis, redactUrl, type RedisLink } from "./redis_client.ts";
 import { createOutbox, type EntryKind, type Outbox } from "./redis_outbox.ts";
-import { blockFields, shareFields } from "./redis_entries.ts";
+import { blockValues, shareValues } from "./redis_entries.ts";
 import { leasePrefix, type PrefixLease } from "./redis_prefix.ts";
 import { startBanSync, type BanSync } from "./redis_bans.ts";
 import { startStatsPublisher, summarize, type ClusterStats, type StatsPublisher } from "./redis_stats.ts";
@@ -81,6 +81,8 @@ export async function openRedisStore(config: Config, clock: Clock, log: Logger, 
     log,
     hwKey: `${ns}:hw:${run}`,
     streams: { share: `${ns}:${rc.sharesStream}`, block: `${ns}:${rc.blocksStream}` },
+    run,
+    instance,
     maxLen: rc.streamMaxLen,
     maxEntries: rc.bufferMaxEntries,
     batchSize: rc.batchSize,
@@ -129,10 +131,10 @@ export async function openRedisStore(config: Config, clock: Clock, log: Logger, 
       stats = startStatsPublisher({ link: l, clock, ns, instance, intervalMs: rc.statsIntervalMs, summary: () => summarize(instance, deps.stats(), outbox.pending, clock.now()) });
     },
     share(s, addr, pool) {
-      outbox.push("share", (seq) => shareFields(`${run}-${seq}`, instance, pool, s, addr));
+      outbox.push("share", shareValues(pool, s, addr));
     },
     block(pool, b, addr) {
-      outbox.push("block", (seq) => blockFields(`${run}-${seq}`, instance, pool, b, addr));
+      outbox.push("block", blockValues(pool, b, addr));
     },
     cluster() {
       if (stats === undefined) return Promise.reject(new Error("not started"));

@@ -38,6 +38,8 @@ export interface Ctx {
   connections: number | undefined;
   /** stratum.threads for the relay under test (--threads; default: the relay's own default, 1). */
   threads: number | undefined;
+  /** store.redis.url for the relay under test (--redis): measures share publishing to Redis. */
+  redis?: string | undefined;
 }
 
 /** Base overrides for a relay under load: fixed tiny difficulty allowed, room for 10k+ miners, quiet logs. */
@@ -98,7 +100,7 @@ export function selfCommand(): RelayCommand {
 
 export async function withRelay<T>(ctx: Ctx, extra: Record<string, string>, fn: (host: string, port: number, child: RelayChild | undefined) => Promise<T>): Promise<T> {
   if (ctx.target) return fn(ctx.target.host, ctx.target.port, undefined);
-  const child = await startRelay(ctx.relayCmd!, { ...baseSets(tmpDataDir(), ctx.threads), ...extra });
+  const child = await startRelay(ctx.relayCmd!, { ...baseSets(tmpDataDir(), ctx.threads), ...(ctx.redis !== undefined ? { "store.redis.url": ctx.redis } : {}), ...extra });
   console.log(`  relay pid ${child.pid} (${ctx.relayCmd!.label}) listening on :${child.stratumPort} after ${r1(child.startMs)} ms`);
   try {
     return await fn("127.0.0.1", child.stratumPort, child);

@@ -90,7 +90,7 @@ describe("schema", () => {
           blocksStream: "blocks",
           streamMaxLen: 1_000_000,
           bufferMaxEntries: 200_000,
-          batchSize: 500,
+          batchSize: 2000,
           banPollMs: 2000,
           statsIntervalMs: 2000,
           connectTimeoutMs: 5000,

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { realClock } from "../../../src/runtime/shared.ts";
 import { createLogger } from "../../../src/observe/log.ts";
 import { connectIoredis, type RedisLink } from "../../../src/store/redis_client.ts";
-import { createOutbox, type EntryKind } from "../../../src/store/redis_outbox.ts";
-import { fieldsToObject, shareFields } from "../../../src/store/redis_entries.ts";
+import { createOutbox, OUTBOX_SCRIPT, type EntryKind } from "../../../src/store/redis_outbox.ts";
+import { blockValues, fieldsToObject, shareValues } from "../../../src/store/redis_entries.ts";
 import { startBanSync } from "../../../src/store/redis_bans.ts";
 import { leasePrefix } from "../../../src/store/redis_prefix.ts";
 import { createGuard } from "../../../src/server/guard.ts";
@@ -57,8 +57,8 @@ describe.skipIf(!hasRedis)("redis outbox", () => {
   test("every pushed share lands once, in order, with its fields", async () => {
     const l = link();
     const { c, hooks } = counts();
-    const box = createOutbox({ link: l, clock: realClock, log, hooks, hwKey: "t1:hw:run", streams: { share: "t1:shares", block: "t1:blocks" }, maxLen: 100_000, maxEntries: 10_000, batchSize: 100 });
-    for (let i = 0; i < 1000; i++) box.push("share", (seq) => shareFields(`run-${seq}`, "00", "btc", share(i), "127.0.0.1"));
+    const box = createOutbox({ link: l, clock: realClock, log, hooks, hwKey: "t1:hw:run", streams: { share: "t1:shares", block: "t1:blocks" }, maxLen: 100_000, maxEntries: 10_000, batchSize: 100, run: "run", instance: "00" });
+    for (let i = 0; i < 1000; i++) box.push("share", shareValues("btc", share(i), "127.0.0.1"));
     expect(await box.drain(10_000)).toBe(true);
     const ids = await streamIds("t1:shares");
     expect(ids).toEqual(Array.from({ length: 1000 }, (_, i) => `run-${i + 1}`));
@@ -72,13 +72,13 @@ describe.skipIf(!hasRedis)("redis outbox", () => {
 
   test("a batch sent again (reply lost) adds nothing: the run's high-water mark skips it", async () => {
     const l = link();
-    const mk = () => createOutbox({ link: l, clock: realClock, log, hooks: counts().hooks, hwKey: "t2:hw:run", streams: { share: "t2:shares", block: "t2:blocks" }, maxLen: 1000, maxEntries: 1000, batchSize: 7 });
+    const mk = () => createOutbox({ link: l, clock: realClock, log, hooks: counts().hooks, hwKey: "t2:hw:run", streams: { share: "t2:shares", block: "t2:blocks" }, maxLen: 1000, maxEntries: 1000, batchSize: 7, run: "run", instance: "00" });
     const a = mk();
-    for (let i = 0; i < 20; i++) a.push("share", (seq) => shareFields(`run-${seq}`, "00", "btc", share(i), "a"));
+    for (let i = 0; i < 20; i++) a.push("share", shareValues("btc", share(i), "a"));
     expect(await a.drain(5000)).toBe(true);
     // Same run key, same sequence numbers 1..25: only 21..25 are new.
     const b = mk();
-    for (let i = 0; i < 25; i++) b.push("share", (seq) => shareFields(`run-${seq}`, "00", "btc", share(i), "a"));
+    for (let i = 0; i < 25; i++) b.push("share", shareValues("btc", share(i), "a"));
     expect(await b.drain(5000)).toBe(true);
     expect(await streamIds("t2:shares")).toEqual(Array.from({ length: 25 }, (_, i) => `run-${i + 1}`));
     a.stop();
@@ -89,13 +89,13 @@ describe.skipIf(!hasRedis)("redis outbox", () => {
     const l = link();
     await until(() => l.ready, 5000, "link ready");
     const { c, hooks } = counts();
-    const box = createOutbox({ link: l, clock: realClock, log, hooks, hwKey: "t3:hw:run", streams: { share: "t3:shares", block: "t3:blocks" }, maxLen: 1000, maxEntries: 50, batchSize: 10 });
-    for (let i = 0; i < 5; i++) box.push("share", (seq) => shareFields(`run-${seq}`, "00", "btc", share(i), "a"));
+    const box = createOutbox({ link: l, clock: realClock, log, hooks, hwKey: "t3:hw:run", streams: { share: "t3:shares", block: "t3:blocks" }, maxLen: 1000, maxEntries: 50, batchSize: 10, run: "run", instance: "00" });
+    for (let i = 0; i < 5; i++) box.push("share", shareValues("btc", share(i), "a"));
     expect(await box.drain(5000)).toBe(true);
     await redis.kill();
     await until(() => !l.ready, 5000, "link down");
     let accepted = 0;
-    for (let i = 0; i < 60; i++) if (box.push(i % 10 === 0 ? "block" : "share", (seq) => shareFields(`run-${seq}`, "00", "btc", share(i), "a"))) accepted++;
+    for (let i = 0; i < 60; i++) if (i % 10 === 0 ? box.push("block", blockValues("btc", { height: 7, hash: `h${i}`, worker: "w", at: i }, "a")) : box.push("share", shareValues("btc", share(i), "a"))) accepted++;
     expect(accepted).toBe(50);
     expect(c.dropped).toBe(10);
     expect(box.pending).toBe(50);
@@ -104,10 +104,37 @@ describe.skipIf(!hasRedis)("redis outbox", () => {
     expect(await box.drain(10_000)).toBe(true);
     // The 5 written before the kill survived it (append-only file), the 50 buffered came after.
     expect(await streamIds("t3:shares")).toEqual([1, 2, 3, 4, 5, ...Array.from({ length: 50 }, (_, i) => i + 6).filter((s) => (s - 6) % 10 !== 0)].map((s) => `run-${s}`));
-    expect((await streamIds("t3:blocks")).length).toBe(5);
+    expect(await streamIds("t3:blocks")).toEqual([6, 16, 26, 36, 46].map((s) => `run-${s}`));
     expect(c.buffered).toBe(0);
     box.stop();
   }, 30_000);
+});
+
+describe.skipIf(!hasRedis)("outbox script", () => {
+  const call = async (argv: (string | number)[]) => {
+    const cl = redis.client();
+    try {
+      return await cl.eval(OUTBOX_SCRIPT, 3, "t7:hw", "t7:s", "t7:b", 1000, 60, "run", "00", ...argv);
+    } finally {
+      cl.disconnect();
+    }
+  };
+  const v = shareValues("btc", share(0), "a");
+
+  test("an entry past a gap is refused (an earlier batch that failed goes first); what is before the gap is kept", async () => {
+    expect(await call(["s", 1, ...v, "s", 2, ...v])).toBe(2);
+    await expect(call(["s", 3, ...v, "s", 5, ...v])).rejects.toThrow("GAP after 3");
+    expect(await call(["s", 3, ...v, "s", 4, ...v, "s", 5, ...v])).toBe(2);
+    expect(await streamIds("t7:s")).toEqual([1, 2, 3, 4, 5].map((s) => `run-${s}`));
+  });
+
+  test("a Redis that lost the mark (and the stream) takes the next batch as the start of the run", async () => {
+    const cl = redis.client();
+    await cl.del("t7:hw", "t7:s");
+    cl.disconnect();
+    expect(await call(["s", 9, ...v, "s", 10, ...v])).toBe(2);
+    expect(await streamIds("t7:s")).toEqual(["run-9", "run-10"]);
+  });
 });
 
 describe.skipIf(!hasRedis)("shared bans", () => {
