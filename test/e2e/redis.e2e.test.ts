@@ -4,6 +4,7 @@ import { admin, honestMiner, metric, rawConnect, refusedAtAccept, startAbuseRela
 import { httpGet, until } from "./helpers.ts";
 import { fieldsToObject } from "../../src/store/redis_entries.ts";
 import { findRedisServer, MISSING_REDIS, startRedis, type RedisServer } from "../support/redis.ts";
+import { freePort } from "../support/litecoind.ts";
 
 const TOKEN = "cluster-admin-token";
 const hasRedis = findRedisServer() !== null;
@@ -158,6 +159,39 @@ describe.skipIf(!hasRedis)("two relays, one Redis (compiled binary)", () => {
     expect(sa).toBeGreaterThan(0);
     expect(sb).toBeGreaterThan(0);
   });
+});
+
+describe.skipIf(!hasRedis)("Redis unreachable at start (compiled binary)", () => {
+  test("without instancePrefix the relay refuses to start and says why", async () => {
+    const port = await freePort(); // nothing listens there
+    await expect(startAbuseRelay({ sets: { "store.redis.url": `redis://127.0.0.1:${port}`, "store.redis.connectTimeoutMs": "300" } })).rejects.toThrow(/no extranonce1 prefix could be leased; set store.redis.instancePrefix/);
+  });
+
+  test("with instancePrefix it serves miners at once, buffers, and writes everything once Redis appears", async () => {
+    const port = await freePort();
+    const r = await startAbuseRelay({ sets: { ...sets(`redis://127.0.0.1:${port}`), "store.redis.instancePrefix": "7f", "store.redis.connectTimeoutMs": "300" } });
+    let late: RedisServer | undefined;
+    try {
+      expect(r.logs().some((l) => l.msg?.startsWith("redis unreachable") === true)).toBe(true);
+      const m = await honestMiner(r.mainPort, { worker: "late.w" });
+      miners.push(m);
+      for (let i = 0; i < 6; i++) expect(await m.submitValid()).toBe(true);
+      expect(await metric(r.httpPort, "stratum_edge_redis_up")).toBe(0);
+      expect(await metric(r.httpPort, "stratum_edge_redis_buffered")).toBe(6);
+      late = await startRedis(port);
+      const c = late.client();
+      const rows = await until(async () => {
+        const x = ((await c.xrange("stratum-edge:shares", "-", "+")) as [string, string[]][]).map(([, f]) => fieldsToObject(f));
+        return x.length >= 6 ? x : undefined;
+      }, 5000, "6 entries once Redis is up", r.tail);
+      c.disconnect();
+      expect(rows.map((e) => [e.worker, e.instance])).toEqual(Array(6).fill(["late.w", "7f"]));
+      expect(new Set(rows.map((e) => e.id)).size).toBe(6);
+    } finally {
+      await r.stop();
+      await late?.stop();
+    }
+  }, 30_000);
 });
 
 test.skipIf(hasRedis)("redis-server is installed", () => {

@@ -48,10 +48,10 @@ async function waitPing(port: number, ms: number): Promise<void> {
  * Append-only file with fsync on every write: an entry Redis acknowledged survives a SIGKILL, which
  * is what the relay's "nothing acknowledged is lost" relies on (README says to run Redis so).
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(fixedPort?: number): Promise<RedisServer> {
   const bin = findRedisServer();
   if (bin === null) throw new Error(MISSING_REDIS);
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "stratum-edge-redis-"));
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
