@@ -79,18 +79,22 @@ export function connectIoredis(url: string, log: Logger, opts: { retryMaxMs?: nu
       return main.call(String(cmd), ...rest);
     },
     async subscribe(channel, onMessage) {
-      if (sub === undefined) {
-        sub = main.duplicate({ enableOfflineQueue: true });
-        sub.on("error", () => {});
-        sub.on("message", (ch: string, msg: string) => {
-          for (const h of handlers.get(ch) ?? []) h(msg);
-        });
-      }
       const list = handlers.get(channel) ?? [];
       list.push(onMessage);
       handlers.set(channel, list);
-      // With the offline queue on for this connection the SUBSCRIBE waits for it to connect.
-      await sub.subscribe(channel).catch((e: Error) => log.warn("redis subscribe failed; retried on reconnect", { channel, error: e.message }));
+      const resubscribe = (s: Redis) =>
+        s.subscribe(...handlers.keys()).catch((e: Error) => log.warn("redis subscribe failed; retried at the next connection", { error: e.message }));
+      if (sub === undefined) {
+        // Subscribed again by us at every connection (ioredis's own resubscribe only knows channels
+        // whose SUBSCRIBE got through, and the first may be sent while Redis is still away).
+        const s = main.duplicate({ autoResubscribe: false });
+        sub = s;
+        s.on("error", () => {});
+        s.on("ready", () => void resubscribe(s));
+        s.on("message", (ch: string, msg: string) => {
+          for (const h of handlers.get(ch) ?? []) h(msg);
+        });
+      } else if (sub.status === "ready") await resubscribe(sub);
     },
     get ready() {
       return ready;

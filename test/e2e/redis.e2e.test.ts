@@ -187,6 +187,13 @@ describe.skipIf(!hasRedis)("Redis unreachable at start (compiled binary)", () =>
       c.disconnect();
       expect(rows.map((e) => [e.worker, e.instance])).toEqual(Array(6).fill(["late.w", "7f"]));
       expect(new Set(rows.map((e) => e.id)).size).toBe(6);
+      // Its ban channel subscription was made after Redis appeared: a ban published there now is enforced.
+      const who = "127.0.41.1";
+      expect(await refusedBy(r, who)).toBe(false);
+      const p = late.client();
+      await p.publish("stratum-edge:bans", JSON.stringify({ op: "ban", origin: "elsewhere", entry: { key: who, until: Date.now() + 60_000, reason: "manual", offence: 0 } }));
+      p.disconnect();
+      await until(async () => ((await refusedBy(r, who)) ? true : undefined), 1000, "the late relay enforces a ban from the channel", r.tail);
     } finally {
       await r.stop();
       await late?.stop();
