@@ -1,6 +1,7 @@
 // The Redis connection the relay uses (RedisLink, an injected interface) and its ioredis implementation; no relay logic, no buffering.
 //
-// Which client (evaluated for issue 10; measured on this project's machines, Bun 1.4.5, Deno 2.9.5):
+// Which client (evaluated for issue 10 on this project's machines, Bun 1.4.5, Deno 2.9.5; Bun's client
+// and ioredis were run under each runtime, node-redis was judged from its package only):
 // - Bun's built-in `Bun.RedisClient`: works under `bun` and in the `bun build --compile` binary
 //   (XADD, INCR, PUBLISH/SUBSCRIBE through `send()` and `subscribe()`), no dependency. But it does
 //   not exist under Deno, and the relay runs there too (deno.json "start"): it would need a second
