@@ -47,6 +47,8 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
     const target = typeof flags.target === "string" ? parseTarget(flags.target) : undefined;
     const tls = flags.tls === true;
     if (tls && mode !== "shares" && mode !== "idle") throw new Error(`--tls is for --mode shares and --mode idle (TLS vs plain cost per share and per idle miner), not ${mode}`);
+    if (flags.redis !== undefined && (typeof flags.redis !== "string" || !/^rediss?:\/\//.test(flags.redis))) throw new Error(`--redis expects redis://HOST:PORT, got "${String(flags.redis)}"`);
+    if (flags.redis !== undefined && target !== undefined) throw new Error("--redis configures the relay the bench starts; with --target configure store.redis.url on that relay");
     ctx = {
       runtime,
       target,
@@ -55,6 +57,7 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
       connections: positiveInt(flags.connections, "--connections"),
       threads: positiveInt(flags.threads, "--threads"),
       tls,
+      ...(typeof flags.redis === "string" ? { redis: flags.redis } : {}),
     };
   } catch (e) {
     console.error(`stratum-edge bench: ${e instanceof Error ? e.message : String(e)}`);
@@ -67,6 +70,7 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
     relay: ctx.target ? `${ctx.target.host}:${ctx.target.port}` : ctx.relayCmd!.label,
     transport: ctx.tls ? "tls" : "tcp",
     cpus: (await import("node:os")).cpus().length,
+    ...(ctx.redis !== undefined ? { redis: ctx.redis } : {}),
     targets: TARGETS,
   };
   console.log(`stratum-edge bench (load generator on ${runtime.name}, relay: ${figures.relay}, ${figures.cpus} CPUs shared by both)`);

@@ -361,6 +361,30 @@ export const ShutdownSchema = z
   })
   .describe("Graceful shutdown.");
 
+export const RedisSchema = z
+  .strictObject({
+    url: z.string().regex(/^$|^rediss?:\/\//, "expected redis://[user:password@]host[:port][/db] (or rediss:// for TLS)").default("").describe("Redis shared by several relays (bans, share and block streams, cluster stats, extranonce1 prefixes); empty = this relay stands alone."),
+    keyPrefix: z.string().min(1).default("stratum-edge").describe("Namespace of every key and channel this relay uses in Redis (relays that share it form one cluster)."),
+    instancePrefix: z.string().regex(/^([0-9a-f]{2})*$/, "expected lowercase hex, whole bytes").default("").describe("This instance's extranonce1 prefix (hex, e.g. `0a`); empty = leased from Redis at start (INCR + a renewed lease key), so the relay refuses to start while Redis is unreachable."),
+    prefixBytes: z.number().int().min(1).max(2).default(1).describe("Bytes of a leased extranonce1 prefix (1 = up to 256 instances); they come out of stratum.extranonce1Size."),
+    leaseSeconds: z.number().int().min(5).default(60).describe("Life of the prefix lease key; renewed every third of it while Redis is up."),
+    sharesStream: z.string().min(1).default("shares").describe("Stream (key `<keyPrefix>:<sharesStream>`) every share is added to."),
+    blocksStream: z.string().min(1).default("blocks").describe("Stream (key `<keyPrefix>:<blocksStream>`) every found block candidate is added to."),
+    streamMaxLen: z.number().int().min(1).default(1_000_000).describe("XADD MAXLEN ~ of each stream (Redis trims to about this many entries; consumers must read faster)."),
+    bufferMaxEntries: z.number().int().min(1).default(200_000).describe("Stream entries held in memory while Redis is slow or down; past this new entries are dropped and counted (stratum_edge_redis_dropped_total)."),
+    batchSize: z.number().int().min(1).max(10_000).default(2000).describe("Stream entries written per round trip (one Lua call)."),
+    banPollMs: z.number().int().min(100).default(2000).describe("How often the shared ban list is re-read (pub/sub carries bans at once; this repairs missed messages)."),
+    statsIntervalMs: z.number().int().min(100).default(2000).describe("How often this instance writes its figures for /api/stats?scope=cluster (kept 3 intervals)."),
+    connectTimeoutMs: z.number().int().min(100).default(5000).describe("How long start waits for Redis (a prefix lease needs it)."),
+  })
+  .describe("Redis for several instances.");
+
+export const StoreSchema = z
+  .strictObject({
+    redis: RedisSchema.prefault({}),
+  })
+  .describe("Where shares, blocks and bans go beyond this process.");
+
 export const ConfigSchema = z
   .strictObject({
     log: LogSchema.prefault({}),
@@ -376,6 +400,7 @@ export const ConfigSchema = z
     getwork: GetworkSchema.prefault({}),
     listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol`, dialect list (`dialects`; default all), optional `tls = { cert, key }` (see README, TLS listeners) and optionally its own share difficulty (`[listeners.difficulty]`, `[listeners.ethash]`: a key left out is the global one); limits are those of `stratum` and `getwork`."),
     shutdown: ShutdownSchema.prefault({}),
+    store: StoreSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     c.listeners.forEach((l, i) => {

@@ -27,6 +27,7 @@ import { createRelayGuard } from "./relay_guard.ts";
 import { registerUpstreamMetrics } from "./upstream_metrics.ts";
 import type { UpstreamSnapshot } from "../pools/relay_figures.ts";
 import { ethStats, type RelayStats } from "./stats.ts";
+import type { RedisStore } from "../store/redis_store.ts";
 
 export type { PoolFigures, RelayStats } from "./stats.ts";
 export type { BitcoinPool } from "./bitcoin_pool.ts";
@@ -42,11 +43,22 @@ export interface Relay {
   reloadTls(): void;
 }
 
-export function createRelayWith(config: Config, runtime: Runtime, log?: Logger): Relay {
+/** `redis`: store.redis opened by the caller (openRedisStore), its prefix already in `config`. */
+export function createRelayWith(config: Config, runtime: Runtime, log?: Logger, redis?: RedisStore): Relay {
   const logger = log ?? createLogger({ format: config.log.format, level: config.log.level });
   const clock = runtime.clock;
   const startedAt = clock.now();
   const metrics = createRelayMetrics(runtime);
+  if (redis !== undefined) {
+    // Every pool reports shares and found blocks through these hooks: also to the Redis streams.
+    const h = metrics.poolHooks;
+    const count = h.share;
+    h.share = (s, remote, poolName) => {
+      count(s);
+      redis.share(s, remote ?? "", poolName ?? "");
+    };
+    h.found = (poolName, b, remote) => redis.block(poolName, b, remote);
+  }
   // Session threads share the Stratum ports through SO_REUSEPORT, which only the Bun adapter offers.
   let threads = config.stratum.threads;
   if (threads > 1 && !runtime.canShareListeners) {
@@ -158,6 +170,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
     async start() {
       // First: a bad certificate stops start-up before any port or upstream is touched.
       listenerTls = config.listeners.map((_, i) => loadListenerTls(i));
+      redis?.attach({ registry: metrics.registry, guard, stats });
       // Relay mode: the first upstream's extranonce space decides what miners are told at subscribe,
       // so it is known before the port opens (jobs issued meanwhile wait in the slot's book).
       const relayMode = "setFanout" in pool;
@@ -261,6 +274,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         const app = createHttpApp({
           metrics: metrics.registry,
           stats,
+          ...(redis !== undefined ? { clusterStats: () => redis.cluster() } : {}),
           health: () => ({ ok: pool.book.current() !== undefined, height: pool.summary().height, connections: openConnections() }),
           version: VERSION,
         });
@@ -293,6 +307,8 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       guard.save();
       await pool.stop();
       await eth?.stop();
+      // After the pools: blocks found while draining are in the outbox too.
+      await redis?.stop(config.shutdown.drainMs);
       verifier?.stop();
       if (http) await http.close();
       logger.info("stopped", { uptimeSeconds: Math.round((clock.now() - startedAt) / 1000) });

@@ -96,7 +96,7 @@ function btcReplica(msg: Extract<ToSessionThread, { t: "init" }>, sha: StratumV1
     idPrefix: `t${index}-`,
     coinbase: { payoutScript: payoutScript(config), poolTag: config.coinbase.poolTag, extranonce1Size: config.stratum.extranonce1Size, extranonce2Size: policy.extranonce2Size },
   });
-  const en1 = createExtranonceAllocator(config.stratum.extranonce1Size, "", Math.random, { index, count });
+  const en1 = createExtranonceAllocator(config.stratum.extranonce1Size, config.store.redis.instancePrefix, Math.random, { index, count });
   const payoutFor = minerPayout(config);
   const env: StratumV1Env = { now: Date.now(), sha, jobs: book, extranonce: en1, policy, ...(payoutFor ? { payoutFor } : {}) };
   return {

@@ -41,6 +41,8 @@ export interface Ctx {
   threads: number | undefined;
   /** --tls: the miners dial TLS (a [[listeners]] port with a throw-away certificate, or --target's TLS port). */
   tls: boolean;
+  /** store.redis.url for the relay under test (--redis): measures share publishing to Redis. */
+  redis?: string | undefined;
 }
 
 /** The load generator's TLS options for this run (spread into createLoad). */
@@ -106,7 +108,7 @@ export async function withRelay<T>(ctx: Ctx, extra: Record<string, string>, fn: 
   if (ctx.target) return fn(ctx.target.host, ctx.target.port, undefined);
   const tls = ctx.tls ? await tlsRelaySetup(ctx.relayCmd!) : undefined;
   const cmd = tls?.cmd ?? ctx.relayCmd!;
-  const child = await startRelay(cmd, { ...baseSets(tmpDataDir(), ctx.threads), ...extra });
+  const child = await startRelay(cmd, { ...baseSets(tmpDataDir(), ctx.threads), ...(ctx.redis !== undefined ? { "store.redis.url": ctx.redis } : {}), ...extra });
   const port = tls?.port ?? child.stratumPort;
   // startRelay waits for the main port; the [[listeners]] port is bound just after it.
   for (let i = 0; tls !== undefined && i < 500 && !(await tryConnect("127.0.0.1", port)); i++) await sleep(10);

@@ -1,6 +1,6 @@
 // `bench --mode shares`: valid (or, BENCH_REJECT=1, rejected) shares/s and submit→reply latency at N connections, RSS and CPU while loaded, then the same load on a bare-listener floor; no relay logic.
 import { createLoad, type Load } from "../../loadgen/load_client.ts";
-import { readCpuSeconds, readRss } from "../../loadgen/relay_child.ts";
+import { fetchText, readCpuSeconds, readRss, type RelayChild } from "../../loadgen/relay_child.ts";
 import { roundSummary, summarizeSorted, type Summary } from "../../loadgen/stats.ts";
 import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, cpuSelf, systemCpu, withRelay, openAll, relayStats, loadTls } from "./common.ts";
 import { startFloor } from "./fanout.ts";
@@ -36,6 +36,8 @@ export interface SharesFigures {
   floor: { repliesPerSecond: number; latencyMs: Summary; rssMb: RssMb } | null;
   /** relay / floor RSS, before miners and under load (mean, peak). */
   rssOverFloor: { before: number | null; loadedMean: number | null; loadedPeak: number | null } | null;
+  /** --redis: entries the relay wrote to the share stream, what was still buffered when submitting stopped, and how long it took to empty. */
+  redis?: { publishedDuringMeasurePerSecond: number; backlogAtStop: number; drainMs: number | null; dropped: number };
 }
 
 /** VmRSS (MB): before the first miner, with every miner connected, and under load (mean and peak of 4 readings/s). */
@@ -101,6 +103,14 @@ async function runFloor(ctx: Ctx, n: number, window: number, warmup: number, sec
   }
 }
 
+/** One sample of the relay's /metrics (no labels or exact labels), 0 when absent. */
+async function relayMetric(child: RelayChild, name: string, labels = ""): Promise<number> {
+  const text = (await fetchText(`http://127.0.0.1:${child.httpPort}/metrics`)) ?? "";
+  const key = labels === "" ? `${name} ` : `${name}{${labels}} `;
+  const line = text.split("\n").find((l) => l.startsWith(key));
+  return line === undefined ? 0 : Number(line.slice(key.length));
+}
+
 function defaultWindow(n: number): number {
   const env = Number(process.env.BENCH_WINDOW);
   if (Number.isInteger(env) && env > 0) return env;
@@ -135,6 +145,7 @@ export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
       const a0 = load.counters.accepted;
       const r0 = load.counters.rejected;
       const s0 = await relayStats(child);
+      const p0 = ctx.redis !== undefined && child ? await relayMetric(child, "stratum_edge_redis_published_total", 'kind="share"') : 0;
       const t0 = performance.now();
       const rc0 = child ? readCpuSeconds(child.pid) : undefined;
       const lc0 = cpuSelf();
@@ -151,8 +162,23 @@ export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
       const lc1 = cpuSelf();
       const sc1 = systemCpu();
       const s1 = await relayStats(child);
+      const p1 = ctx.redis !== undefined && child ? await relayMetric(child, "stratum_edge_redis_published_total", 'kind="share"') : 0;
       const elapsed = (t1 - t0) / 1000;
       load.stopSubmitting();
+      let redisFig: SharesFigures["redis"];
+      if (ctx.redis !== undefined && child) {
+        const backlog = await relayMetric(child, "stratum_edge_redis_buffered");
+        const d0 = performance.now();
+        let drainMs: number | null = null;
+        while (performance.now() - d0 < 60_000) {
+          if ((await relayMetric(child, "stratum_edge_redis_buffered")) === 0) {
+            drainMs = Math.round(performance.now() - d0);
+            break;
+          }
+          await sleep(50);
+        }
+        redisFig = { publishedDuringMeasurePerSecond: Math.round((p1 - p0) / elapsed), backlogAtStop: backlog, drainMs, dropped: await relayMetric(child, "stratum_edge_redis_dropped_total", 'kind="share"') };
+      }
       await sleep(500);
       const lat = summarizeSorted(load.latencies.sorted());
       const c = load.counters;
@@ -180,6 +206,7 @@ export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
         rejectMode: reject,
         floor: null,
         rssOverFloor: null,
+        ...(redisFig !== undefined ? { redis: redisFig } : {}),
       };
       console.log(`  window ${window} submits/connection, warm-up ${warmup} s, measured ${r1(elapsed)} s`);
       console.log(`  ${reject ? "checked and rejected" : "valid"} shares/s: ${fmtInt(fig.sharesPerSecond)} (relay counted ${fig.relayCountedPerSecond === null ? "n/a" : fmtInt(fig.relayCountedPerSecond)})   target ≥ ${fmtInt(TARGETS.sharesPerSecond)}: ${verdict(fig.sharesPerSecond >= TARGETS.sharesPerSecond)}`);
@@ -187,6 +214,7 @@ export async function runShares(ctx: Ctx, n: number): Promise<SharesFigures> {
       console.log(`  replies: ${fmtInt(c.accepted)} true, ${fmtInt(c.rejected)} other ${JSON.stringify(c.rejectedByCode)}; relay rejects by reason ${JSON.stringify(fig.relayRejectedByReason)}; closed by relay ${c.closedByPeer}`);
       const m = fig.rssMb;
       console.log(`  relay RSS MB: before ${m.before ?? "n/a"}, ${fmtInt(ready)} connected ${m.connected ?? "n/a"}, under load mean ${m.loadedMean ?? "n/a"} / peak ${m.loadedPeak ?? "n/a"}   baseline target ≤ ${TARGETS.baselineRssMb} MB: ${m.before === null ? "n/a" : verdict(m.before <= TARGETS.baselineRssMb)}`);
+      if (redisFig !== undefined) console.log(`  redis: ${fmtInt(redisFig.publishedDuringMeasurePerSecond)} share entries/s written while measured; backlog ${fmtInt(redisFig.backlogAtStop)} when submitting stopped, empty after ${redisFig.drainMs ?? "n/a (> 60 s)"} ms; dropped ${fmtInt(redisFig.dropped)}`);
       console.log(`  CPU during measurement: relay ${fig.relayCpuPercent ?? "n/a"}%, load generator ${fig.loadCpuPercent}% (100% = one core); whole machine ${fig.machineBusyPercent ?? "n/a"}% busy`);
       return fig;
     } finally {
