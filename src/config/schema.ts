@@ -1,6 +1,7 @@
 // The one definition of stratum-edge configuration (zod v4): types, defaults, limits and the doc text README is generated from; no file I/O.
 import { z } from "zod";
 import { DEFAULT_BAN_POLICY, createAllowlist } from "../policy/ban_policy.ts";
+import { listenerDifficultyProblems } from "./listener_difficulty.ts";
 
 // Nested objects use .prefault({}) so an absent section is parsed (inner defaults apply); zod v4's
 // .default() would return the literal {} unparsed. Objects are strict: an unknown key is a typo.
@@ -291,6 +292,30 @@ export const GetworkSchema = z
   })
   .describe("HTTP getwork (eth-proxy JSON-RPC over HTTP POST) for Ethereum-style miners.");
 
+// A port's own difficulty: the keys of [difficulty] and the difficulty keys of [ethash], each
+// optional (absent = the global value); min <= initial <= max is checked after merging (ConfigSchema).
+const ownDifficulty = (what: string) => z.number().positive().optional().describe(what);
+export const ListenerDifficultySchema = z
+  .strictObject({
+    initial: ownDifficulty("Share difficulty given to a new connection on this port. Default: `difficulty.initial`."),
+    min: ownDifficulty("Lowest share difficulty vardiff may set on this port. Default: `difficulty.min`."),
+    max: ownDifficulty("Highest share difficulty vardiff may set on this port. Default: `difficulty.max`."),
+    suggestFloor: ownDifficulty("Lowest difficulty a miner on this port may request (mining.suggest_difficulty, BIP310 minimum-difficulty, d=NUMBER password). Default: `difficulty.suggestFloor`, raised to this port's `min` when that is set."),
+    targetShareSeconds: ownDifficulty("Vardiff aims for one share per this many seconds per connection on this port (Ethereum-style miners too). Default: `difficulty.targetShareSeconds`."),
+    retargetSeconds: ownDifficulty("Seconds between vardiff adjustments on this port (Ethereum-style miners too). Default: `difficulty.retargetSeconds`."),
+    variancePercent: z.number().min(0).max(100).optional().describe("Vardiff tolerance on this port (Ethereum-style miners too). Default: `difficulty.variancePercent`."),
+  })
+  .describe("This port's share difficulty and vardiff for Bitcoin-family miners (`[listeners.difficulty]`, the keys of `[difficulty]`).");
+
+export const ListenerEthashSchema = z
+  .strictObject({
+    initialDifficulty: ownDifficulty("Share difficulty for a new Ethereum-style connection on this port. Default: `ethash.initialDifficulty`."),
+    minDifficulty: ownDifficulty("Lowest share difficulty vardiff may set for Ethereum-style miners on this port. Default: `ethash.minDifficulty`."),
+    maxDifficulty: ownDifficulty("Highest share difficulty vardiff may set for Ethereum-style miners on this port. Default: `ethash.maxDifficulty`."),
+    suggestFloor: ownDifficulty("Lowest difficulty a `d=NUMBER` password may set on this port. Default: `ethash.suggestFloor`, raised to this port's `minDifficulty` when that is set."),
+  })
+  .describe("This port's share difficulty for Ethereum-style miners (`[listeners.ethash]`, the difficulty keys of `[ethash]`; HTTP getwork keeps the global ones).");
+
 export const ListenerSchema = z
   .strictObject({
     host: z.string().default("0.0.0.0").describe("Listen address."),
@@ -300,9 +325,22 @@ export const ListenerSchema = z
       .min(1)
       .default(["stratum-v1", "eth-proxy", "eth-stratum", "eth-stratum2", "http-getwork"])
       .describe("Dialects this port accepts (`eth-stratum2` = EIP-1571 EthereumStratum/2.0.0; the first message must be one of them; others get an error and a close). `http-getwork`: connections opening with an HTTP request line get HTTP getwork (see `getwork`); a list without it treats such bytes as a malformed Stratum line."),
-    proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header on this port (see stratum.proxyProtocol)."),
+    proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header on this port (see stratum.proxyProtocol). Not with `tls`."),
+    difficulty: ListenerDifficultySchema.optional(),
+    ethash: ListenerEthashSchema.optional(),
+    tls: z
+      .strictObject({
+        cert: z.string().min(1).describe("PEM certificate file (the leaf first, then any intermediates)."),
+        key: z.string().min(1).describe("PEM private key file matching `cert` (unencrypted)."),
+      })
+      .optional()
+      .describe("Serve this port over TLS (miners' `stratum+ssl://`; HTTP getwork on it becomes HTTPS). Both files are read and checked at start-up and again on SIGHUP, which swaps the certificate for new connections without dropping open ones (a bad file on reload keeps the old one and logs an error)."),
   })
-  .describe("An extra Stratum port, optionally pinned to some dialects.");
+  .superRefine((l, ctx) => {
+    // The PROXY header precedes the TLS handshake on the wire, but Bun.listen starts TLS at accept.
+    if (l.tls !== undefined && l.proxyProtocol) ctx.addIssue({ code: "custom", path: ["proxyProtocol"], input: true, message: "proxyProtocol cannot be combined with tls on one listener (terminate TLS at the load balancer, or drop proxyProtocol)" });
+  })
+  .describe("An extra Stratum port, optionally pinned to some dialects, optionally over TLS.");
 
 const B = DEFAULT_BAN_POLICY;
 export const BansSchema = z
@@ -341,6 +379,30 @@ export const ShutdownSchema = z
   })
   .describe("Graceful shutdown.");
 
+export const RedisSchema = z
+  .strictObject({
+    url: z.string().regex(/^$|^rediss?:\/\//, "expected redis://[user:password@]host[:port][/db] (or rediss:// for TLS)").default("").describe("Redis shared by several relays (bans, share and block streams, cluster stats, extranonce1 prefixes); empty = this relay stands alone."),
+    keyPrefix: z.string().min(1).default("stratum-edge").describe("Namespace of every key and channel this relay uses in Redis (relays that share it form one cluster)."),
+    instancePrefix: z.string().regex(/^([0-9a-f]{2})*$/, "expected lowercase hex, whole bytes").default("").describe("This instance's extranonce1 prefix (hex, e.g. `0a`); empty = leased from Redis at start (INCR + a renewed lease key), so the relay refuses to start while Redis is unreachable."),
+    prefixBytes: z.number().int().min(1).max(2).default(1).describe("Bytes of a leased extranonce1 prefix (1 = up to 256 instances); they come out of stratum.extranonce1Size."),
+    leaseSeconds: z.number().int().min(5).default(60).describe("Life of the prefix lease key; renewed every third of it while Redis is up."),
+    sharesStream: z.string().min(1).default("shares").describe("Stream (key `<keyPrefix>:<sharesStream>`) every share is added to."),
+    blocksStream: z.string().min(1).default("blocks").describe("Stream (key `<keyPrefix>:<blocksStream>`) every found block candidate is added to."),
+    streamMaxLen: z.number().int().min(1).default(1_000_000).describe("XADD MAXLEN ~ of each stream (Redis trims to about this many entries; consumers must read faster)."),
+    bufferMaxEntries: z.number().int().min(1).default(200_000).describe("Stream entries held in memory while Redis is slow or down; past this new entries are dropped and counted (stratum_edge_redis_dropped_total)."),
+    batchSize: z.number().int().min(1).max(10_000).default(2000).describe("Stream entries written per round trip (one Lua call)."),
+    banPollMs: z.number().int().min(100).default(2000).describe("How often the shared ban list is re-read (pub/sub carries bans at once; this repairs missed messages)."),
+    statsIntervalMs: z.number().int().min(100).default(2000).describe("How often this instance writes its figures for /api/stats?scope=cluster (kept 3 intervals)."),
+    connectTimeoutMs: z.number().int().min(100).default(5000).describe("How long start waits for Redis (a prefix lease needs it)."),
+  })
+  .describe("Redis for several instances.");
+
+export const StoreSchema = z
+  .strictObject({
+    redis: RedisSchema.prefault({}),
+  })
+  .describe("Where shares, blocks and bans go beyond this process.");
+
 export const ConfigSchema = z
   .strictObject({
     log: LogSchema.prefault({}),
@@ -354,8 +416,14 @@ export const ConfigSchema = z
     ethash: EthashSchema.prefault({}),
     bans: BansSchema.prefault({}),
     getwork: GetworkSchema.prefault({}),
-    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol` and dialect list (`dialects`: any of `stratum-v1`, `eth-proxy`, `eth-stratum`, `http-getwork`; default all four); limits are those of `stratum` and `getwork`."),
+    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol`, dialect list (`dialects`; default all), optional `tls = { cert, key }` (see README, TLS listeners) and optionally its own share difficulty (`[listeners.difficulty]`, `[listeners.ethash]`: a key left out is the global one); limits are those of `stratum` and `getwork`."),
     shutdown: ShutdownSchema.prefault({}),
+    store: StoreSchema.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    c.listeners.forEach((l, i) => {
+      for (const p of listenerDifficultyProblems(c.difficulty, c.ethash, l)) ctx.addIssue({ code: "custom", path: ["listeners", i, ...p.path], input: p.input, message: p.message });
+    });
   })
   .describe("stratum-edge configuration (TOML).");
 

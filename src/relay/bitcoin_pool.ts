@@ -94,6 +94,8 @@ export function createBitcoinPool(config: Config, runtime: Runtime, logger: Logg
     coinbase: { payoutScript: payoutScript(config), poolTag: config.coinbase.poolTag },
     ...(minerPayout(config) !== undefined ? { payoutFor: minerPayout(config) } : {}),
     extranonce1Size: config.stratum.extranonce1Size,
+    // store.redis: this instance's own leading bytes, so several relays on one chain never hand out the same extranonce1.
+    extranonce1Prefix: config.store.redis.instancePrefix,
     extranonce1Part: part,
     keepJobs: config.jobs.keepJobs,
     refreshSeconds: config.jobs.refreshSeconds,

@@ -26,14 +26,24 @@ export interface SocketHandlers {
   close(s: SocketHandle): void;
 }
 
-/** TLS for a dialled connection (upstream pools); connect() resolves only once the handshake and every check passed. */
+/** A certificate chain and its private key, PEM text (already read and checked, see src/server/tls_files.ts). */
+export interface TlsPem {
+  cert: string;
+  key: string;
+}
+
+/**
+ * Client-side TLS for connect(): upstream pools and nodes (src/upstream/tls_config.ts builds it from
+ * their `tls` settings) and the bench's load generator dialling TLS listeners. connect() resolves
+ * only once the handshake and every check passed.
+ */
 export interface TlsConnectOptions {
-  /** PEM certificates trusted in addition to the runtime's own root store. */
-  ca: string[];
-  /** Verify the chain and that the certificate names `serverName` (or the host dialled); false = accept any certificate. */
-  verify: boolean;
-  /** SNI and the name checked; undefined = the host dialled (no SNI for an IP literal). */
+  /** false = accept any certificate (self-signed test ports, `tls.insecure`); default true: chain and name checked. */
+  rejectUnauthorized?: boolean;
+  /** SNI and the name checked against the certificate; default the host dialled (no SNI for an IP literal). */
   serverName?: string;
+  /** PEM certificates trusted in addition to the runtime's own root store. */
+  ca?: string[];
   /** Called with the server's certificate (DER) after the handshake; a string refuses the connection with that reason. */
   checkPeer?: (certDer: Uint8Array) => string | undefined;
   /** TCP connect + handshake must finish within this (default 10 s): a server that accepts and stays silent must not hold a socket forever. */
@@ -47,6 +57,11 @@ export interface TcpListener {
   readonly port: number;
   /** Stop accepting; open sockets stay up. */
   close(): void;
+  /**
+   * Present on TLS listeners: new connections get this certificate/key, open ones keep theirs.
+   * Throws if the runtime refuses the pair (the listener then still serves the old one).
+   */
+  setTls?(tls: TlsPem): void;
 }
 
 export interface HttpServer {
@@ -82,10 +97,11 @@ export interface Runtime {
    * `reusePort` (SO_REUSEPORT, Linux): several threads listen on one port and the kernel spreads
    * connections over them. Only adapters that can share a port across threads honour it (Bun).
    */
-  listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean }): Promise<TcpListener>;
+  /** `tls`: terminate TLS on this port (the handlers see plaintext); the listener then has setTls(). */
+  listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean; tls?: TlsPem }): Promise<TcpListener>;
   /** Whether listen() honours reusePort, i.e. whether session threads can share the Stratum ports. */
   readonly canShareListeners: boolean;
-  /** With `tls`, the handle is returned (and `h.open` called) only after the TLS handshake and its checks; a failed check rejects. */
+  /** `tls`: the handle is returned (and `h.open` called) only after the TLS handshake and its checks (a failed check rejects); the handlers see plaintext. */
   connect(host: string, port: number, h: SocketHandlers, opts?: { tls?: TlsConnectOptions }): Promise<SocketHandle>;
   serveHttp(host: string, port: number, fetch: (req: Request) => Response | Promise<Response>): Promise<HttpServer>;
   readonly sha256: Sha256Into;
@@ -93,7 +109,7 @@ export interface Runtime {
   readonly files: Files;
   /** Resident set size in bytes. */
   rss(): number;
-  onSignal(signal: "SIGINT" | "SIGTERM", fn: () => void): void;
+  onSignal(signal: "SIGINT" | "SIGTERM" | "SIGHUP", fn: () => void): void;
   exit(code: number): never;
   /** Command-line arguments after the program (and script) name. */
   args(): string[];

@@ -32,7 +32,7 @@ export function resolveUpstreamTls(key: string, url: string, secure: boolean, t:
   if (t.insecure) {
     if (t.ca !== "" || t.pin !== "") throw new Error(`${key}.tls.insecure = true disables the checks that ${key}.tls.${t.pin !== "" ? "pin" : "ca"} asks for: keep one`);
     deps.warn("upstream TLS certificate NOT verified (tls.insecure = true): anyone on the path can read and rewrite this connection", { upstream: url, key: `${key}.tls.insecure` });
-    return { ca: [], verify: false, ...(t.serverName !== "" ? { serverName: t.serverName } : {}) };
+    return { ca: [], rejectUnauthorized: false, ...(t.serverName !== "" ? { serverName: t.serverName } : {}) };
   }
   const ca: string[] = [];
   if (t.ca !== "") {
@@ -62,7 +62,7 @@ export function resolveUpstreamTls(key: string, url: string, secure: boolean, t:
   return {
     ca,
     // A pin alone is the whole check (a self-signed pool certificate is then fine); with a CA file the chain and name are checked too.
-    verify: t.pin === "" || t.ca !== "",
+    rejectUnauthorized: t.pin === "" || t.ca !== "",
     ...(t.serverName !== "" ? { serverName: t.serverName } : {}),
     ...(checkPeer !== undefined ? { checkPeer } : {}),
   };

@@ -65,26 +65,26 @@ describe("resolveUpstreamTls", () => {
   });
 
   test("defaults: verify with the system CAs, no extra CA, no pin", () => {
-    expect(resolve({})).toEqual({ ca: [], verify: true });
+    expect(resolve({})).toEqual({ ca: [], rejectUnauthorized: true });
   });
 
   test("ca: the file's PEM is trusted and verification stays on", () => {
     const o = resolve({ ca: a.certFile })!;
-    expect(o.verify).toBe(true);
+    expect(o.rejectUnauthorized).toBe(true);
     expect(o.ca).toEqual([a.cert]);
   });
 
   test("pin alone turns chain checks off and checks the key; pin with ca keeps both", () => {
     const o = resolve({ pin: a.pin })!;
-    expect(o.verify).toBe(false);
+    expect(o.rejectUnauthorized).toBe(false);
     expect(o.checkPeer!(derOf(a.cert))).toBeUndefined();
     expect(o.checkPeer!(derOf(b.cert))).toBe(`TLS certificate refused: pin mismatch (the server's key is ${b.pin}, upstream.pool.pools[2].tls.pin is ${a.pin})`);
-    expect(resolve({ pin: a.pin, ca: a.certFile })!.verify).toBe(true);
+    expect(resolve({ pin: a.pin, ca: a.certFile })!.rejectUnauthorized).toBe(true);
   });
 
   test("insecure: no checks, one warning; with a pin or ca it is a contradiction", () => {
     warnings.length = 0;
-    expect(resolve({ insecure: true })).toEqual({ ca: [], verify: false });
+    expect(resolve({ insecure: true })).toEqual({ ca: [], rejectUnauthorized: false });
     expect(warnings.length).toBe(1);
     expect(() => resolve({ insecure: true, pin: a.pin })).toThrow("upstream.pool.pools[2].tls.insecure = true disables the checks that upstream.pool.pools[2].tls.pin asks for");
   });
