@@ -185,6 +185,29 @@ describe("relay → stratum+ssl:// upstream pool", () => {
   }, T);
 });
 
+describe("relay → another stratum-edge's TLS listener", () => {
+  test("stratum+ssl:// to a [[listeners]] tls port of a devnet stratum-edge, trusted by tls.ca: the upstream accepts the forwarded share under the relay's worker", async () => {
+    const file = join(tempDir("stratum-edge-tls-up-"), "upstream.toml");
+    writeFileSync(file, `[upstream.devnet]\nblockIntervalSeconds = 3600\n[[listeners]]\nhost = "127.0.0.1"\nport = 0\ntls = { cert = "${cert.certFile}", key = "${cert.keyFile}" }\n`);
+    const up = await startRelay({ command: [await ensureBinary(), "--config", file], sets: { "ethash.enabled": "false", "difficulty.initial": "1e-6", "difficulty.min": "1e-12", "difficulty.suggestFloor": "1e-12" } });
+    procs.push(up);
+    const line = up.logs().find((l) => l.msg === "stratum listening" && l.tls === true);
+    expect(line).toBeDefined();
+    const relay = await relayTo([{ url: `stratum+ssl://127.0.0.1:${line!.port as number}`, tls: { ca: cert.certFile } }]);
+    const c = await connectStratum(relay.stratumPort, relay);
+    clients.push(c);
+    const h = await handshake(c, { user: "rig1" });
+    const s = findShare(h.job, h.extranonce1, zeroExtranonce2(h.extranonce2Size, 1), { target: shareTarget(1e-6), meets: true });
+    c.send({ id: 5, method: "mining.submit", params: submitParams("rig1", h.job, s) });
+    expect(await c.next(byId(5), 5000, "submit answer")).toMatchObject({ result: true, error: null });
+    const st = await until(async () => {
+      const x = (await httpGet(up.httpPort, "/api/stats")).json() as { pool: { accepted: number }; workers: { name: string }[] };
+      return x.pool.accepted >= 1 ? x : undefined;
+    }, 5000, "the upstream accepted the share");
+    expect(st.workers.map((w) => w.name)).toEqual(["farm.tls"]);
+  }, T);
+});
+
 describe("upstream TLS settings that cannot be used stop start-up with the config key named", () => {
   const start = async (entries: PoolEntry[]) => runBinary(["--config", configFile(entries), "--set", "stratum.port=0", "--set", "http.port=0", "--set", "ethash.enabled=false"], 15_000);
 
