@@ -16,6 +16,9 @@ const arg = (name: string, dflt: string) => {
 const MINERS = arg("miners", "1000,10000").split(",").map(Number);
 const SECONDS = Number(arg("seconds", "10"));
 const WINDOW = Number(arg("window", "1"));
+/** Probe shares sent (and not timed) before the timed ones: the first shares on a path run cold code (JIT tiers compile on a background thread). */
+const PROBE_WARMUP = Number(arg("probe-warmup", "0"));
+const PROBE_SHARES = Number(arg("probe-shares", "1000"));
 const cmd = resolveRelayCommand(arg("binary", "dist/stratum-edge"));
 const runtime = createBunRuntime();
 const dir = mkdtempSync(join(tmpdir(), "edge-bench-relay-"));
@@ -82,7 +85,7 @@ async function loadRun(port: number, miners: number): Promise<{ load: Load; figu
  * Unloaded latency: one miner submitting one share every 5 ms (its own connection, the other miners connected and idle),
  * submit → answer timed per share. Saturated figures above measure queueing on 2 cores, not the hop.
  */
-async function probe(port: number, shares: number): Promise<{ p50: number; p99: number }> {
+async function probe(port: number, shares: number): Promise<{ p50: number; p99: number; worst: string }> {
   const sock = connect({ host: "127.0.0.1", port });
   sock.setNoDelay(true);
   sock.setEncoding("utf8");
@@ -105,19 +108,25 @@ async function probe(port: number, shares: number): Promise<{ p50: number; p99: 
   sock.write(JSON.stringify({ id: 1, method: "mining.subscribe", params: [] }) + "\n" + JSON.stringify({ id: 2, method: "mining.authorize", params: ["probe", "d=1e-12"] }) + "\n");
   while (job === undefined) await new Promise((r) => setTimeout(r, 5));
   const times: number[] = [];
-  for (let k = 0; k < shares; k++) {
-    const id = 100 + k;
+  const slow: [number, number][] = [];
+  for (let k = -PROBE_WARMUP; k < shares; k++) {
+    const id = 100 + PROBE_WARMUP + k;
     const en2 = (0x1000 + k).toString(16).padStart(en2Size * 2, "0").slice(-en2Size * 2);
     const answered = new Promise((r) => waiting.set(id, r));
     const t0 = performance.now();
     sock.write(JSON.stringify({ id, method: "mining.submit", params: ["probe", job.id, en2, job.ntime, "00000000"] }) + "\n");
     await answered;
-    times.push(performance.now() - t0);
+    const ms = performance.now() - t0;
+    if (k >= 0) {
+      times.push(ms);
+      slow.push([ms, k]);
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
   sock.destroy();
   times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+  slow.sort((a, b) => b[0] - a[0]);
+  return { p50: percentile(times, 50), p99: percentile(times, 99), worst: slow.slice(0, 12).map(([ms, k]) => `${k}:${ms.toFixed(2)}`).join(" ") };
 }
 
 /**
@@ -147,9 +156,9 @@ try {
     const upD = await upstream(`direct-${n}`);
     const d = await loadRun(upD.stratumPort, n);
     // The unloaded probe runs with every miner connected but before the flood (no GC debt from it).
-    const directProbe = await probe(upD.stratumPort, 1000);
+    const directProbe = await probe(upD.stratumPort, PROBE_SHARES);
     const fwd = await forwarder(upD.stratumPort);
-    const forwardedProbe = await probe(fwd.port, 1000);
+    const forwardedProbe = await probe(fwd.port, PROBE_SHARES);
     fwd.close();
     const direct = await d.figures();
     d.load.closeAll();
@@ -165,7 +174,8 @@ try {
     // Read before the probe, whose extra connection may open one more upstream connection.
     const stats = JSON.parse((await fetchText(`http://127.0.0.1:${relay.httpPort}/api/stats`)) ?? "{}") as { upstreams?: { connections: number }[] };
     const upstreamConnections = stats.upstreams?.[0]?.connections ?? 0;
-    const relayProbe = await probe(relay.stratumPort, 1000);
+    const relayProbe = await probe(relay.stratumPort, PROBE_SHARES);
+    if (process.env.PROBE_DEBUG) console.error(`worst probe samples (index:ms) direct ${directProbe.worst} | forwarder ${forwardedProbe.worst} | relay ${relayProbe.worst}`);
     const relayed = await r.figures();
     const rssLoaded = readRss(relay.pid) ?? 0;
 

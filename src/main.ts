@@ -5,6 +5,7 @@ import { applyOverrides, loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { createRelayWith } from "./relay/relay.ts";
+import { createLogger } from "./observe/log.ts";
 import { VERSION } from "./version.ts";
 
 function readConfig(cli: CliOptions, runtime: Runtime): Config {
@@ -49,11 +50,26 @@ async function main(): Promise<void> {
     const { runDemo } = await import("./cli/demo.ts");
     return runtime.exit(await runDemo(runtime, config, cli.flags));
   }
-  const relay = createRelayWith(config, runtime);
+  const log = createLogger({ format: config.log.format, level: config.log.level });
+  let relay: ReturnType<typeof createRelayWith>;
   try {
+    let redis: Parameters<typeof createRelayWith>[3];
+    if (config.store.redis.url !== "") {
+      // Before the relay is built: the pools' extranonce1 allocators need this instance's prefix.
+      const { openRedisStore, withPrefix } = await import("./store/redis_store.ts");
+      redis = await openRedisStore(config, runtime.clock, log);
+      config = withPrefix(config, redis.prefix);
+    }
+    try {
+      relay = createRelayWith(config, runtime, log, redis);
+    } catch (e) {
+      // Settings that parse but cannot be used (a CA file that does not load, a bad payout address): one line, no stack.
+      console.error(`stratum-edge: ${e instanceof Error ? e.message : String(e)}`);
+      return runtime.exit(2);
+    }
     await relay.start();
   } catch (e) {
-    relay.log.error("could not start", { error: e instanceof Error ? e.message : String(e) });
+    log.error("could not start", { error: e instanceof Error ? e.message : String(e) });
     return runtime.exit(1);
   }
   let stopping = false;
@@ -66,6 +82,8 @@ async function main(): Promise<void> {
   };
   runtime.onSignal("SIGINT", stop);
   runtime.onSignal("SIGTERM", stop);
+  // Only with TLS ports: otherwise SIGHUP keeps its default (terminate), as before TLS existed.
+  if (config.listeners.some((l) => l.tls !== undefined)) runtime.onSignal("SIGHUP", () => relay.reloadTls());
 }
 
 main().catch((e) => {

@@ -4,7 +4,7 @@ import type { Config } from "./config/schema.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { loadRuntime } from "./runtime/select.ts";
 import { createRelayWith, type Relay, type RelayStats } from "./relay/relay.ts";
-import type { Logger } from "./observe/log.ts";
+import { createLogger, type Logger } from "./observe/log.ts";
 
 export type { Config } from "./config/schema.ts";
 export { ConfigSchema, DEFAULT_CONFIG } from "./config/schema.ts";
@@ -34,7 +34,15 @@ export function createRelay(config: ConfigInput = {}, opts: { runtime?: Runtime;
     async start() {
       if (relay !== undefined) throw new Error("relay already started");
       const runtime = opts.runtime ?? (await loadRuntime());
-      relay = createRelayWith(parsed, runtime, opts.log);
+      let config = parsed;
+      let redis: Parameters<typeof createRelayWith>[3];
+      if (config.store.redis.url !== "") {
+        const { openRedisStore, withPrefix } = await import("./store/redis_store.ts");
+        const log = opts.log ?? createLogger({ format: config.log.format, level: config.log.level });
+        redis = await openRedisStore(config, runtime.clock, log);
+        config = withPrefix(config, redis.prefix);
+        relay = createRelayWith(config, runtime, log, redis);
+      } else relay = createRelayWith(config, runtime, opts.log);
       return relay.start();
     },
     async stop() {

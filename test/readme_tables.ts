@@ -1,6 +1,6 @@
 // Generates README's config-reference and error-code tables from the zod schema and the typed error tables; prints markdown.
 import { z } from "zod";
-import { ConfigSchema, DEFAULT_CONFIG, EthPoolUpstreamSchema, PoolUpstreamSchema } from "../src/config/schema.ts";
+import { ConfigSchema, DEFAULT_CONFIG, EthPoolUpstreamSchema, ListenerSchema, PoolUpstreamSchema } from "../src/config/schema.ts";
 import { STRATUM_V1_ERRORS } from "../protocols/stratum-v1/errors.ts";
 import { ETH_PROXY_ERRORS } from "../protocols/eth-proxy/errors.ts";
 import { ETH_STRATUM_ERRORS } from "../protocols/eth-stratum/errors.ts";
@@ -27,13 +27,20 @@ function rows(schema: JsonSchema, path: string[], out: string[][], defaults: unk
       continue;
     }
     const def = at(defaults, p.slice(skip));
-    if (sub.type === "array" && sub.items?.properties !== undefined && skip > 0) {
-      // Relay table: each entry's keys get their own rows.
-      out.push([`\`${p.join(".")}\``, "array", "(one entry per pool)", (sub.description ?? "").replace(/\|/g, "\\|")]);
+    const entries = skip > 0 ? "pool" : key === "listeners" ? "port" : undefined;
+    if (sub.type === "array" && sub.items?.properties !== undefined && entries !== undefined) {
+      // Relay table, and [[listeners]] in the main one: each entry's keys get their own rows.
+      out.push([`\`${p.join(".")}\``, "array", `(one entry per ${entries})`, (sub.description ?? "").replace(/\|/g, "\\|")]);
       rows(sub.items, [...path, key + "[]"], out, defaults, skip);
       continue;
     }
-    const required = skip > 0 && ((schema as { required?: string[] }).required ?? []).includes(key) && !["type"].includes(key);
+    const inEntry = path.some((k) => k.endsWith("[]"));
+    const required = (skip > 0 || inEntry) && ((schema as { required?: string[] }).required ?? []).includes(key) && !["type"].includes(key);
+    if (def === undefined && inEntry && !required) {
+      // An optional key with no default of its own (a port's difficulty): its meaning names what it falls back to.
+      out.push([`\`${p.join(".")}\``, sub.type ?? "", "(inherited)", (sub.description ?? "").replace(/\|/g, "\\|")]);
+      continue;
+    }
     const type = sub.enum ? sub.enum.map((e) => `\`${e}\``).join(" \\| ") : sub.type ?? "";
     out.push([`\`${p.join(".")}\``, type, required ? `required, e.g. \`${JSON.stringify(def)}\`` : `\`${JSON.stringify(def)}\``, (sub.description ?? "").replace(/\|/g, "\\|")]);
   }
@@ -42,7 +49,8 @@ function rows(schema: JsonSchema, path: string[], out: string[][], defaults: unk
 export function configTable(): string {
   const schema = z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
   const out: string[][] = [];
-  rows(schema, [], out);
+  // The defaults one [[listeners]] entry gets (port is required: shown as an example).
+  rows(schema, [], out, { ...DEFAULT_CONFIG, listeners: [ListenerSchema.parse({ port: 4444 })] });
   return ["| key | type | default | meaning |", "|---|---|---|---|", ...out.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 

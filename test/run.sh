@@ -13,6 +13,15 @@ if ! command -v litecoind >/dev/null; then
     echo "test/run.sh: litecoind is missing: install Debian's litecoind package (the real-node tests need it)" >&2
   fi
 fi
+# The Redis tests (store.redis: two relays sharing bans and streams) run a real redis-server (Debian's redis-server).
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "== installing redis-server (Debian package) for the Redis tests"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
+  else
+    echo "test/run.sh: redis-server is missing: install Debian's redis-server package (the Redis tests need it)" >&2
+  fi
+fi
 # The dashboard test drives a real headless Chromium (Debian's chromium) through playwright-core.
 if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then

@@ -1,6 +1,7 @@
 // The interface every miner dialect implements so the connection core never branches on dialect names.
 import type { RpcMessage, RpcParseError } from "../jsonrpc/envelope.ts";
 import type { Action, ForwardRequest, ForwardResult, VerifyRequest, VerifyResult } from "./actions.ts";
+import type { DifficultyPolicy } from "./vardiff.ts";
 
 /** A new job for every session of a pool; `memo` lets each dialect encode it once for all sockets. */
 export interface JobEvent<J> {
@@ -13,6 +14,8 @@ export interface OpenInfo {
   remoteAddress: string;
   /** Extranonce1 (hex) the core allocated for this connection. */
   extranonce1: string;
+  /** The listening port's own difficulty (config [[listeners]]); absent = the pool's (env.policy). */
+  difficulty?: DifficultyPolicy;
 }
 
 /**

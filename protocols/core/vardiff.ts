@@ -1,11 +1,18 @@
 // Variable difficulty: pure arithmetic on share counts and injected time; decides a new difficulty, sends nothing.
 
-/** What every dialect's session policy has: starting difficulty, its floor, vardiff, timeouts, malformed-request allowance. */
-export interface SessionPolicy {
+/**
+ * The difficulty part of a session policy: starting difficulty, the floor of suggestions, vardiff.
+ * A listening port may have its own (OpenInfo.difficulty); a session keeps the one it opened with.
+ */
+export interface DifficultyPolicy {
   initialDifficulty: number;
   /** Lowest difficulty a suggestion (mining.suggest_difficulty, d=NUMBER) may set. */
   suggestFloor: number;
   vardiff: VardiffPolicy;
+}
+
+/** What every dialect's session policy has: difficulty (the pool-wide one), timeouts, malformed-request allowance. */
+export interface SessionPolicy extends DifficultyPolicy {
   loginTimeoutMs: number;
   idleTimeoutMs: number;
   /** Close after this many malformed requests on one connection. */

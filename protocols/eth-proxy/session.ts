@@ -4,7 +4,7 @@ import type { Reason } from "../errors/reasons.ts";
 import type { Action, VerifyRequest, VerifyResult } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
-import type { VardiffState } from "../core/vardiff.ts";
+import type { DifficultyPolicy, VardiffState } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
 import { closeSession, effectiveEthDifficulty, ethAccepted, ethForward, ethForwarded, ethTick, mustForward } from "../eth/session_common.ts";
 import { difficultyToTarget } from "../pow/target.ts";
@@ -30,6 +30,8 @@ export interface EthProxyState extends VardiffState {
   extranonce: string;
   loggedIn: boolean;
   worker: string;
+  /** Starting difficulty, suggestion floor and vardiff bounds: the listening port's, else the pool's (env.policy). */
+  diffPolicy: DifficultyPolicy;
   difficulty: number;
   fixed: number | undefined;
   /** Difficulty of the last work this connection got (NaN = none yet). */
@@ -178,11 +180,13 @@ export const ethProxy: Dialect<EthProxyState, EthEnv, EthJob> = {
   },
 
   open(info: OpenInfo, env) {
+    const diffPolicy = info.difficulty ?? env.policy;
     return {
       extranonce: info.extranonce1,
       loggedIn: false,
       worker: "",
-      difficulty: env.policy.initialDifficulty,
+      diffPolicy,
+      difficulty: diffPolicy.initialDifficulty,
       fixed: undefined,
       announced: Number.NaN,
       sent: [],

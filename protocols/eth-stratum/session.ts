@@ -1,52 +1,27 @@
 // EthereumStratum/1.0.0 (NiceHash) session reducer: subscribe/authorize/notify/submit; hashimoto runs off-loop via "verify" actions.
 import type { JsonRpcId, RpcMessage, RpcParseError } from "../jsonrpc/envelope.ts";
 import type { Reason } from "../errors/reasons.ts";
-import type { Action, VerifyRequest, VerifyResult } from "../core/actions.ts";
+import type { Action, VerifyResult } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
 import type { EthEnv } from "../eth/env.ts";
-import type { VardiffState } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
-import { closeSession, effectiveEthDifficulty, ethAccepted, ethForward, ethForwarded, ethTick, mustForward } from "../eth/session_common.ts";
-import { difficultyToTarget } from "../pow/target.ts";
-import { bytesToHex, hexToBytes } from "../pow/hex.ts";
+import { closeSession, effectiveEthDifficulty, ethTick } from "../eth/session_common.ts";
+import { type NotifySessionState, type NotifyWire, checkNotifyShare, findSent, notifyForwarded, notifyJob, notifyVerified, sendNotifyWork, shareRejected } from "../eth/notify_session.ts";
 import { parseEthStratumMessage, type EthStratumMessage } from "./client_to_server.ts";
 import { encodeEthStratumNotify, encodeEthStratumSubscribeResult, encodeSetDifficulty, encodeTrue, ETH_STRATUM_PROTOCOL } from "./server_to_client.ts";
 import { encodeEthStratumReason } from "./errors.ts";
 import { fullNonce, minerNonceDigits } from "./nonce.ts";
 import { encodeResult } from "../jsonrpc/envelope.ts";
 
-interface SentJob {
-  id: string;
-  difficulty: number;
-  seen: Set<string> | undefined;
-}
-
-export interface EthStratumState extends VardiffState {
+/** Difficulty, timeouts, vardiff window and sent jobs are NotifySessionState's. */
+export interface EthStratumState extends NotifySessionState {
   /** At most 3 bytes (hex); the miner owns the other 8 − len nonce bytes. */
   extranonce: string;
   subscribed: boolean;
   worker: string | undefined;
   moreWorkers: Set<string> | undefined;
-  difficulty: number;
-  fixed: number | undefined;
-  announced: number;
-  sentJobs: SentJob[];
-  needsWork: boolean;
-  workSent: boolean;
   hashrate: bigint | undefined;
-  openedAt: number;
-  lastMessageAt: number;
-  malformed: number;
-  closing: boolean;
-}
-
-interface StratumVerifyCtx {
-  id: JsonRpcId;
-  worker: string;
-  job: EthJob;
-  difficulty: number;
-  nonce: string;
 }
 
 const close = closeSession;
@@ -57,18 +32,9 @@ function reject(s: EthStratumState, id: JsonRpcId, reason: Reason, env: EthEnv, 
   if (reason === "malformed" && ++s.malformed >= env.policy.maxMalformed) close(s, "malformed", out);
 }
 
-function shareRejected(s: EthStratumState, id: JsonRpcId, worker: string, reason: Reason, job: EthJob | undefined, difficulty: number, env: EthEnv, out: Action[]): void {
-  reject(s, id, reason, env, out);
-  out.push({ kind: "share", share: { worker, accepted: false, reason, difficulty, shareDifficulty: 0, jobId: job?.id ?? "", height: job?.blockNumber ?? 0, at: env.now } });
-}
-
 const effectiveDifficulty = effectiveEthDifficulty;
 
-function findSent(s: EthStratumState, id: string): SentJob | undefined {
-  for (let i = s.sentJobs.length - 1; i >= 0; i--) if (s.sentJobs[i]!.id === id) return s.sentJobs[i];
-  return undefined;
-}
-
+/** The job carries no target: mining.set_difficulty goes before it whenever the difficulty changed. */
 function announce(s: EthStratumState, d: number, out: Action[]): void {
   if (d !== s.announced) {
     s.announced = d;
@@ -76,23 +42,18 @@ function announce(s: EthStratumState, d: number, out: Action[]): void {
   }
 }
 
-/**
- * The current job to this connection alone. The notify carries no target, so after a difficulty
- * change the same job id would be ambiguous: shares already mined at the old difficulty may arrive
- * under it. The job keeps its id and is judged and credited at the LOWER of the two difficulties
- * until the next job (ETH blocks come every ~13 s, so the under-credit after a raise is brief).
- */
+const wire: NotifyWire<EthStratumState> = {
+  memoKey: "eth-stratum",
+  notify: (job, clean) => encodeEthStratumNotify(job.id, job.seedHash, job.headerHash, clean),
+  announce: (s, _job, d, out) => announce(s, d, out),
+  ok: encodeTrue,
+  error: encodeEthStratumReason,
+  reject: (s, id, reason, env, out) => reject(s, id, reason, env, out),
+  loggedIn: (s) => s.subscribed && s.worker !== undefined,
+};
+
 function sendWork(s: EthStratumState, env: EthEnv, out: Action[]): void {
-  s.needsWork = false;
-  const job = env.jobs.current();
-  if (job === undefined) return;
-  const d = effectiveDifficulty(s, env);
-  announce(s, d, out);
-  const sent = findSent(s, job.id);
-  if (sent === undefined) s.sentJobs.push({ id: job.id, difficulty: d, seen: undefined });
-  else if (d < sent.difficulty) sent.difficulty = d;
-  out.push({ kind: "write", data: encodeEthStratumNotify(job.id, job.seedHash, job.headerHash, true) });
-  s.workSent = true;
+  sendNotifyWork(s, env, out, wire);
 }
 
 function authorized(s: EthStratumState, worker: string): boolean {
@@ -104,26 +65,12 @@ function onSubmit(s: EthStratumState, m: Extract<EthStratumMessage, { type: "sub
   if (!authorized(s, m.worker)) return reject(s, m.id, "unauthorized", env, out);
   const sent = findSent(s, m.jobId);
   const job = sent === undefined ? undefined : env.jobs.byId(m.jobId);
-  if (sent === undefined || job === undefined) return shareRejected(s, m.id, m.worker, "stale", undefined, 0, env, out);
+  if (sent === undefined || job === undefined) return shareRejected(s, m.id, m.worker, "stale", undefined, 0, env, out, wire);
   const nonce = fullNonce(s.extranonce, m.minerNonce);
   if (nonce === undefined) {
     return reject(s, m.id, "malformed", env, out, `miner nonce must be ${minerNonceDigits(s.extranonce)} hex digits`);
   }
-  const seen = sent.seen ?? (sent.seen = new Set());
-  if (seen.has(nonce)) return shareRejected(s, m.id, m.worker, "duplicate", job, sent.difficulty, env, out);
-  seen.add(nonce);
-  const ctx: StratumVerifyCtx = { id: m.id, worker: m.worker, job, difficulty: sent.difficulty, nonce };
-  const request: VerifyRequest = {
-    algo: job.algo,
-    epoch: job.epoch,
-    seed: job.seedBytes,
-    cacheSize: job.cacheSize,
-    fullSize: job.fullSize,
-    headerHash: job.headerBytes,
-    nonce: hexToBytes(nonce.slice(2))!,
-    ctx,
-  };
-  out.push({ kind: "verify", request });
+  checkNotifyShare(s, m.id, m.worker, sent, job, nonce, env, out, wire);
 }
 
 function onMessage(s: EthStratumState, m: EthStratumMessage, env: EthEnv, out: Action[]): void {
@@ -179,12 +126,14 @@ export const ethStratum: Dialect<EthStratumState, EthEnv, EthJob> = {
   },
 
   open(info: OpenInfo, env) {
+    const diffPolicy = info.difficulty ?? env.policy;
     return {
       extranonce: info.extranonce1,
       subscribed: false,
       worker: undefined,
       moreWorkers: undefined,
-      difficulty: env.policy.initialDifficulty,
+      diffPolicy,
+      difficulty: diffPolicy.initialDifficulty,
       fixed: undefined,
       announced: Number.NaN,
       sentJobs: [],
@@ -212,44 +161,15 @@ export const ethStratum: Dialect<EthStratumState, EthEnv, EthJob> = {
   },
 
   job(s, ev: JobEvent<EthJob>, env, out) {
-    if (s.closing) return;
-    if (!s.workSent) {
-      // Authorized before the pool had any job: this broadcast is its first work.
-      if (s.subscribed && s.worker !== undefined) sendWork(s, env, out);
-      return;
-    }
-    s.sentJobs = ev.clean ? [] : s.sentJobs.filter((j) => env.jobs.byId(j.id) !== undefined);
-    const d = effectiveDifficulty(s, env);
-    announce(s, d, out);
-    s.sentJobs.push({ id: ev.job.id, difficulty: d, seen: undefined });
-    s.needsWork = false;
-    let bytes = ev.memo.get("eth-stratum");
-    if (bytes === undefined) {
-      bytes = new TextEncoder().encode(encodeEthStratumNotify(ev.job.id, ev.job.seedHash, ev.job.headerHash, ev.clean));
-      ev.memo.set("eth-stratum", bytes);
-    }
-    out.push({ kind: "write", data: bytes });
+    notifyJob(s, ev, env, out, wire);
   },
 
   verified(s, req, res: VerifyResult, env, out) {
-    if (s.closing) return;
-    const c = req.ctx as StratumVerifyCtx;
-    if (!res.ok || res.result === undefined || res.mixDigest === undefined) return shareRejected(s, c.id, c.worker, "internal", c.job, c.difficulty, env, out);
-    const value = BigInt("0x" + bytesToHex(res.result));
-    if (value > difficultyToTarget(c.difficulty)) return shareRejected(s, c.id, c.worker, "low_difficulty", c.job, c.difficulty, env, out);
-    const mixDigest = "0x" + bytesToHex(res.mixDigest);
-    const facts = { worker: c.worker, job: c.job, credit: c.difficulty, value, nonce: c.nonce, mixDigest, result: res.result };
-    if (mustForward(facts)) return ethForward(c.id, facts, out);
-    out.push({ kind: "write", data: encodeTrue(c.id) });
-    ethAccepted(s, facts, env, out, () => sendWork(s, env, out));
+    notifyVerified(s, req, res, env, out, wire);
   },
 
   forwarded(s, req, res, env, out) {
-    if (s.closing || req.kind !== "eth") return;
-    ethForwarded(s, req, res, env, out,
-      (id) => out.push({ kind: "write", data: encodeTrue(id) }),
-      (id, reason, detail) => out.push({ kind: "write", data: encodeEthStratumReason(id, reason, detail) }),
-      () => sendWork(s, env, out));
+    notifyForwarded(s, req, res, env, out, wire);
   },
 
   tick(s, env, out) {

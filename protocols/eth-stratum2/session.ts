@@ -1,15 +1,14 @@
 // EIP-1571 (EthereumStratum/2.0.0) session reducer: hello/subscribe/authorize, mining.set + mining.notify, submit/hashrate/noop/bye; hashimoto runs off-loop via "verify" actions.
 import type { JsonRpcId, RpcMessage, RpcParseError } from "../jsonrpc/envelope.ts";
 import type { Reason } from "../errors/reasons.ts";
-import type { Action, VerifyRequest, VerifyResult } from "../core/actions.ts";
+import type { Action, VerifyResult } from "../core/actions.ts";
 import type { Dialect, JobEvent, OpenInfo } from "../core/dialect.ts";
 import type { EthJob } from "../eth/work.ts";
 import type { EthEnv } from "../eth/env.ts";
-import type { VardiffState } from "../core/vardiff.ts";
 import { passwordDifficulty } from "../core/difficulty.ts";
-import { closeSession, effectiveEthDifficulty, ethAccepted, ethForward, ethForwarded, ethTick, mustForward } from "../eth/session_common.ts";
+import { closeSession, effectiveEthDifficulty, ethTick } from "../eth/session_common.ts";
+import { type NotifyWire, type NotifySessionState, checkNotifyShare, findSent, notifyForwarded, notifyJob, notifyVerified, sendNotifyWork, shareRejected } from "../eth/notify_session.ts";
 import { difficultyToTarget } from "../pow/target.ts";
-import { bytesToHex, hexToBytes } from "../pow/hex.ts";
 import { fullNonce, minerNonceDigits } from "../eth-stratum/nonce.ts";
 import { ETH_STRATUM2_PROTOCOL, isEip1571Id, parseEthStratum2Message, type EthStratum2Message } from "./client_to_server.ts";
 import { BYE_LINE, encodeHelloResult, encodeNotify2, encodeOk, encodeResult2, encodeSet, type SetParams } from "./server_to_client.ts";
@@ -18,42 +17,18 @@ import { encodeEthStratum2Reason } from "./errors.ts";
 /** The `node` member of the hello result (EIP-1571: the software behind the pool). */
 export const NODE_NAME = "stratum-edge";
 
-interface SentJob {
-  id: string;
-  difficulty: number;
-  seen: Set<string> | undefined;
-}
-
-export interface EthStratum2State extends VardiffState {
+/** Difficulty, timeouts, vardiff window and sent jobs are NotifySessionState's. */
+export interface EthStratum2State extends NotifySessionState {
   /** At most 3 bytes (hex), sent in mining.set; the miner submits the other 8 − len nonce bytes. */
   extranonce: string;
   helloDone: boolean;
   subscribed: boolean;
   /** Worker token (what mining.authorize answered) → worker name. */
   workers: Map<string, string>;
-  difficulty: number;
-  fixed: number | undefined;
-  /** Difficulty whose target the last mining.set carried (NaN = no mining.set yet). */
-  announced: number;
-  /** Epoch and algo the last mining.set carried (-1 / "" = none yet). */
+  /** Epoch and algo the last mining.set carried (-1 / "" = none yet); `announced` is the difficulty of its target. */
   setEpoch: number;
   setAlgo: string;
-  sentJobs: SentJob[];
-  needsWork: boolean;
-  workSent: boolean;
   hashrate: bigint | undefined;
-  openedAt: number;
-  lastMessageAt: number;
-  malformed: number;
-  closing: boolean;
-}
-
-interface VerifyCtx {
-  id: JsonRpcId;
-  worker: string;
-  job: EthJob;
-  difficulty: number;
-  nonce: string;
 }
 
 function reject(s: EthStratum2State, id: JsonRpcId, reason: Reason, env: EthEnv, out: Action[], detail?: string): void {
@@ -61,16 +36,6 @@ function reject(s: EthStratum2State, id: JsonRpcId, reason: Reason, env: EthEnv,
   if (id !== null) out.push({ kind: "write", data: encodeEthStratum2Reason(id, reason, detail) });
   if (reason === "malformed") out.push({ kind: "abuse", what: "malformed" });
   if (reason === "malformed" && ++s.malformed >= env.policy.maxMalformed) closeSession(s, "malformed", out);
-}
-
-function shareRejected(s: EthStratum2State, id: JsonRpcId, worker: string, reason: Reason, job: EthJob | undefined, difficulty: number, env: EthEnv, out: Action[]): void {
-  reject(s, id, reason, env, out);
-  out.push({ kind: "share", share: { worker, accepted: false, reason, difficulty, shareDifficulty: 0, jobId: job?.id ?? "", height: job?.blockNumber ?? 0, at: env.now } });
-}
-
-function findSent(s: EthStratum2State, id: string): SentJob | undefined {
-  for (let i = s.sentJobs.length - 1; i >= 0; i--) if (s.sentJobs[i]!.id === id) return s.sentJobs[i];
-  return undefined;
 }
 
 /** mining.set before a job: all four members the first time, afterwards only what changed (EIP-1571 "Prepare for mining"). */
@@ -88,22 +53,19 @@ function setFor(s: EthStratum2State, job: EthJob, d: number, out: Action[]): voi
   out.push({ kind: "write", data: encodeSet(p) });
 }
 
-/**
- * The current job to this connection alone. As in EthereumStratum/1.0.0, after a difficulty change
- * the same job id is re-sent under a new target, so shares mined at the old one may still arrive:
- * the job is judged and credited at the LOWER of the two until the next job.
- */
+const wire: NotifyWire<EthStratum2State> = {
+  memoKey: "eth-stratum2",
+  notify: (job, clean) => encodeNotify2(job.id, job.blockNumber, job.headerHash, clean),
+  announce: setFor,
+  ok: encodeOk,
+  error: encodeEthStratum2Reason,
+  reject: (s, id, reason, env, out) => reject(s, id, reason, env, out),
+  loggedIn: (s) => s.workers.size > 0,
+};
+
+/** As in EthereumStratum/1.0.0: a re-sent job is judged at the lower of its old and new difficulty (see sendNotifyWork). */
 function sendWork(s: EthStratum2State, env: EthEnv, out: Action[]): void {
-  s.needsWork = false;
-  const job = env.jobs.current();
-  if (job === undefined) return;
-  const d = effectiveEthDifficulty(s, env);
-  setFor(s, job, d, out);
-  const sent = findSent(s, job.id);
-  if (sent === undefined) s.sentJobs.push({ id: job.id, difficulty: d, seen: undefined });
-  else if (d < sent.difficulty) sent.difficulty = d;
-  out.push({ kind: "write", data: encodeNotify2(job.id, job.blockNumber, job.headerHash, true) });
-  s.workSent = true;
+  sendNotifyWork(s, env, out, wire);
 }
 
 function onSubmit(s: EthStratum2State, m: Extract<EthStratum2Message, { type: "submit" }>, env: EthEnv, out: Action[]): void {
@@ -113,24 +75,10 @@ function onSubmit(s: EthStratum2State, m: Extract<EthStratum2Message, { type: "s
   if (worker === undefined) return reject(s, m.id, "unauthorized", env, out);
   const sent = findSent(s, m.jobId);
   const job = sent === undefined ? undefined : env.jobs.byId(m.jobId);
-  if (sent === undefined || job === undefined) return shareRejected(s, m.id, worker, "stale", undefined, 0, env, out);
+  if (sent === undefined || job === undefined) return shareRejected(s, m.id, worker, "stale", undefined, 0, env, out, wire);
   const nonce = fullNonce(s.extranonce, m.minerNonce);
   if (nonce === undefined) return reject(s, m.id, "malformed", env, out, `nonce must be ${minerNonceDigits(s.extranonce)} hex digits after extranonce "${s.extranonce}"`);
-  const seen = sent.seen ?? (sent.seen = new Set());
-  if (seen.has(nonce)) return shareRejected(s, m.id, worker, "duplicate", job, sent.difficulty, env, out);
-  seen.add(nonce);
-  const ctx: VerifyCtx = { id: m.id, worker, job, difficulty: sent.difficulty, nonce };
-  const request: VerifyRequest = {
-    algo: job.algo,
-    epoch: job.epoch,
-    seed: job.seedBytes,
-    cacheSize: job.cacheSize,
-    fullSize: job.fullSize,
-    headerHash: job.headerBytes,
-    nonce: hexToBytes(nonce.slice(2))!,
-    ctx,
-  };
-  out.push({ kind: "verify", request });
+  checkNotifyShare(s, m.id, worker, sent, job, nonce, env, out, wire);
 }
 
 function onAuthorize(s: EthStratum2State, m: Extract<EthStratum2Message, { type: "authorize" }>, env: EthEnv, out: Action[]): void {
@@ -210,12 +158,14 @@ export const ethStratum2: Dialect<EthStratum2State, EthEnv, EthJob> = {
   },
 
   open(info: OpenInfo, env) {
+    const diffPolicy = info.difficulty ?? env.policy;
     return {
       extranonce: info.extranonce1,
       helloDone: false,
       subscribed: false,
       workers: new Map(),
-      difficulty: env.policy.initialDifficulty,
+      diffPolicy,
+      difficulty: diffPolicy.initialDifficulty,
       fixed: undefined,
       announced: Number.NaN,
       setEpoch: -1,
@@ -245,44 +195,15 @@ export const ethStratum2: Dialect<EthStratum2State, EthEnv, EthJob> = {
   },
 
   job(s, ev: JobEvent<EthJob>, env, out) {
-    if (s.closing) return;
-    if (!s.workSent) {
-      // Authorized before the pool had any job: this broadcast is its first work.
-      if (s.workers.size > 0) sendWork(s, env, out);
-      return;
-    }
-    s.sentJobs = ev.clean ? [] : s.sentJobs.filter((j) => env.jobs.byId(j.id) !== undefined);
-    const d = effectiveEthDifficulty(s, env);
-    setFor(s, ev.job, d, out);
-    s.sentJobs.push({ id: ev.job.id, difficulty: d, seen: undefined });
-    s.needsWork = false;
-    let bytes = ev.memo.get("eth-stratum2");
-    if (bytes === undefined) {
-      bytes = new TextEncoder().encode(encodeNotify2(ev.job.id, ev.job.blockNumber, ev.job.headerHash, ev.clean));
-      ev.memo.set("eth-stratum2", bytes);
-    }
-    out.push({ kind: "write", data: bytes });
+    notifyJob(s, ev, env, out, wire);
   },
 
   verified(s, req, res: VerifyResult, env, out) {
-    if (s.closing) return;
-    const c = req.ctx as VerifyCtx;
-    if (!res.ok || res.result === undefined || res.mixDigest === undefined) return shareRejected(s, c.id, c.worker, "internal", c.job, c.difficulty, env, out);
-    const value = BigInt("0x" + bytesToHex(res.result));
-    if (value > difficultyToTarget(c.difficulty)) return shareRejected(s, c.id, c.worker, "low_difficulty", c.job, c.difficulty, env, out);
-    const mixDigest = "0x" + bytesToHex(res.mixDigest);
-    const facts = { worker: c.worker, job: c.job, credit: c.difficulty, value, nonce: c.nonce, mixDigest, result: res.result };
-    if (mustForward(facts)) return ethForward(c.id, facts, out);
-    out.push({ kind: "write", data: encodeOk(c.id) });
-    ethAccepted(s, facts, env, out, () => sendWork(s, env, out));
+    notifyVerified(s, req, res, env, out, wire);
   },
 
   forwarded(s, req, res, env, out) {
-    if (s.closing || req.kind !== "eth") return;
-    ethForwarded(s, req, res, env, out,
-      (id) => out.push({ kind: "write", data: encodeOk(id) }),
-      (id, reason, detail) => out.push({ kind: "write", data: encodeEthStratum2Reason(id, reason, detail) }),
-      () => sendWork(s, env, out));
+    notifyForwarded(s, req, res, env, out, wire);
   },
 
   tick(s, env, out) {

@@ -2,13 +2,15 @@
 import type { Action, CloseReason, EthForward, ForwardResult } from "../core/actions.ts";
 import type { JsonRpcId } from "../jsonrpc/envelope.ts";
 import type { Reason } from "../errors/reasons.ts";
-import { type VardiffState, clampDifficulty, vardiffOnShare, vardiffOnTick } from "../core/vardiff.ts";
+import { type DifficultyPolicy, type VardiffState, clampDifficulty, vardiffOnShare, vardiffOnTick } from "../core/vardiff.ts";
 import { bytesToHex } from "../pow/hex.ts";
 import type { EthJob } from "./work.ts";
 import { targetToDifficulty } from "../pow/target.ts";
 import type { EthEnv } from "../eth/env.ts";
 
 export interface EthSessionCommon extends VardiffState {
+  /** Starting difficulty, suggestion floor and vardiff bounds: the listening port's, else the pool's (env.policy). */
+  diffPolicy: DifficultyPolicy;
   difficulty: number;
   /** From a d=NUMBER password: vardiff off. */
   fixed: number | undefined;
@@ -28,7 +30,7 @@ export function closeSession(s: EthSessionCommon, reason: CloseReason, out: Acti
 
 /** Share difficulty never exceeds the block's (else block-grade hashes would not be submitted). */
 export function effectiveEthDifficulty(s: EthSessionCommon, env: EthEnv): number {
-  const p = env.policy;
+  const p = s.diffPolicy;
   const job = env.jobs.current();
   const hi = job === undefined ? p.vardiff.max : Math.min(p.vardiff.max, targetToDifficulty(job.target));
   if (s.fixed !== undefined) return clampDifficulty(s.fixed, Math.min(p.suggestFloor, hi), hi);
@@ -52,7 +54,8 @@ export function ethTick(
   if (!loggedIn && env.now - s.openedAt >= p.loginTimeoutMs) return closeSession(s, "login_timeout", out);
   if (env.now - s.lastMessageAt >= p.idleTimeoutMs) return closeSession(s, "idle_timeout", out);
   if (hasWork && s.fixed === undefined) {
-    const next = vardiffOnTick(s, effectiveEthDifficulty(s, env), env.now, p.vardiff, p.vardiff.min);
+    const d = s.diffPolicy;
+    const next = vardiffOnTick(s, effectiveEthDifficulty(s, env), env.now, d.vardiff, d.vardiff.min);
     if (next !== undefined && next !== s.difficulty) {
       s.difficulty = next;
       if (effectiveEthDifficulty(s, env) !== s.announced) resend();
@@ -147,7 +150,7 @@ export function ethAccepted(
     });
   }
   if (s.fixed === undefined) {
-    const next = vardiffOnShare(s, a.credit, env.now, env.policy.vardiff, env.policy.vardiff.min);
+    const next = vardiffOnShare(s, a.credit, env.now, s.diffPolicy.vardiff, s.diffPolicy.vardiff.min);
     if (next !== undefined && next !== s.difficulty) {
       s.difficulty = next;
       if (effectiveEthDifficulty(s, env) !== s.announced) resend();

@@ -83,7 +83,7 @@ function onMessage(s: StratumV1State, m: ClientMessage, env: StratumV1Env, out: 
         const d = c.minimumDifficulty;
         const ok = Number.isFinite(d) && d > 0;
         if (ok) {
-          s.floor = clampDifficulty(d, env.policy.suggestFloor, env.policy.vardiff.max);
+          s.floor = clampDifficulty(d, s.diffPolicy.suggestFloor, s.diffPolicy.vardiff.max);
           if (s.difficulty < s.floor) setDifficulty(s, s.floor, env);
         }
         result["minimum-difficulty"] = ok;
@@ -96,7 +96,7 @@ function onMessage(s: StratumV1State, m: ClientMessage, env: StratumV1Env, out: 
       return;
     }
     case "suggest_difficulty": {
-      const d = clampDifficulty(m.difficulty, env.policy.suggestFloor, env.policy.vardiff.max);
+      const d = clampDifficulty(m.difficulty, s.diffPolicy.suggestFloor, s.diffPolicy.vardiff.max);
       s.floor = d;
       setDifficulty(s, d, env);
       out.push({ kind: "write", data: encodeTrue(m.id) });
@@ -149,6 +149,7 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
 
   open(info: OpenInfo, env) {
     const now = env.now;
+    const diffPolicy = info.difficulty ?? env.policy;
     return {
       extranonce1: info.extranonce1,
       extranonce1Bytes: undefined,
@@ -158,7 +159,8 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
       moreWorkers: undefined,
       payout: undefined,
       versionMask: 0,
-      difficulty: env.policy.initialDifficulty,
+      diffPolicy,
+      difficulty: diffPolicy.initialDifficulty,
       announced: Number.NaN,
       fixed: undefined,
       floor: 0,
@@ -235,7 +237,8 @@ export const stratumV1: Dialect<StratumV1State, StratumV1Env, StratumJob> = {
     if (s.worker === undefined && now - s.openedAt >= p.loginTimeoutMs) return close(s, "login_timeout", out);
     if (now - s.lastMessageAt >= p.idleTimeoutMs) return close(s, "idle_timeout", out);
     if (s.workSent && s.fixed === undefined) {
-      const next = vardiffOnTick(s, effectiveDifficulty(s, env), now, p.vardiff, Math.max(s.floor, p.suggestFloor));
+      const d = s.diffPolicy;
+      const next = vardiffOnTick(s, effectiveDifficulty(s, env), now, d.vardiff, Math.max(s.floor, d.suggestFloor));
       if (next !== undefined) {
         setDifficulty(s, next, env);
         if (s.needsWork) sendWork(s, env, out);

@@ -110,7 +110,7 @@ function judge(
   }
   // The miner did the work either way: vardiff counts the share now, not when the upstream answers.
   if (s.fixed === undefined) {
-    const next = vardiffOnShare(s, sent.difficulty, now, env.policy.vardiff, Math.max(s.floor, env.policy.suggestFloor));
+    const next = vardiffOnShare(s, sent.difficulty, now, s.diffPolicy.vardiff, Math.max(s.floor, s.diffPolicy.suggestFloor));
     if (next !== undefined) setDifficulty(s, next, env);
   }
 }

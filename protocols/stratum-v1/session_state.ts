@@ -3,7 +3,7 @@ import type { Sha256Into } from "../pow/types.ts";
 import type { Reason } from "../errors/reasons.ts";
 import type { JsonRpcId } from "../jsonrpc/envelope.ts";
 import type { Action, CloseReason } from "../core/actions.ts";
-import { type SessionPolicy, type VardiffState, clampDifficulty } from "../core/vardiff.ts";
+import { type DifficultyPolicy, type SessionPolicy, type VardiffState, clampDifficulty } from "../core/vardiff.ts";
 import type { StratumJob } from "./job_types.ts";
 import type { SubmitFields } from "./share.ts";
 import { encodeNotify, encodeSetDifficulty } from "./server_to_client.ts";
@@ -87,6 +87,8 @@ export interface StratumV1State extends VardiffState {
   payout: PayoutRef | undefined;
   /** Negotiated version-rolling mask (0 = none). */
   versionMask: number;
+  /** Starting difficulty, suggestion floor and vardiff bounds: the listening port's, else the pool's (env.policy). */
+  diffPolicy: DifficultyPolicy;
   /** Difficulty the next job goes out with. */
   difficulty: number;
   /** Difficulty last announced with mining.set_difficulty (NaN = never). */
@@ -148,21 +150,22 @@ const networkDifficulty = new WeakMap<StratumJob, number>();
  * target, so a higher one would hide blocks. In relay mode not the upstream pool's either, or the
  * miner would hide shares the upstream pays for.
  */
-export function ceiling(env: StratumV1Env): number {
+export function ceiling(s: StratumV1State, env: StratumV1Env): number {
+  const max = s.diffPolicy.vardiff.max;
   const job = env.jobs.current();
-  if (job === undefined) return env.policy.vardiff.max;
+  if (job === undefined) return max;
   let n = networkDifficulty.get(job);
   if (n === undefined) {
     n = targetToDifficulty(job.networkTarget, env.policy.diff1);
     if (job.upstream !== undefined) n = Math.min(n, job.upstream.difficulty);
     networkDifficulty.set(job, n);
   }
-  return Math.min(env.policy.vardiff.max, n);
+  return Math.min(max, n);
 }
 
 export function effectiveDifficulty(s: StratumV1State, env: StratumV1Env): number {
-  const p = env.policy;
-  const hi = ceiling(env);
+  const p = s.diffPolicy;
+  const hi = ceiling(s, env);
   if (s.fixed !== undefined) return clampDifficulty(s.fixed, Math.min(p.suggestFloor, hi), hi);
   return clampDifficulty(s.difficulty, Math.min(Math.max(s.floor, p.suggestFloor), hi), hi);
 }

@@ -22,12 +22,15 @@ Usage:
   stratum-edge demo [--miners N] [--seconds S] [--config FILE] [--set KEY=VALUE]...
       Run the relay plus N built-in CPU miners that find real shares and devnet
       blocks against it, with a live status line. Start here.
-  stratum-edge bench [--connections N] [--seconds S] [--threads N] [--target HOST:PORT] [--mode MODE]
+  stratum-edge bench [--connections N] [--seconds S] [--threads N] [--target HOST:PORT] [--mode MODE] [--tls] [--redis URL]
       Load generator (another process). MODE: shares (default), idle, fanout, all,
       abuse (an honest miner's latency while 1,000 connections/s from a banned source are refused),
       blocks (block share → submitblock latency and new-tip fan-out, against a simulated bitcoind).
-      Without --target it starts the relay itself as a child process (--threads sets its stratum.threads;
+      Without --target it starts the relay itself as a child process (--threads sets its stratum.threads,
+      --redis URL its store.redis.url: shares are then also published to that Redis;
       --share-log on|off|both sets store.shareLog for --mode shares, both = off then on, with the log's cost).
+      --tls (shares, idle): miners connect over TLS (to a TLS [[listeners]] port of the child, made
+      with a throw-away openssl certificate, or to --target's TLS port), to compare with plain runs.
   stratum-edge --help | --version
 
 Options:
@@ -54,6 +57,8 @@ export function parseCli(argv: string[]): CliOptions {
       mode: { type: "string" },
       binary: { type: "string" },
       threads: { type: "string" },
+      tls: { type: "boolean" },
+      redis: { type: "string" },
       "share-log": { type: "string" },
     },
   });
@@ -71,9 +76,10 @@ export function parseCli(argv: string[]): CliOptions {
     sets[s.slice(0, eq)] = s.slice(eq + 1);
   }
   const flags: Record<string, string | boolean> = {};
-  for (const k of ["miners", "seconds", "connections", "target", "mode", "binary", "threads", "share-log"] as const) {
+  for (const k of ["miners", "seconds", "connections", "target", "mode", "binary", "threads", "redis", "share-log"] as const) {
     const v = values[k];
     if (v !== undefined) flags[k] = v;
   }
+  if (values.tls) flags.tls = true;
   return { command, ...(values.config ? { configFile: values.config } : {}), sets, json: values["log-json"] === true, flags };
 }

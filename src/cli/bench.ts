@@ -56,6 +56,10 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
     if (mode === "abuse" && flags.target !== undefined) throw new Error("--mode abuse starts its own relay (bans on, bans.maxMalformed=1) and reads its /metrics; --target is not supported");
     if ((mode === "abuse-source" || mode === "fanout-floor") && typeof flags.target !== "string") throw new Error(`--mode ${mode} needs --target HOST:PORT`);
     const target = typeof flags.target === "string" ? parseTarget(flags.target) : undefined;
+    const tls = flags.tls === true;
+    if (tls && mode !== "shares" && mode !== "idle") throw new Error(`--tls is for --mode shares and --mode idle (TLS vs plain cost per share and per idle miner), not ${mode}`);
+    if (flags.redis !== undefined && (typeof flags.redis !== "string" || !/^rediss?:\/\//.test(flags.redis))) throw new Error(`--redis expects redis://HOST:PORT, got "${String(flags.redis)}"`);
+    if (flags.redis !== undefined && target !== undefined) throw new Error("--redis configures the relay the bench starts; with --target configure store.redis.url on that relay");
     const sl = flags["share-log"] ?? "default";
     if (sl !== "default" && sl !== "on" && sl !== "off" && sl !== "both") throw new Error(`--share-log expects on|off|both, got "${String(sl)}"`);
     if (sl !== "default" && flags.target !== undefined) throw new Error("--share-log configures the relay the bench starts; with --target, configure that relay's store.shareLog yourself");
@@ -67,6 +71,8 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
       seconds: positiveInt(flags.seconds, "--seconds"),
       connections: positiveInt(flags.connections, "--connections"),
       threads: positiveInt(flags.threads, "--threads"),
+      tls,
+      ...(typeof flags.redis === "string" ? { redis: flags.redis } : {}),
     };
   } catch (e) {
     console.error(`stratum-edge bench: ${e instanceof Error ? e.message : String(e)}`);
@@ -77,7 +83,9 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
   const figures: Record<string, unknown> = {
     runtime: runtime.name,
     relay: ctx.target ? `${ctx.target.host}:${ctx.target.port}` : ctx.relayCmd!.label,
+    transport: ctx.tls ? "tls" : "tcp",
     cpus: (await import("node:os")).cpus().length,
+    ...(ctx.redis !== undefined ? { redis: ctx.redis } : {}),
     targets: TARGETS,
   };
   console.log(`stratum-edge bench (load generator on ${runtime.name}, relay: ${figures.relay}, ${figures.cpus} CPUs shared by both)`);

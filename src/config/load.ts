@@ -37,7 +37,7 @@ const show = (v: unknown): string => (v === undefined ? "(missing)" : JSON.strin
 
 const at = (root: unknown, path: readonly PropertyKey[]): unknown => {
   let v = root;
-  for (const k of path) v = isObj(v) ? v[String(k)] : undefined;
+  for (const k of path) v = isObj(v) ? v[String(k)] : Array.isArray(v) ? v[Number(k)] : undefined;
   return v;
 };
 

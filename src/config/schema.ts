@@ -1,6 +1,7 @@
 // The one definition of stratum-edge configuration (zod v4): types, defaults, limits and the doc text README is generated from; no file I/O.
 import { z } from "zod";
 import { DEFAULT_BAN_POLICY, createAllowlist } from "../policy/ban_policy.ts";
+import { listenerDifficultyProblems } from "./listener_difficulty.ts";
 
 // Nested objects use .prefault({}) so an absent section is parsed (inner defaults apply); zod v4's
 // .default() would return the literal {} unparsed. Objects are strict: an unknown key is a typo.
@@ -105,6 +106,20 @@ export const DevnetUpstreamSchema = z
   })
   .describe("Work from the embedded devnet.");
 
+/** TLS settings of one upstream (pool or node); only used when its URL asks for TLS (stratum+ssl://, https://). */
+export const UpstreamTlsSchema = z
+  .strictObject({
+    ca: z.string().default("").describe("PEM file of CA certificates trusted for this upstream in addition to the runtime's default root CAs (a private CA, or the pool's self-signed certificate itself). A file that cannot be read or holds no certificate stops start-up with an error naming this key."),
+    pin: z
+      .string()
+      .default("")
+      .refine((v) => v === "" || /^sha256\/\/?[A-Za-z0-9+/]{43}=$/.test(v.trim()), "expected sha256/BASE64 (44 base64 characters)")
+      .describe("`sha256/BASE64`: SHA-256 of the server certificate's public key (SubjectPublicKeyInfo, as curl's --pinnedpubkey; survives renewals that keep the key). A different key refuses the connection. With a pin and no `ca` the pin is the whole check (a self-signed pool certificate works, name not checked); with `ca` too, chain, name and pin must all hold."),
+    serverName: z.string().default("").describe("Name sent as SNI and checked against the certificate; empty = the URL's host."),
+    insecure: z.boolean().default(false).describe("Accept any certificate: no chain, name or pin check (explicit opt-out, logged as a warning at start; anyone on the path can then read and rewrite the traffic)."),
+  })
+  .describe("TLS checks for this upstream (stratum+ssl:// or https:// URLs); by default the runtime's root CAs and the host name.");
+
 export const BitcoindUpstreamSchema = z
   .strictObject({
     type: z.literal("bitcoind").describe("Upstream kind: `bitcoind` (getblocktemplate/submitblock of Bitcoin Core and its forks)."),
@@ -119,11 +134,12 @@ export const BitcoindUpstreamSchema = z
         nodes: z
           .array(
             z.strictObject({
-              url: z.string().url().describe("JSON-RPC URL, e.g. http://127.0.0.1:8332."),
+              url: z.string().url().describe("JSON-RPC URL, e.g. http://127.0.0.1:8332 (https:// verified per `tls`)."),
               user: z.string().default("").describe("RPC user (rpcuser); empty with cookieFile."),
               password: z.string().default("").describe("RPC password (rpcpassword)."),
               cookieFile: z.string().default("").describe("Path of the node's .cookie file (used when user is empty; re-read when the node restarts)."),
               priority: z.number().int().default(0).describe("Lower is preferred; blocks go to every healthy node."),
+              tls: UpstreamTlsSchema.prefault({}),
             }),
           )
           .min(1)
@@ -140,8 +156,9 @@ export const BitcoindUpstreamSchema = z
 
 const poolUrl = z
   .string()
-  .regex(/^(?:(?:stratum1?\+tcp|tcp):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})\/?$/, "expected stratum+tcp://host:port")
-  .describe("Pool address: stratum+tcp://host:port.");
+  .regex(/^(?:(?:stratum1?\+(?:tcp|ssl|tls)|tcp|ssl|tls):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})\/?$/, "expected stratum+tcp://host:port or stratum+ssl://host:port")
+  .describe("Pool address: stratum+tcp://host:port, or stratum+ssl://host:port (also stratum+tls://, stratum1+ssl://) for TLS, verified per `tls`.");
+
 
 /** Settings of every connection to an upstream pool (Bitcoin and Ethereum relay modes alike). */
 const upstreamLinkFields = {
@@ -167,6 +184,7 @@ export const PoolUpstreamSchema = z
               user: z.string().min(1).describe("Worker name the relay authorizes with upstream (e.g. account.farm); every forwarded share is submitted under it."),
               password: z.string().default("x").describe("Password sent with mining.authorize."),
               priority: z.number().int().default(0).describe("Lower is preferred; equal priorities keep the listed order. The relay returns to a preferred pool once it answers again."),
+              tls: UpstreamTlsSchema.prefault({}),
             }),
           )
           .min(1)
@@ -204,7 +222,7 @@ export const EthNodeUpstreamSchema = z
     ethnode: z
       .strictObject({
         nodes: z
-          .array(z.strictObject({ url: z.string().url().describe("JSON-RPC URL, e.g. http://127.0.0.1:8545."), priority: z.number().int().default(0).describe("Lower is preferred.") }))
+          .array(z.strictObject({ url: z.string().url().describe("JSON-RPC URL, e.g. http://127.0.0.1:8545 (https:// verified per `tls`)."), priority: z.number().int().default(0).describe("Lower is preferred."), tls: UpstreamTlsSchema.prefault({}) }))
           .min(1)
           .describe("Nodes, tried by priority; blocks go to every healthy one."),
         pollIntervalMs: z.number().int().min(10).default(250).describe("eth_getWork polling interval."),
@@ -232,6 +250,7 @@ export const EthPoolUpstreamSchema = z
               worker: z.string().default("").describe("eth-proxy: the top-level `worker` field of eth_submitLogin / eth_submitWork (ethminer's --worker); EthereumStratum: appended to `user` as user.worker. Empty = none."),
               protocol: z.enum(["eth-proxy", "ethereum-stratum"]).default("eth-proxy").describe("How the relay talks to this pool: `eth-proxy` (eth_submitLogin / eth_getWork / eth_submitWork; ethminer's stratum1+tcp) or `ethereum-stratum` (EthereumStratum/1.0.0, NiceHash: the pool's extranonce becomes the prefix of every miner's nonce; EthereumStratum miners get it plus their own byte(s), eth-proxy and getwork miners, who pick whole nonces, have a share forwarded only when its nonce happens to start with it)."),
               priority: z.number().int().default(0).describe("Lower is preferred; equal priorities keep the listed order."),
+              tls: UpstreamTlsSchema.prefault({}),
             }),
           )
           .min(1)
@@ -273,6 +292,30 @@ export const GetworkSchema = z
   })
   .describe("HTTP getwork (eth-proxy JSON-RPC over HTTP POST) for Ethereum-style miners.");
 
+// A port's own difficulty: the keys of [difficulty] and the difficulty keys of [ethash], each
+// optional (absent = the global value); min <= initial <= max is checked after merging (ConfigSchema).
+const ownDifficulty = (what: string) => z.number().positive().optional().describe(what);
+export const ListenerDifficultySchema = z
+  .strictObject({
+    initial: ownDifficulty("Share difficulty given to a new connection on this port. Default: `difficulty.initial`."),
+    min: ownDifficulty("Lowest share difficulty vardiff may set on this port. Default: `difficulty.min`."),
+    max: ownDifficulty("Highest share difficulty vardiff may set on this port. Default: `difficulty.max`."),
+    suggestFloor: ownDifficulty("Lowest difficulty a miner on this port may request (mining.suggest_difficulty, BIP310 minimum-difficulty, d=NUMBER password). Default: `difficulty.suggestFloor`, raised to this port's `min` when that is set."),
+    targetShareSeconds: ownDifficulty("Vardiff aims for one share per this many seconds per connection on this port (Ethereum-style miners too). Default: `difficulty.targetShareSeconds`."),
+    retargetSeconds: ownDifficulty("Seconds between vardiff adjustments on this port (Ethereum-style miners too). Default: `difficulty.retargetSeconds`."),
+    variancePercent: z.number().min(0).max(100).optional().describe("Vardiff tolerance on this port (Ethereum-style miners too). Default: `difficulty.variancePercent`."),
+  })
+  .describe("This port's share difficulty and vardiff for Bitcoin-family miners (`[listeners.difficulty]`, the keys of `[difficulty]`).");
+
+export const ListenerEthashSchema = z
+  .strictObject({
+    initialDifficulty: ownDifficulty("Share difficulty for a new Ethereum-style connection on this port. Default: `ethash.initialDifficulty`."),
+    minDifficulty: ownDifficulty("Lowest share difficulty vardiff may set for Ethereum-style miners on this port. Default: `ethash.minDifficulty`."),
+    maxDifficulty: ownDifficulty("Highest share difficulty vardiff may set for Ethereum-style miners on this port. Default: `ethash.maxDifficulty`."),
+    suggestFloor: ownDifficulty("Lowest difficulty a `d=NUMBER` password may set on this port. Default: `ethash.suggestFloor`, raised to this port's `minDifficulty` when that is set."),
+  })
+  .describe("This port's share difficulty for Ethereum-style miners (`[listeners.ethash]`, the difficulty keys of `[ethash]`; HTTP getwork keeps the global ones).");
+
 export const ListenerSchema = z
   .strictObject({
     host: z.string().default("0.0.0.0").describe("Listen address."),
@@ -282,9 +325,22 @@ export const ListenerSchema = z
       .min(1)
       .default(["stratum-v1", "eth-proxy", "eth-stratum", "eth-stratum2", "http-getwork"])
       .describe("Dialects this port accepts (`eth-stratum2` = EIP-1571 EthereumStratum/2.0.0; the first message must be one of them; others get an error and a close). `http-getwork`: connections opening with an HTTP request line get HTTP getwork (see `getwork`); a list without it treats such bytes as a malformed Stratum line."),
-    proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header on this port (see stratum.proxyProtocol)."),
+    proxyProtocol: z.boolean().default(false).describe("Expect a PROXY protocol v1/v2 header on this port (see stratum.proxyProtocol). Not with `tls`."),
+    difficulty: ListenerDifficultySchema.optional(),
+    ethash: ListenerEthashSchema.optional(),
+    tls: z
+      .strictObject({
+        cert: z.string().min(1).describe("PEM certificate file (the leaf first, then any intermediates)."),
+        key: z.string().min(1).describe("PEM private key file matching `cert` (unencrypted)."),
+      })
+      .optional()
+      .describe("Serve this port over TLS (miners' `stratum+ssl://`; HTTP getwork on it becomes HTTPS). Both files are read and checked at start-up and again on SIGHUP, which swaps the certificate for new connections without dropping open ones (a bad file on reload keeps the old one and logs an error)."),
   })
-  .describe("An extra Stratum port, optionally pinned to some dialects.");
+  .superRefine((l, ctx) => {
+    // The PROXY header precedes the TLS handshake on the wire, but Bun.listen starts TLS at accept.
+    if (l.tls !== undefined && l.proxyProtocol) ctx.addIssue({ code: "custom", path: ["proxyProtocol"], input: true, message: "proxyProtocol cannot be combined with tls on one listener (terminate TLS at the load balancer, or drop proxyProtocol)" });
+  })
+  .describe("An extra Stratum port, optionally pinned to some dialects, optionally over TLS.");
 
 const B = DEFAULT_BAN_POLICY;
 export const BansSchema = z
@@ -315,15 +371,6 @@ export const BansSchema = z
   })
   .describe("Temporary bans.");
 
-export const StoreSchema = z
-  .strictObject({
-    shareLog: z.boolean().default(true).describe("Append every judged share (time, worker, source address, pool, job, difficulties, verdict and reason, upstream verdict, block flag) to the SQLite share log `dataDir/shares.sqlite` (WAL; bun:sqlite on Bun, node:sqlite on Deno). A miner is told a share was accepted only once its batch is committed. Also serves per-worker history (`/api/workers`)."),
-    commitIntervalMs: z.number().int().min(0).max(1000).default(5).describe("Share log group commit: a batch is committed this long after its first share; replies to those shares wait for the commit (the latency the log adds)."),
-    retentionDays: z.number().min(0).default(30).describe("Shares and worker history older than this are deleted (checked every 10 minutes); 0 = keep forever."),
-    fsync: z.boolean().default(false).describe("fsync every share log commit (SQLite synchronous=FULL): survives power loss, not just a crash of the process, at the cost of a disk flush per batch."),
-  })
-  .describe("Durable share storage.");
-
 export const ShutdownSchema = z
   .strictObject({
     drainMs: z.number().int().min(0).default(1000).describe("On SIGINT/SIGTERM, milliseconds to let queued writes flush before exiting."),
@@ -331,6 +378,34 @@ export const ShutdownSchema = z
     reconnectPort: port("Port sent with client.reconnect (0 = the stratum port).").default(0),
   })
   .describe("Graceful shutdown.");
+
+export const RedisSchema = z
+  .strictObject({
+    url: z.string().regex(/^$|^rediss?:\/\//, "expected redis://[user:password@]host[:port][/db] (or rediss:// for TLS)").default("").describe("Redis shared by several relays (bans, share and block streams, cluster stats, extranonce1 prefixes); empty = this relay stands alone."),
+    keyPrefix: z.string().min(1).default("stratum-edge").describe("Namespace of every key and channel this relay uses in Redis (relays that share it form one cluster)."),
+    instancePrefix: z.string().regex(/^([0-9a-f]{2})*$/, "expected lowercase hex, whole bytes").default("").describe("This instance's extranonce1 prefix (hex, e.g. `0a`); empty = leased from Redis at start (INCR + a renewed lease key), so the relay refuses to start while Redis is unreachable."),
+    prefixBytes: z.number().int().min(1).max(2).default(1).describe("Bytes of a leased extranonce1 prefix (1 = up to 256 instances); they come out of stratum.extranonce1Size."),
+    leaseSeconds: z.number().int().min(5).default(60).describe("Life of the prefix lease key; renewed every third of it while Redis is up."),
+    sharesStream: z.string().min(1).default("shares").describe("Stream (key `<keyPrefix>:<sharesStream>`) every share is added to."),
+    blocksStream: z.string().min(1).default("blocks").describe("Stream (key `<keyPrefix>:<blocksStream>`) every found block candidate is added to."),
+    streamMaxLen: z.number().int().min(1).default(1_000_000).describe("XADD MAXLEN ~ of each stream (Redis trims to about this many entries; consumers must read faster)."),
+    bufferMaxEntries: z.number().int().min(1).default(200_000).describe("Stream entries held in memory while Redis is slow or down; past this new entries are dropped and counted (stratum_edge_redis_dropped_total)."),
+    batchSize: z.number().int().min(1).max(10_000).default(2000).describe("Stream entries written per round trip (one Lua call)."),
+    banPollMs: z.number().int().min(100).default(2000).describe("How often the shared ban list is re-read (pub/sub carries bans at once; this repairs missed messages)."),
+    statsIntervalMs: z.number().int().min(100).default(2000).describe("How often this instance writes its figures for /api/stats?scope=cluster (kept 3 intervals)."),
+    connectTimeoutMs: z.number().int().min(100).default(5000).describe("How long start waits for Redis (a prefix lease needs it)."),
+  })
+  .describe("Redis for several instances.");
+
+export const StoreSchema = z
+  .strictObject({
+    shareLog: z.boolean().default(true).describe("Append every judged share (time, worker, source address, pool, job, difficulties, verdict and reason, upstream verdict, block flag) to the SQLite share log `dataDir/shares.sqlite` (WAL; bun:sqlite on Bun, node:sqlite on Deno). A miner is told a share was accepted only once its batch is committed. Also serves per-worker history (`/api/workers`)."),
+    commitIntervalMs: z.number().int().min(0).max(1000).default(5).describe("Share log group commit: a batch is committed this long after its first share; replies to those shares wait for the commit (the latency the log adds)."),
+    retentionDays: z.number().min(0).default(30).describe("Shares and worker history older than this are deleted (checked every 10 minutes); 0 = keep forever."),
+    fsync: z.boolean().default(false).describe("fsync every share log commit (SQLite synchronous=FULL): survives power loss, not just a crash of the process, at the cost of a disk flush per batch."),
+    redis: RedisSchema.prefault({}),
+  })
+  .describe("Where shares, blocks and bans go: the share log in dataDir, and Redis beyond this process.");
 
 export const ConfigSchema = z
   .strictObject({
@@ -345,9 +420,14 @@ export const ConfigSchema = z
     ethash: EthashSchema.prefault({}),
     bans: BansSchema.prefault({}),
     getwork: GetworkSchema.prefault({}),
-    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol` and dialect list (`dialects`: any of `stratum-v1`, `eth-proxy`, `eth-stratum`, `http-getwork`; default all four); limits are those of `stratum` and `getwork`."),
+    listeners: z.array(ListenerSchema).default([]).describe("Extra Stratum ports (TOML `[[listeners]]`), each with its own host, port, `proxyProtocol`, dialect list (`dialects`; default all), optional `tls = { cert, key }` (see README, TLS listeners) and optionally its own share difficulty (`[listeners.difficulty]`, `[listeners.ethash]`: a key left out is the global one); limits are those of `stratum` and `getwork`."),
     shutdown: ShutdownSchema.prefault({}),
     store: StoreSchema.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    c.listeners.forEach((l, i) => {
+      for (const p of listenerDifficultyProblems(c.difficulty, c.ethash, l)) ctx.addIssue({ code: "custom", path: ["listeners", i, ...p.path], input: p.input, message: p.message });
+    });
   })
   .describe("stratum-edge configuration (TOML).");
 

@@ -6,6 +6,8 @@ import { mountDashboard } from "./dashboard.ts";
 export interface HttpAppDeps {
   metrics: Registry;
   stats: () => unknown;
+  /** store.redis: every instance's figures summed (/api/stats?scope=cluster). */
+  clusterStats?: () => Promise<unknown>;
   health: () => { ok: boolean; [k: string]: unknown };
   version: string;
 }
@@ -27,7 +29,15 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
 
   app.get("/metrics", () => new Response(deps.metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
 
-  app.get("/api/stats", () => json(deps.stats()));
+  app.get("/api/stats", async (c) => {
+    if (c.req.query("scope") !== "cluster") return json(deps.stats());
+    if (deps.clusterStats === undefined) return json({ error: "no cluster: store.redis.url is not set" }, 404);
+    try {
+      return json(await deps.clusterStats());
+    } catch (e) {
+      return json({ error: "redis did not answer", detail: String((e as Error).message ?? e) }, 503);
+    }
+  });
 
   mountDashboard(app);
 

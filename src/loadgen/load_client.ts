@@ -1,5 +1,5 @@
 // Many lightweight Stratum v1 load connections over one Runtime: handshake, pipelined valid shares, notify timing; it does not hash or judge shares.
-import type { Runtime, SocketHandle, SocketHandlers } from "../runtime/types.ts";
+import type { Runtime, SocketHandle, SocketHandlers, TlsConnectOptions } from "../runtime/types.ts";
 import { parseLine } from "../../protocols/jsonrpc/envelope.ts";
 import { parseServerMessage, parseSubscribeResult } from "../../protocols/stratum-v1/server_messages.ts";
 import { createSamples, type Samples } from "./stats.ts";
@@ -82,6 +82,8 @@ export interface LoadOptions {
   /** Authorize password; `d=1e-12` asks for a fixed difficulty so every well-formed share is valid. */
   password: string;
   userPrefix?: string;
+  /** Dial with TLS (bench --tls against a TLS listener). */
+  tls?: TlsConnectOptions;
 }
 
 const enc = new TextEncoder();
@@ -352,7 +354,7 @@ export function createLoad(opts: LoadOptions): Load {
     conns.push(c);
     let sock: SocketHandle;
     try {
-      sock = await runtime.connect(host, port, handlers);
+      sock = await runtime.connect(host, port, handlers, opts.tls ? { tls: opts.tls } : undefined);
     } catch {
       counters.connectFailures++;
       c.closed = true;

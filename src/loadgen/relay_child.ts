@@ -37,7 +37,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function tryConnect(host: string, port: number): Promise<boolean> {
+export function tryConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = netConnect({ host, port });
     s.once("connect", () => {

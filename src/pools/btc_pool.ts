@@ -17,7 +17,10 @@ import { createJobBook, type JobBook } from "./job_book.ts";
 import { createShareStats, type ShareStats } from "../observe/stats.ts";
 
 export interface BtcPoolHooks {
-  share(s: ShareRecord): void;
+  /** Every share a pool records, with the miner's address and the pool's name (store.redis streams them). */
+  share(s: ShareRecord, remote?: string, pool?: string): void;
+  /** A block candidate found by a pool that submits it itself (not relay mode). */
+  found?(pool: string, block: { height: number; hash: string; worker: string; at: number }, remote: string): void;
   /** "inconclusive": the node stored a valid block that did not become the tip (a sibling). */
   block(result: "accepted" | "inconclusive" | "rejected" | "error"): void;
   jobBroadcast(clean: boolean): void;
@@ -192,10 +195,11 @@ export function createBtcPool(opts: {
     },
     onShare(share, remote) {
       stats.record(share, remote);
-      hooks.share(share);
+      hooks.share(share, remote, opts.name);
     },
-    onBlock(block, _remote) {
+    onBlock(block, remote) {
       if (block.algo !== "sha256d" && block.algo !== "scrypt") return log.error("Bitcoin-family pool got an ethash block", { algo: block.algo });
+      hooks.found?.(opts.name, block, remote);
       log.info("block candidate found", { height: block.height, hash: block.hash, worker: block.worker });
       const report: BlockReport = { height: block.height, hash: block.hash, worker: block.worker, foundAt: new Date(block.at).toISOString() };
       found.push(report);

@@ -17,7 +17,8 @@ import { chainEpochInfo, createEthJobBook, ethashChain, type EthJobBook } from "
 import { createShareStats, type ShareStats } from "../observe/stats.ts";
 
 export interface EthPoolHooks {
-  share(s: ShareRecord): void;
+  share(s: ShareRecord, remote?: string, pool?: string): void;
+  found?(pool: string, block: { height: number; hash: string; worker: string; at: number }, remote: string): void;
   block(result: "accepted" | "rejected" | "error"): void;
   jobBroadcast(clean: boolean): void;
 }
@@ -189,10 +190,11 @@ export function createEthPool(opts: {
     },
     onShare(share, remote) {
       stats.record(share, remote);
-      hooks.share(share);
+      hooks.share(share, remote, opts.name);
     },
-    onBlock(block) {
+    onBlock(block, remote) {
       if (block.algo === "sha256d" || block.algo === "scrypt") return log.error("ethash pool got a Bitcoin-family block");
+      hooks.found?.(opts.name, block, remote);
       const eb = block as EthBlockCandidate;
       log.info("block candidate found", { algo: block.algo, height: block.height, worker: block.worker });
       const report: BlockReport = { height: block.height, hash: block.hash, worker: block.worker, foundAt: new Date(block.at).toISOString() };

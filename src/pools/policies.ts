@@ -6,6 +6,8 @@ import { hexToBytes } from "../../protocols/pow/hex.ts";
 import { DIFF1_SHA256 } from "../../protocols/pow/target.ts";
 import { DIFF1_SCRYPT } from "../../protocols/pow/scrypt.ts";
 import { decodeAddress } from "../../protocols/bitcoin/address.ts";
+import { btcDifficulty, ethDifficulty } from "../config/listener_difficulty.ts";
+import type { Route } from "../server/types.ts";
 
 /** Config timeouts use 0 for "never"; sessions and the core compare against Infinity. */
 export function msOrNever(ms: number): number {
@@ -15,11 +17,8 @@ export function msOrNever(ms: number): number {
 /** The policy Ethereum-style sessions run under, derived from config. */
 export function ethPolicy(config: Config): EthPolicy {
   const e = config.ethash;
-  const d = config.difficulty;
   return {
-    initialDifficulty: e.initialDifficulty,
-    suggestFloor: e.suggestFloor,
-    vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: e.minDifficulty, max: e.maxDifficulty },
+    ...ethDifficulty(config.difficulty, e),
     loginTimeoutMs: msOrNever(config.stratum.loginTimeoutMs),
     idleTimeoutMs: msOrNever(config.stratum.idleTimeoutMs),
     maxMalformed: config.stratum.maxMalformedRequests,
@@ -67,7 +66,6 @@ export function minerPayout(config: Config): ((worker: string) => PayoutRef | un
 
 /** The policy a Stratum v1 session runs under, derived from config. */
 export function stratumPolicy(config: Config): StratumV1Policy {
-  const d = config.difficulty;
   const up = config.upstream;
   const algo = up.type === "bitcoind" ? up.bitcoind.algorithm : up.type === "pool" ? up.pool.algorithm : "sha256d";
   return {
@@ -76,13 +74,29 @@ export function stratumPolicy(config: Config): StratumV1Policy {
     diff1: algo === "scrypt" ? DIFF1_SCRYPT : DIFF1_SHA256,
     versionMask: parseInt(config.stratum.versionMask, 16) >>> 0,
     extranonce2Size: config.stratum.extranonce2Size,
-    initialDifficulty: d.initial,
-    suggestFloor: d.suggestFloor,
-    vardiff: { targetShareSeconds: d.targetShareSeconds, retargetSeconds: d.retargetSeconds, variancePercent: d.variancePercent, min: d.min, max: d.max },
+    ...btcDifficulty(config.difficulty),
     loginTimeoutMs: msOrNever(config.stratum.loginTimeoutMs),
     idleTimeoutMs: msOrNever(config.stratum.idleTimeoutMs),
     maxMalformed: config.stratum.maxMalformedRequests,
     reconnectHost: config.shutdown.reconnectHost,
     reconnectPort: config.shutdown.reconnectPort || config.stratum.port,
   };
+}
+
+type Listener = Config["listeners"][number];
+
+/**
+ * The routes of one [[listeners]] entry: the dialects it takes, each carrying the port's own difficulty
+ * when the entry sets any (Stratum v1 from `[listeners.difficulty]`, the Ethereum-style dialects from
+ * `[listeners.ethash]` plus its vardiff timing); without one, sessions keep the pool's (env.policy).
+ */
+export function listenerRoutes<R extends Route & { name: string }>(config: Config, l: Listener, all: R[]): (R & Pick<Route, "difficulty">)[] {
+  const btc = l.difficulty === undefined ? undefined : btcDifficulty(config.difficulty, l.difficulty);
+  const eth = l.difficulty === undefined && l.ethash === undefined ? undefined : ethDifficulty(config.difficulty, config.ethash, l.difficulty, l.ethash);
+  return all
+    .filter((r) => (l.dialects as string[]).includes(r.name))
+    .map((r) => {
+      const difficulty = r.name === "stratum-v1" ? btc : eth;
+      return difficulty === undefined ? r : { ...r, difficulty };
+    });
 }

@@ -95,7 +95,7 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
       now: clock.now(),
       onShare: (share: ShareRecord, remote: string) => {
         stats.record(share, remote);
-        o.hooks.share(share);
+        o.hooks.share(share, remote, o.name);
       },
       submit: (s, req) => submit(s, req),
       ...(o.scrypt !== undefined ? { verify: (req: VerifyRequest) => pool.verify!(req) } : {}),
@@ -157,6 +157,7 @@ export function createRelayBtcPool(o: RelayPoolOptions): RelayBtcPool {
       id,
       host: ep.host,
       port: ep.port,
+      ...(ep.tls !== undefined ? { tls: ep.tls } : {}),
       session: {
         user: ep.user,
         password: ep.password,

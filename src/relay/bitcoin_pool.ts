@@ -12,6 +12,8 @@ import { createBlockJournal } from "../store/block_journal.ts";
 import { createBtcPool, type BtcPool } from "../pools/btc_pool.ts";
 import { createRelayBtcPool, type RelayBtcPool } from "../pools/relay_btc_pool.ts";
 import { parsePoolUrl } from "../upstream/pool/pool_list.ts";
+import { nodeTlsByOrigin, poolEndpointOf, tlsDeps } from "../upstream/tls_config.ts";
+import { upstreamFetch } from "../upstream/https_fetch.ts";
 import { VERSION } from "../version.ts";
 
 /** Where Bitcoin-family work comes from: the embedded devnet or nodes (getblocktemplate). Pools (relay mode) do not use a source: see createBitcoinPool. */
@@ -32,7 +34,7 @@ function createBitcoinSource(config: Config, runtime: Runtime, logger: Logger): 
       mempoolRefreshSeconds: up.bitcoind.mempoolRefreshSeconds,
       maxJobAgeSeconds: up.bitcoind.maxJobAgeSeconds,
       clock,
-      fetch: (url, init) => fetch(url, init),
+      fetch: upstreamFetch(runtime, nodeTlsByOrigin("upstream.bitcoind.nodes", up.bitcoind.nodes, tlsDeps(runtime, logger))),
       readText: (path) => runtime.files.readText(path),
       log: (msg, fields) => logger.info(msg, fields as Record<string, unknown>),
     });
@@ -63,7 +65,7 @@ export function createBitcoinPool(config: Config, runtime: Runtime, logger: Logg
       name: "btc",
       runtime,
       policy,
-      endpoints: p.pools.map((x) => ({ url: x.url, ...parsePoolUrl(x.url)!, user: x.user, password: x.password, priority: x.priority })),
+      endpoints: p.pools.map((x, i) => ({ url: x.url, ...poolEndpointOf(`upstream.pool.pools[${i}]`, x, parsePoolUrl, tlsDeps(runtime, logger)), user: x.user, password: x.password, priority: x.priority })),
       aggregation: p.aggregation,
       maxUpstreamConnections: p.maxUpstreamConnections,
       keepJobs: config.jobs.keepJobs,
@@ -92,6 +94,8 @@ export function createBitcoinPool(config: Config, runtime: Runtime, logger: Logg
     coinbase: { payoutScript: payoutScript(config), poolTag: config.coinbase.poolTag },
     ...(minerPayout(config) !== undefined ? { payoutFor: minerPayout(config) } : {}),
     extranonce1Size: config.stratum.extranonce1Size,
+    // store.redis: this instance's own leading bytes, so several relays on one chain never hand out the same extranonce1.
+    extranonce1Prefix: config.store.redis.instancePrefix,
     extranonce1Part: part,
     keepJobs: config.jobs.keepJobs,
     refreshSeconds: config.jobs.refreshSeconds,

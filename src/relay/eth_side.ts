@@ -11,6 +11,8 @@ import { createEthashVerifier, type EthashVerifier } from "../verify/ethash_veri
 import { createEthPool, type EthPool } from "../pools/eth_pool.ts";
 import { createEthPoolSource } from "../upstream/pool/eth_pool_source.ts";
 import { parsePoolUrl } from "../upstream/pool/pool_list.ts";
+import { nodeTlsByOrigin, poolEndpointOf, tlsDeps } from "../upstream/tls_config.ts";
+import { upstreamFetch } from "../upstream/https_fetch.ts";
 import { VERSION } from "../version.ts";
 import type { UpstreamSnapshot } from "../pools/relay_figures.ts";
 
@@ -42,7 +44,7 @@ export function createEthSide(config: Config, runtime: Runtime, logger: Logger, 
       const p = u.pool;
       const src = createEthPoolSource({
         runtime,
-        endpoints: p.pools.map((x) => ({ url: x.url, ...parsePoolUrl(x.url)!, user: x.user, password: x.password, worker: x.worker, protocol: x.protocol, priority: x.priority })),
+        endpoints: p.pools.map((x, i) => ({ url: x.url, ...poolEndpointOf(`ethash.upstream.pool.pools[${i}]`, x, parsePoolUrl, tlsDeps(runtime, logger)), user: x.user, password: x.password, worker: x.worker, protocol: x.protocol, priority: x.priority })),
         agent: `stratum-edge/${VERSION}`,
         submitTimeoutMs: p.submitTimeoutMs,
         handshakeTimeoutMs: p.handshakeTimeoutMs,
@@ -61,7 +63,7 @@ export function createEthSide(config: Config, runtime: Runtime, logger: Logger, 
     : u.type === "ethnode"
     ? (() => {
       const src = createEthNodeSource({
-        nodes: u.ethnode.nodes,
+        nodes: u.ethnode.nodes.map((n) => ({ url: n.url, priority: n.priority })),
         pollIntervalMs: u.ethnode.pollIntervalMs,
         maxWorkAgeSeconds: u.ethnode.maxWorkAgeSeconds,
         hashrateIntervalSeconds: u.ethnode.hashrateIntervalSeconds,
@@ -69,7 +71,7 @@ export function createEthSide(config: Config, runtime: Runtime, logger: Logger, 
         requestTimeoutMs: u.ethnode.requestTimeoutMs,
         submitDeadlineMs: u.ethnode.submitDeadlineMs,
         clock,
-        fetch: (url, init) => fetch(url, init),
+        fetch: upstreamFetch(runtime, nodeTlsByOrigin("ethash.upstream.ethnode.nodes", u.ethnode.nodes, tlsDeps(runtime, logger))),
         log: logger,
       });
       hashrateReport = (h) => src.reportHashrate(h);

@@ -1,8 +1,9 @@
 // Wires one relay together (work source, pool, Stratum listener, HTTP) from a parsed config; owns no protocol logic.
 import type { Config } from "../config/schema.ts";
-import type { Runtime, HttpServer } from "../runtime/types.ts";
+import type { Runtime, HttpServer, TlsPem } from "../runtime/types.ts";
+import { loadTlsFiles, type LoadedTls } from "../server/tls_files.ts";
 import { stratumV1 } from "../../protocols/stratum-v1/session.ts";
-import { ethPolicy, payoutScript, stratumPolicy } from "../pools/policies.ts";
+import { ethPolicy, listenerRoutes, payoutScript, stratumPolicy } from "../pools/policies.ts";
 import { createHttpApp } from "../http/app.ts";
 import { createLogger, type Logger } from "../observe/log.ts";
 import { createRelayMetrics } from "../observe/relay_metrics.ts";
@@ -31,6 +32,7 @@ import { combineSinks, type ShareSink } from "../store/share_sink.ts";
 import { createWorkerHistory } from "../store/worker_history.ts";
 import { mountWorkers } from "../http/workers.ts";
 import { registerShareLogMetrics } from "../store/share_log_metrics.ts";
+import type { RedisStore } from "../store/redis_store.ts";
 
 export type { PoolFigures, RelayStats } from "./stats.ts";
 export type { BitcoinPool } from "./bitcoin_pool.ts";
@@ -42,13 +44,26 @@ export interface Relay {
   stop(): Promise<void>;
   stats(): RelayStats;
   readonly log: Logger;
+  /** SIGHUP: re-read every TLS listener's cert/key; a pair that fails its checks is logged and the old one kept. */
+  reloadTls(): void;
 }
 
-export function createRelayWith(config: Config, runtime: Runtime, log?: Logger): Relay {
+/** `redis`: store.redis opened by the caller (openRedisStore), its prefix already in `config`. */
+export function createRelayWith(config: Config, runtime: Runtime, log?: Logger, redis?: RedisStore): Relay {
   const logger = log ?? createLogger({ format: config.log.format, level: config.log.level });
   const clock = runtime.clock;
   const startedAt = clock.now();
   const metrics = createRelayMetrics(runtime);
+  if (redis !== undefined) {
+    // Every pool reports shares and found blocks through these hooks: also to the Redis streams.
+    const h = metrics.poolHooks;
+    const count = h.share;
+    h.share = (s, remote, poolName) => {
+      count(s);
+      redis.share(s, remote ?? "", poolName ?? "");
+    };
+    h.found = (poolName, b, remote) => redis.block(poolName, b, remote);
+  }
   // Session threads share the Stratum ports through SO_REUSEPORT, which only the Bun adapter offers.
   let threads = config.stratum.threads;
   if (threads > 1 && !runtime.canShareListeners) {
@@ -84,6 +99,17 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   let shareLog: OpenShareLog | undefined;
   let shareSink: ShareSink | undefined;
   const lateSink: ShareSink = { put: (sh, p, a) => shareSink?.put(sh, p, a), close: async () => {} };
+  /** Per config.listeners entry: the pair it serves now (undefined = plain TCP). */
+  let listenerTls: (LoadedTls | undefined)[] = [];
+  const loadListenerTls = (i: number): LoadedTls | undefined => {
+    const t = config.listeners[i]!.tls;
+    return t === undefined ? undefined : loadTlsFiles(runtime.files, t, `listeners[${i}].tls`, clock.now());
+  };
+  const logTls = (what: string, i: number, t: LoadedTls, port: number) => {
+    const fields = { listener: i, port, fingerprint: t.fingerprint, validTo: t.validTo };
+    if (t.expired) logger.warn(`${what}: the certificate has expired, serving it anyway`, fields);
+    else logger.info(what, fields);
+  };
   // One set of getwork sessions for the HTTP port and every Stratum port that accepts HTTP getwork.
   const getwork = eth === undefined ? undefined : createGetwork(eth, clock, { maxBodyBytes: config.getwork.maxBodyBytes, maxSessions: config.getwork.maxSessions }, lateSink);
   const stratumGetwork = getwork === undefined ? undefined : createGetworkDispatch(createGetworkApp(getwork));
@@ -134,10 +160,31 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
   return {
     log: logger,
     stats,
+    reloadTls() {
+      for (let i = 0; i < listenerTls.length; i++) {
+        const server = extra[i];
+        if (listenerTls[i] === undefined || server?.setTls === undefined) continue;
+        let next: LoadedTls | undefined;
+        try {
+          next = loadListenerTls(i);
+          if (next === undefined) continue;
+          server.setTls({ cert: next.cert, key: next.key });
+          sessionThreads?.setTls(i, { cert: next.cert, key: next.key });
+        } catch (e) {
+          logger.error("tls reload failed, still serving the previous certificate", { listener: i, port: server.port, error: e instanceof Error ? e.message : String(e) });
+          continue;
+        }
+        listenerTls[i] = next;
+        logTls("tls certificate reloaded", i, next, server.port);
+      }
+    },
     async start() {
+      // First: a bad certificate stops start-up before any port or upstream is touched.
+      listenerTls = config.listeners.map((_, i) => loadListenerTls(i));
       shareLog = await openShareLog(config, runtime, logger, true);
       shareSink = combineSinks(shareLog !== undefined ? [shareLog] : []);
       if (shareLog !== undefined) registerShareLogMetrics(metrics.registry, shareLog.figures);
+      redis?.attach({ registry: metrics.registry, guard, stats });
       // Relay mode: the first upstream's extranonce space decides what miners are told at subscribe,
       // so it is known before the port opens (jobs issued meanwhile wait in the slot's book).
       const relayMode = "setFanout" in pool;
@@ -157,20 +204,22 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       const tally = createFanoutTally(threads, (ms, sockets) => metrics.observeFanout(ms / 1000, sockets));
       let mainSockets = 0;
       const countSockets = (_s: number, sockets: number) => void (mainSockets += sockets);
-      const listen = async (host: string, port: number, routes: Route[], slot: string, proxyProtocol: boolean, httpPort: HttpPort | undefined) => {
+      const listen = async (host: string, port: number, routes: Route[], slot: string, proxyProtocol: boolean, httpPort: HttpPort | undefined, tls?: TlsPem) => {
         // SO_REUSEPORT would also let a second relay bind the same port unnoticed: bind once
         // without it first, so a port in use is still an error.
         if (shared && port !== 0) (await runtime.listen(host, port, { open: (s) => s.destroy(), data: () => {}, close: () => {} })).close();
-        return startStratumServer({ runtime, host, port, routes, limits, hooks: metrics.serverHooksFor(slot, countSockets), log: logger, guard, proxyProtocol, reusePort: shared, ...(httpPort ? { http: httpPort } : {}), ...(shareSink ? { shares: shareSink } : {}) });
+        return startStratumServer({ runtime, host, port, routes, limits, hooks: metrics.serverHooksFor(slot, countSockets), log: logger, guard, proxyProtocol, reusePort: shared, ...(httpPort ? { http: httpPort } : {}), ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}), ...(shareSink ? { shares: shareSink } : {}) });
       };
       server = await listen(config.stratum.host, config.stratum.port, allRoutes, "main", config.stratum.proxyProtocol, httpPortFor(config.getwork.stratumPort));
       for (const [i, l] of config.listeners.entries()) {
-        const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
+        const routes = listenerRoutes(config, l, allRoutes);
         const httpPort = httpPortFor(l.dialects.includes("http-getwork"));
         if (routes.length === 0 && httpPort === undefined) throw new Error(`listener ${l.host}:${l.port}: none of ${l.dialects.join(", ")} is enabled`);
-        const x = await listen(l.host, l.port, routes, `listener${i}`, l.proxyProtocol, httpPort);
+        const tls = listenerTls[i];
+        const x = await listen(l.host, l.port, routes, `listener${i}`, l.proxyProtocol, httpPort, tls);
         extra.push(x);
-        logger.info("stratum listening", { host: l.host, port: x.port, dialects: l.dialects.join(",") });
+        logger.info("stratum listening", { host: l.host, port: x.port, dialects: l.dialects.join(","), ...(tls ? { tls: true } : {}) });
+        if (tls) logTls("tls certificate loaded", i, tls, x.port);
       }
       const srv = server;
       const servers = [srv, ...extra];
@@ -216,6 +265,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
           config,
           port: srv.port,
           listenerPorts: extra.map((x) => x.port),
+          listenerTls: () => listenerTls.map((t) => (t ? { cert: t.cert, key: t.key } : undefined)),
           jobs: current,
           pools: [btcPool, eth],
           guard,
@@ -240,6 +290,7 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
         const app = createHttpApp({
           metrics: metrics.registry,
           stats,
+          ...(redis !== undefined ? { clusterStats: () => redis.cluster() } : {}),
           health: () => ({ ok: pool.book.current() !== undefined, height: pool.summary().height, connections: openConnections() }),
           version: VERSION,
         });
@@ -278,6 +329,8 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger):
       await shareSink?.close();
       await pool.stop();
       await eth?.stop();
+      // After the pools: blocks found while draining are in the outbox too.
+      await redis?.stop(config.shutdown.drainMs);
       verifier?.stop();
       if (http) await http.close();
       logger.info("stopped", { uptimeSeconds: Math.round((clock.now() - startedAt) / 1000) });

@@ -1,7 +1,9 @@
-// Bun adapter for the Runtime seam: Bun.listen/connect sockets with an ordered user-space write queue, Bun.serve, Bun.SHA256; no protocol logic.
+// Bun adapter for the Runtime seam: Bun.listen/connect sockets (plain or TLS) with an ordered user-space write queue, Bun.serve, Bun.SHA256; no protocol logic.
 import type { Socket } from "bun";
-import { nodeFiles, normalizeAddress, realClock } from "./shared.ts";
-import type { HttpServer, Runtime, SocketHandle, SocketHandlers, SqliteDb, TcpListener } from "./types.ts";
+import { isIP } from "node:net";
+import { rootCertificates } from "node:tls";
+import { nodeFiles, normalizeAddress, realClock, tlsErrorText } from "./shared.ts";
+import { DEFAULT_TLS_HANDSHAKE_MS, type HttpServer, type Runtime, type SocketHandle, type SocketHandlers, type SqliteDb, type TcpListener, type TlsConnectOptions, type TlsPem } from "./types.ts";
 
 let nextSocketId = 1;
 
@@ -98,7 +100,8 @@ function makeConn(raw: Socket<BunConn>): BunConn {
   return c;
 }
 
-function bunHandlers(h: SocketHandlers, onOpen?: (c: BunConn) => void) {
+/** `onEarlyClose`: the socket closed or failed before `open` (a dialled TLS socket whose handshake failed). */
+function bunHandlers(h: SocketHandlers, onOpen?: (c: BunConn) => void, onEarlyClose?: (err?: Error) => void) {
   return {
     binaryType: "uint8array" as const,
     open(raw: Socket<BunConn>) {
@@ -116,13 +119,86 @@ function bunHandlers(h: SocketHandlers, onOpen?: (c: BunConn) => void) {
     },
     close(raw: Socket<BunConn>) {
       const c = raw.data;
-      if (c && c.markClosed()) h.close(c);
+      if (c === undefined) return onEarlyClose?.();
+      if (c.markClosed()) h.close(c);
     },
-    error(raw: Socket<BunConn>, _err: Error) {
+    error(raw: Socket<BunConn>, err: Error) {
       // A handler threw or the socket failed: drop it; `close` still fires exactly once.
+      if (raw.data === undefined) onEarlyClose?.(err);
       raw.data?.destroy();
     },
   };
+}
+
+/**
+ * Bun.connect with TLS: `open` fires at TCP connect, `handshake` once TLS is done (with Bun's own
+ * verdict when rejectUnauthorized is on). The core sees the socket only after the handshake and
+ * `checkPeer` passed; before that a close rejects the promise instead of calling `h.close`.
+ */
+function connectBunTls(host: string, port: number, h: SocketHandlers, t: TlsConnectOptions): Promise<SocketHandle> {
+  return new Promise((resolve, reject) => {
+    let opened = false;
+    let settled = false;
+    let raw: Socket<BunConn> | undefined;
+    const ms = t.handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_MS;
+    const timer = setTimeout(() => {
+      fail(`no TLS handshake within ${ms} ms`);
+      raw?.terminate();
+    }, ms);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      reject(new Error(why));
+    };
+    const base = bunHandlers(h);
+    const serverName = t.serverName ?? (isIP(host) === 0 ? host : undefined);
+    const verify = t.rejectUnauthorized ?? true;
+    Bun.connect<BunConn>({
+      hostname: host,
+      port,
+      tls: {
+        rejectUnauthorized: verify,
+        ...(t.ca !== undefined && t.ca.length > 0 ? { ca: [...rootCertificates, ...t.ca] } : {}),
+        ...(serverName !== undefined ? { serverName } : {}),
+      },
+      socket: {
+        ...base,
+        open(r: Socket<BunConn>) {
+          raw = r;
+          r.data = makeConn(r);
+        },
+        handshake(raw: Socket<BunConn>, ok: boolean, err: Error | null) {
+          const c = raw.data;
+          if (verify && (!ok || err)) {
+            fail(tlsErrorText(err ?? new Error("TLS handshake failed")));
+            return raw.terminate();
+          }
+          if (t.checkPeer) {
+            const der = raw.getPeerCertificate()?.raw as Uint8Array | undefined;
+            const why = der === undefined ? "the server sent no certificate" : t.checkPeer(new Uint8Array(der));
+            if (why !== undefined) {
+              fail(why);
+              return raw.terminate();
+            }
+          }
+          if (settled) return raw.terminate();
+          clearTimeout(timer);
+          opened = true;
+          settled = true;
+          h.open(c);
+          resolve(c);
+        },
+        close(raw: Socket<BunConn>) {
+          if (opened) return base.close(raw);
+          raw.data?.markClosed();
+          fail("connection closed during the TLS handshake");
+        },
+      },
+    }).then((r) => {
+      if (settled && !opened) r.terminate(); // timed out before Bun.connect resolved
+    }, (e) => fail(tlsErrorText(e)));
+  });
 }
 
 /**
@@ -137,19 +213,52 @@ export function userArgs(argv: readonly string[], main: string): string[] {
   return argv.slice(j >= 0 ? j + 1 : 1);
 }
 
+/**
+ * A TLS port. Bun's listener.reload({ tls }) keeps serving the old certificate (checked on Bun 1.4.5:
+ * a connection after reload still saw the first cert's fingerprint), so a new certificate means a new
+ * listener bound to the same port with SO_REUSEPORT, then stop(false) on the old one: open sockets
+ * stay up. Linux resets connections still queued on the closed listener (measured: 1 per swap under
+ * a connect loop, 0 with sysctl net.ipv4.tcp_migrate_req=1). Bun.listen over node:tls because it
+ * measured 8.9 MB RSS per 1k idle TLS sockets against 21 MB for node:tls on Bun.
+ */
+/** Bun honours `reusePort` on listen but its types (1.4.5) do not declare it; spread so the literal still typechecks. */
+const REUSE_PORT = { reusePort: true };
+
+function listenTls(host: string, port: number, h: SocketHandlers, pem: TlsPem, sharedAlready: boolean): TcpListener {
+  const socket = bunHandlers(h);
+  // SO_REUSEPORT would let a second process bind this port unnoticed: bind once without it first, so
+  // a port in use is still an error (callers that share the port on purpose did this check already).
+  if (!sharedAlready && port !== 0) Bun.listen<BunConn>({ hostname: host, port, socket }).stop(true);
+  let l = Bun.listen<BunConn>({ hostname: host, port, socket, tls: pem, ...REUSE_PORT });
+  const bound = l.port;
+  return {
+    host: l.hostname,
+    port: bound,
+    close: () => l.stop(false),
+    setTls(next) {
+      const fresh = Bun.listen<BunConn>({ hostname: host, port: bound, socket, tls: next, ...REUSE_PORT });
+      l.stop(false);
+      l = fresh;
+    },
+  };
+}
+
 export function createBunRuntime(): Runtime {
   return {
     name: "bun",
     canShareListeners: true,
     async listen(host, port, h, opts): Promise<TcpListener> {
+      if (opts?.tls !== undefined) return listenTls(host, port, h, opts.tls, opts.reusePort === true);
       const l = Bun.listen<BunConn>({ hostname: host, port, socket: bunHandlers(h), ...(opts?.reusePort ? { reusePort: true } : {}) });
       return { host: l.hostname, port: l.port, close: () => l.stop(false) };
     },
-    async connect(host, port, h): Promise<SocketHandle> {
-      let conn: BunConn | undefined;
-      await Bun.connect<BunConn>({ hostname: host, port, socket: bunHandlers(h, (c) => (conn = c)) });
-      if (!conn) throw new Error(`connect ${host}:${port}: no open event`);
-      return conn;
+    async connect(host, port, h, opts): Promise<SocketHandle> {
+      if (opts?.tls) return connectBunTls(host, port, h, opts.tls);
+      // Plain sockets open before Bun.connect resolves; the handle comes from the open event.
+      let settle: { ok(c: BunConn): void; fail(e?: Error): void } | undefined;
+      const opened = new Promise<BunConn>((ok, no) => (settle = { ok, fail: (e) => no(e ?? new Error(`connect ${host}:${port}: closed before open`)) }));
+      await Bun.connect<BunConn>({ hostname: host, port, socket: bunHandlers(h, (c) => settle!.ok(c), (e) => settle!.fail(e)) });
+      return opened;
     },
     async serveHttp(host, port, fetch): Promise<HttpServer> {
       const s = Bun.serve({ hostname: host, port, fetch });

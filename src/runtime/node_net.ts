@@ -1,11 +1,15 @@
-// node:net adapter for the Runtime seam, used on Deno and Node (Deno.serve for HTTP on Deno, node:http elsewhere); no protocol logic.
+// node:net / node:tls adapter for the Runtime seam, used on Deno and Node (Deno.serve for HTTP on Deno, node:http elsewhere); no protocol logic.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { connect as netConnect, createServer, type AddressInfo, type Socket } from "node:net";
+import { connect as netConnect, createServer, isIP, type AddressInfo, type Socket } from "node:net";
+import { connect as tlsConnect, createServer as createTlsServer, rootCertificates, Server as TlsServer } from "node:tls";
 import process from "node:process";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import type { Sha256Into } from "../../protocols/pow/types.ts";
-import { nodeFiles, normalizeAddress, realClock } from "./shared.ts";
-import type { HttpServer, Runtime, SocketHandle, SocketHandlers, SqliteDb, TcpListener } from "./types.ts";
+import { nodeFiles, normalizeAddress, realClock, tlsErrorText } from "./shared.ts";
+import { DEFAULT_TLS_HANDSHAKE_MS, type HttpServer, type Runtime, type SocketHandle, type SocketHandlers, type SqliteDb, type TcpListener, type TlsConnectOptions, type TlsPem } from "./types.ts";
+
+/** A TLS client that has not finished its handshake by then is dropped (it holds a socket the core does not see yet). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface NodeNetDeps {
   /** Override the hash (e.g. node:crypto on Node). Default: @noble, measured 3x faster than Deno's node:crypto. */
@@ -61,6 +65,47 @@ function wrap(sock: Socket, h: SocketHandlers): SocketHandle {
     h.close(s);
   });
   return s;
+}
+
+/** node:tls client: the handle exists (and `h.open` runs) only after secureConnect and `checkPeer`; node checks chain and name when `verify`. */
+function connectNodeTls(host: string, port: number, h: SocketHandlers, t: TlsConnectOptions): Promise<SocketHandle> {
+  return new Promise((resolve, reject) => {
+    const servername = t.serverName ?? (isIP(host) === 0 ? host : undefined);
+    const verify = t.rejectUnauthorized ?? true;
+    const sock = tlsConnect({
+      host,
+      port,
+      rejectUnauthorized: verify,
+      ...(t.ca !== undefined && t.ca.length > 0 ? { ca: [...rootCertificates, ...t.ca] } : {}),
+      ...(servername !== undefined ? { servername } : {}),
+    });
+    const ms = t.handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_MS;
+    const timer = setTimeout(() => fail(new Error(`no TLS handshake within ${ms} ms`)), ms);
+    const fail = (e: unknown) => {
+      clearTimeout(timer);
+      sock.off("error", fail);
+      sock.on("error", () => {});
+      sock.destroy();
+      reject(new Error(tlsErrorText(e)));
+    };
+    sock.once("error", fail);
+    sock.once("secureConnect", () => {
+      clearTimeout(timer);
+      sock.off("error", fail);
+      if (t.checkPeer) {
+        const der = sock.getPeerCertificate()?.raw;
+        const why = der === undefined ? "the server sent no certificate" : t.checkPeer(new Uint8Array(der));
+        if (why !== undefined) {
+          sock.on("error", () => {});
+          sock.destroy();
+          return reject(new Error(why));
+        }
+      }
+      const s = wrap(sock as unknown as Socket, h);
+      h.open(s);
+      resolve(s);
+    });
+  });
 }
 
 /** Bridges node:http to a fetch handler (used on Node, and under Bun in tests); buffers bodies, no streaming. */
@@ -121,12 +166,16 @@ export function createNodeNetRuntime(name: "deno" | "node", deps: NodeNetDeps = 
     name,
     // Node's net has no worker-thread port sharing we could rely on across Node and Deno versions.
     canShareListeners: false,
-    listen(host, port, h): Promise<TcpListener> {
+    listen(host, port, h, opts): Promise<TcpListener> {
       return new Promise((resolve, reject) => {
-        const server = createServer({ noDelay: true }, (sock) => {
+        const accept = (sock: Socket) => {
           const s = wrap(sock, h);
           h.open(s);
-        });
+        };
+        const pem = opts?.tls;
+        // TLS: the core sees a connection once its handshake is done; setSecureContext swaps the
+        // certificate for new handshakes only, open connections keep theirs.
+        const server = pem === undefined ? createServer({ noDelay: true }, accept) : createTlsServer({ ...pem, noDelay: true, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, accept);
         server.once("error", reject);
         server.listen(port, host, () => {
           server.off("error", reject);
@@ -135,16 +184,21 @@ export function createNodeNetRuntime(name: "deno" | "node", deps: NodeNetDeps = 
             host,
             port: (server.address() as AddressInfo).port,
             close: () => void server.close(),
+            ...(server instanceof TlsServer ? { setTls: (next: TlsPem) => server.setSecureContext(next) } : {}),
           });
         });
       });
     },
-    connect(host, port, h): Promise<SocketHandle> {
+    connect(host, port, h, opts): Promise<SocketHandle> {
+      if (opts?.tls) return connectNodeTls(host, port, h, opts.tls);
       return new Promise((resolve, reject) => {
-        const sock = netConnect({ host, port });
+        const t = opts?.tls;
+        // SNI carries names only: node:tls throws on an IP address as servername.
+        const servername = t?.serverName ?? (isIP(host) === 0 ? host : undefined);
+        const sock = t === undefined ? netConnect({ host, port }) : tlsConnect({ host, port, rejectUnauthorized: t.rejectUnauthorized ?? true, ...(servername !== undefined ? { servername } : {}) });
         const fail = (e: Error) => reject(e);
         sock.once("error", fail);
-        sock.once("connect", () => {
+        sock.once(t === undefined ? "connect" : "secureConnect", () => {
           sock.off("error", fail);
           const s = wrap(sock, h);
           h.open(s);

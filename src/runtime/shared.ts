@@ -91,3 +91,12 @@ export function normalizeAddress(a: string | undefined): string {
   }
   return n;
 }
+
+/** A TLS failure as one line: certificate errors name OpenSSL's code (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID…). */
+export function tlsErrorText(e: unknown): string {
+  const err = e as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof err?.code === "string" ? err.code : "";
+  const msg = typeof err?.message === "string" ? err.message : String(e);
+  if (/CERT|SELF_SIGNED|ISSUER|VERIFY|ALTNAME|EXPIRED|UNABLE_TO/.test(code)) return `TLS certificate refused: ${code} (${msg})`;
+  return code !== "" && !msg.includes(code) ? `${msg} (${code})` : msg;
+}

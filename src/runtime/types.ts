@@ -26,11 +26,42 @@ export interface SocketHandlers {
   close(s: SocketHandle): void;
 }
 
+/** A certificate chain and its private key, PEM text (already read and checked, see src/server/tls_files.ts). */
+export interface TlsPem {
+  cert: string;
+  key: string;
+}
+
+/**
+ * Client-side TLS for connect(): upstream pools and nodes (src/upstream/tls_config.ts builds it from
+ * their `tls` settings) and the bench's load generator dialling TLS listeners. connect() resolves
+ * only once the handshake and every check passed.
+ */
+export interface TlsConnectOptions {
+  /** false = accept any certificate (self-signed test ports, `tls.insecure`); default true: chain and name checked. */
+  rejectUnauthorized?: boolean;
+  /** SNI and the name checked against the certificate; default the host dialled (no SNI for an IP literal). */
+  serverName?: string;
+  /** PEM certificates trusted in addition to the runtime's own root store. */
+  ca?: string[];
+  /** Called with the server's certificate (DER) after the handshake; a string refuses the connection with that reason. */
+  checkPeer?: (certDer: Uint8Array) => string | undefined;
+  /** TCP connect + handshake must finish within this (default 10 s): a server that accepts and stays silent must not hold a socket forever. */
+  handshakeTimeoutMs?: number;
+}
+
+export const DEFAULT_TLS_HANDSHAKE_MS = 10_000;
+
 export interface TcpListener {
   readonly host: string;
   readonly port: number;
   /** Stop accepting; open sockets stay up. */
   close(): void;
+  /**
+   * Present on TLS listeners: new connections get this certificate/key, open ones keep theirs.
+   * Throws if the runtime refuses the pair (the listener then still serves the old one).
+   */
+  setTls?(tls: TlsPem): void;
 }
 
 export interface HttpServer {
@@ -81,10 +112,12 @@ export interface Runtime {
    * `reusePort` (SO_REUSEPORT, Linux): several threads listen on one port and the kernel spreads
    * connections over them. Only adapters that can share a port across threads honour it (Bun).
    */
-  listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean }): Promise<TcpListener>;
+  /** `tls`: terminate TLS on this port (the handlers see plaintext); the listener then has setTls(). */
+  listen(host: string, port: number, h: SocketHandlers, opts?: { reusePort?: boolean; tls?: TlsPem }): Promise<TcpListener>;
   /** Whether listen() honours reusePort, i.e. whether session threads can share the Stratum ports. */
   readonly canShareListeners: boolean;
-  connect(host: string, port: number, h: SocketHandlers): Promise<SocketHandle>;
+  /** `tls`: the handle is returned (and `h.open` called) only after the TLS handshake and its checks (a failed check rejects); the handlers see plaintext. */
+  connect(host: string, port: number, h: SocketHandlers, opts?: { tls?: TlsConnectOptions }): Promise<SocketHandle>;
   serveHttp(host: string, port: number, fetch: (req: Request) => Response | Promise<Response>): Promise<HttpServer>;
   readonly sha256: Sha256Into;
   readonly clock: Clock;
@@ -93,7 +126,7 @@ export interface Runtime {
   openSqlite(path: string): Promise<SqliteDb>;
   /** Resident set size in bytes. */
   rss(): number;
-  onSignal(signal: "SIGINT" | "SIGTERM", fn: () => void): void;
+  onSignal(signal: "SIGINT" | "SIGTERM" | "SIGHUP", fn: () => void): void;
   exit(code: number): never;
   /** Command-line arguments after the program (and script) name. */
   args(): string[];

@@ -2,7 +2,7 @@
 import type { ShareRecord } from "../../protocols/core/actions.ts";
 import type { Reason } from "../../protocols/errors/reasons.ts";
 import type { Files } from "../runtime/types.ts";
-import { banKey, createBanPolicy, createRateLimiter, type BanPolicy, type BanPolicyConfig, type BanReason, type NewBan, type RateLimiter } from "../policy/ban_policy.ts";
+import { banKey, createBanPolicy, createRateLimiter, type BanEntry, type BanPolicy, type BanPolicyConfig, type BanReason, type NewBan, type RateLimiter } from "../policy/ban_policy.ts";
 import type { Logger } from "../observe/log.ts";
 
 export interface GuardHooks {
@@ -30,6 +30,12 @@ export interface Guard {
   /** Admin: ban by hand / lift; both persist at once. */
   banManually(address: string, seconds: number, now: number): { ok: true; until: number; key: string } | { ok: false; error: string };
   lift(address: string): boolean;
+  /** A ban or lift decided here (not adopted from elsewhere): what a cluster shares. */
+  onChange(fn: (ev: { op: "ban"; entry: BanEntry } | { op: "lift"; key: string }) => void): void;
+  /** A ban decided by another instance: enforced and kicked like our own, not reported to onChange. */
+  adopt(entry: BanEntry, now: number): boolean;
+  /** A lift decided by another instance; not reported to onChange. */
+  liftAdopted(key: string): boolean;
   /** Periodic housekeeping (prune windows, persist when changed). */
   tick(now: number): void;
   save(): void;
@@ -55,6 +61,7 @@ export function createGuard(opts: {
   const policy = createBanPolicy(opts.policy);
   const kickers: ((key: string, until: number) => void)[] = [];
   const lifted: (() => void)[] = [];
+  const changes: Parameters<Guard["onChange"]>[0][] = [];
   const path = opts.dataDir !== undefined ? `${opts.dataDir}/bans.json` : undefined;
   let dirty = false;
 
@@ -90,6 +97,19 @@ export function createGuard(opts: {
     dirty = true;
     save();
     for (const k of kickers) k(ban.key, ban.until);
+    for (const fn of changes) fn({ op: "ban", entry: { key: ban.key, until: ban.until, reason: ban.reason, offence: ban.offence } });
+  }
+
+  function liftKey(address: string, adopted: boolean): boolean {
+    const ok = policy.lift(address);
+    if (ok) {
+      opts.log.info(adopted ? "ban lifted elsewhere in the cluster" : "ban lifted", { address });
+      opts.hooks.active(policy.stats().active);
+      save();
+      for (const fn of lifted) fn();
+      if (!adopted) for (const fn of changes) fn({ op: "lift", key: banKey(address) });
+    }
+    return ok;
   }
 
   const on = opts.enabled;
@@ -117,16 +137,21 @@ export function createGuard(opts: {
       issued(r.ban, address);
       return { ok: true, until: r.ban.until, key: r.ban.key };
     },
-    lift(address) {
-      const ok = policy.lift(address);
-      if (ok) {
-        opts.log.info("ban lifted", { address });
-        opts.hooks.active(policy.stats().active);
-        save();
-        for (const fn of lifted) fn();
-      }
-      return ok;
+    lift: (address) => liftKey(address, false),
+    onChange: (fn) => void changes.push(fn),
+    adopt(entry, now) {
+      if (!on) return false;
+      // Already held until at least then: nothing to do (the cluster echoes every ban to everyone).
+      const held = policy.isBanned(entry.key, now);
+      if (held.banned && held.until >= entry.until) return false;
+      if (policy.restore([entry], now).restored === 0) return false;
+      opts.log.warn("banned elsewhere in the cluster", { key: entry.key, reason: entry.reason, seconds: Math.round((entry.until - now) / 1000) });
+      opts.hooks.active(policy.stats().active);
+      save();
+      for (const k of kickers) k(entry.key, entry.until);
+      return true;
     },
+    liftAdopted: (key) => liftKey(key, true),
     tick(now) {
       const p = policy.prune(now);
       if (p.bans > 0) dirty = true;

@@ -1,5 +1,5 @@
 // The connection core: accepts sockets, frames lines, picks a dialect from the first message (or hands an HTTP request line to HTTP getwork) and performs session actions.
-import type { Runtime, TcpListener } from "../runtime/types.ts";
+import type { Runtime, TcpListener, TlsPem } from "../runtime/types.ts";
 import type { Action, CloseReason, ForwardRequest, ForwardResult, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import { EMPTY_CARRY, framerPush } from "../../protocols/jsonrpc/framer.ts";
 import { parseLine, encodeErrorRaw } from "../../protocols/jsonrpc/envelope.ts";
@@ -38,6 +38,8 @@ export async function startStratumServer(opts: {
    * once the share is stored.
    */
   shares?: ShareSink;
+  /** Terminate TLS on this port (the core sees plaintext); the server then has setTls() for SIGHUP reloads. */
+  tls?: TlsPem;
 }): Promise<StratumServer> {
   const { runtime, limits, hooks, log, guard } = opts;
   const proxied = opts.proxyProtocol === true;
@@ -245,7 +247,7 @@ export async function startStratumServer(opts: {
       c.route = route;
       c.port = port;
       port.env.now = clock.now();
-      c.state = route.dialect.open({ remoteAddress: c.addr, extranonce1: port.allocateExtranonce1() }, port.env);
+      c.state = route.dialect.open({ remoteAddress: c.addr, extranonce1: port.allocateExtranonce1(), difficulty: route.difficulty }, port.env);
     }
     c.route.dialect.receive(c.state, msg, c.port!.env, out);
   }
@@ -365,7 +367,7 @@ export async function startStratumServer(opts: {
       if (c.route !== undefined) c.route.dialect.closed(c.state, c.port!.env);
       hooks.connections(conns.length);
     },
-  }, opts.reusePort ? { reusePort: true } : undefined);
+  }, opts.reusePort || opts.tls ? { ...(opts.reusePort ? { reusePort: true } : {}), ...(opts.tls ? { tls: opts.tls } : {}) } : undefined);
 
   const ticker = clock.setInterval(() => {
     const now = clock.now();
@@ -446,5 +448,6 @@ export async function startStratumServer(opts: {
       while (conns.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       for (const c of conns.slice()) c.sock.destroy();
     },
+    ...(listener.setTls !== undefined ? { setTls: listener.setTls.bind(listener) } : {}),
   };
 }

@@ -1,7 +1,8 @@
 // The connection core's vocabulary: what it needs from a pool (PoolPort) and from HTTP getwork (HttpPort), limits, hooks, routes, the per-connection record and the server handle; no behaviour.
-import type { SocketHandle } from "../runtime/types.ts";
+import type { SocketHandle, TlsPem } from "../runtime/types.ts";
 import type { Action, BlockCandidate, CloseReason, ForwardRequest, ForwardResult, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { Dialect, JobEvent } from "../../protocols/core/dialect.ts";
+import type { DifficultyPolicy } from "../../protocols/core/vardiff.ts";
 import type { FramerState } from "../../protocols/jsonrpc/framer.ts";
 import type { RateLimiter } from "../policy/ban_policy.ts";
 import type { HttpRequest, RequestParserState } from "../../protocols/http/parse_request.ts";
@@ -87,6 +88,8 @@ export interface Route {
   dialect: AnyDialect;
   // deno-lint-ignore no-explicit-any
   pool: PoolPort<any>;
+  /** This port's own difficulty for the dialect's sessions (config [[listeners]]); absent = the pool's. */
+  difficulty?: DifficultyPolicy;
 }
 
 /** Actions of a connection waiting until the share sink has stored the shares before them. */
@@ -136,5 +139,7 @@ export interface StratumServer {
   notice(pool: PoolPort<any>, text: string): void;
   /** Stop accepting, send every session its shutdown message, close; resolves when all are gone or after drainMs. */
   shutdown(drainMs: number): Promise<void>;
+  /** TLS ports only: new connections get this certificate, open ones keep theirs; throws if the runtime refuses it. */
+  setTls?(tls: TlsPem): void;
 }
 

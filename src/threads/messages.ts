@@ -3,6 +3,7 @@ import type { BlockCandidate, CloseReason, ShareRecord, VerifyRequest, VerifyRes
 import type { Config } from "../config/schema.ts";
 import type { HttpRequest } from "../../protocols/http/parse_request.ts";
 import type { HttpAnswer } from "../server/types.ts";
+import type { TlsPem } from "../runtime/types.ts";
 
 /** Pools by position: 0 = the Bitcoin-family pool, 1 = the Ethereum-style pool (when enabled). */
 export type PoolIndex = 0 | 1;
@@ -28,6 +29,8 @@ export type ToSessionThread =
     port: number;
     /** Ports of config.listeners, in order, as bound by the main thread. */
     listenerPorts: number[];
+    /** Per config.listeners entry, the TLS pair the main thread read and checked (undefined = plain). */
+    listenerTls: (TlsPem | undefined)[];
     /** The pools' current jobs, so a thread never serves a miner without work. */
     jobs: JobMessage[];
     bans: [key: string, until: number][];
@@ -39,7 +42,9 @@ export type ToSessionThread =
   | { t: "verified"; id: number; res: VerifyResult }
   /** The main thread's getwork answer to a thread's { t: "http" }. */
   | { t: "http_answer"; id: number; answer: HttpAnswer }
-  | { t: "shutdown"; drainMs: number };
+  | { t: "shutdown"; drainMs: number }
+  /** SIGHUP reload: config.listeners[listener] serves new connections with this pair. */
+  | { t: "tls"; listener: number; tls: TlsPem };
 
 /** What a session thread's connections did since its last report, for the main thread's pools and guard. */
 export type ThreadEvent =

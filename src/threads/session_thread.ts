@@ -12,7 +12,7 @@ import { createLogger } from "../observe/log.ts";
 import { createJobBook } from "../pools/job_book.ts";
 import { chainEpochInfo, createEthJobBook, ethashChain } from "../pools/eth_job_book.ts";
 import { createExtranonceAllocator } from "../pools/extranonce.ts";
-import { ethPolicy, minerPayout, payoutScript, stratumPolicy } from "../pools/policies.ts";
+import { ethPolicy, listenerRoutes, minerPayout, payoutScript, stratumPolicy } from "../pools/policies.ts";
 import { startStratumServer, type HttpAnswer, type HttpPort, type PoolPort, type Route, type ServerHooks, type StratumServer } from "../server/server.ts";
 import type { HttpRequest } from "../../protocols/http/parse_request.ts";
 import { httpLimits, threadLimits } from "./limits.ts";
@@ -97,7 +97,7 @@ function btcReplica(msg: Extract<ToSessionThread, { t: "init" }>, sha: StratumV1
     idPrefix: `t${index}-`,
     coinbase: { payoutScript: payoutScript(config), poolTag: config.coinbase.poolTag, extranonce1Size: config.stratum.extranonce1Size, extranonce2Size: policy.extranonce2Size },
   });
-  const en1 = createExtranonceAllocator(config.stratum.extranonce1Size, "", Math.random, { index, count });
+  const en1 = createExtranonceAllocator(config.stratum.extranonce1Size, config.store.redis.instancePrefix, Math.random, { index, count });
   const payoutFor = minerPayout(config);
   const env: StratumV1Env = { now: Date.now(), sha, jobs: book, extranonce: en1, policy, ...(payoutFor ? { payoutFor } : {}) };
   return {
@@ -213,9 +213,10 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
   }));
   for (let i = 0; i < config.listeners.length; i++) {
     const l = config.listeners[i]!;
-    const routes = allRoutes.filter((r) => (l.dialects as string[]).includes(r.name));
+    const routes = listenerRoutes(config, l, allRoutes);
     const http = httpPortFor(l.dialects.includes("http-getwork"));
-    servers.push(await startStratumServer({ runtime, host: l.host, port: msg.listenerPorts[i]!, routes, limits, hooks: hooksFor(i + 1), log, guard, proxyProtocol: l.proxyProtocol, reusePort: true, ...(http ? { http } : {}), ...shares }));
+    const tls = msg.listenerTls[i];
+    servers.push(await startStratumServer({ runtime, host: l.host, port: msg.listenerPorts[i]!, routes, limits, hooks: hooksFor(i + 1), log, guard, proxyProtocol: l.proxyProtocol, reusePort: true, ...(http ? { http } : {}), ...(tls ? { tls } : {}), ...shares }));
   }
 
   const onJob = (m: JobMessage) => {
@@ -259,6 +260,13 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
           report();
           post({ t: "stopped" });
         });
+        return;
+      case "tls":
+        try {
+          servers[m.listener + 1]?.setTls?.(m.tls);
+        } catch (e) {
+          log.error("tls reload failed on a session thread, it keeps the previous certificate", { listener: m.listener, error: e instanceof Error ? e.message : String(e) });
+        }
         return;
       case "init":
         return;

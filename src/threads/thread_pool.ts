@@ -6,6 +6,7 @@ import type { Guard } from "../server/guard.ts";
 import type { Logger } from "../observe/log.ts";
 import type { HttpAnswer, PoolPort } from "../server/server.ts";
 import type { HttpRequest } from "../../protocols/http/parse_request.ts";
+import type { TlsPem } from "../runtime/types.ts";
 import type { FromSessionThread, JobMessage, PoolIndex, ThreadEvent, ToSessionThread } from "./messages.ts";
 
 /** A thread's counters as it reports them (every 250 ms): its open connections and what changed since. */
@@ -25,6 +26,8 @@ export interface SessionThreads {
   /** Post a job to every thread; returns at once (the threads write it out in parallel). */
   job(pool: PoolIndex, ev: JobEvent<unknown>, seq: number): void;
   clear(pool: PoolIndex): void;
+  /** SIGHUP: every thread's listener for config.listeners[listener] takes this pair for new connections. */
+  setTls(listener: number, tls: TlsPem): void;
   /** Resolves when every thread has sent its shutdown messages and closed (or drainMs + 2 s passed). */
   stop(drainMs: number): Promise<void>;
 }
@@ -44,6 +47,8 @@ export function createSessionThreads(opts: {
   config: Config;
   port: number;
   listenerPorts: number[];
+  /** The TLS pairs the listeners serve now (undefined = plain), given to a thread at its (re)start. */
+  listenerTls: () => (TlsPem | undefined)[];
   /** The pools' current jobs, given to a thread at its (re)start. */
   jobs: () => JobMessage[];
   // deno-lint-ignore no-explicit-any
@@ -153,6 +158,7 @@ export function createSessionThreads(opts: {
       config: opts.config,
       port: opts.port,
       listenerPorts: opts.listenerPorts,
+      listenerTls: opts.listenerTls(),
       jobs: opts.jobs(),
       bans,
     } satisfies ToSessionThread);
@@ -197,6 +203,9 @@ export function createSessionThreads(opts: {
     },
     clear(pool) {
       all({ t: "clear", pool });
+    },
+    setTls(listener, tls) {
+      all({ t: "tls", listener, tls });
     },
     async stop(drainMs) {
       stopping = true;

@@ -19,6 +19,8 @@ import {
   type RelayProcess,
   type StratumClient,
 } from "./helpers.ts";
+import { fieldsToObject } from "../../src/store/redis_entries.ts";
+import { findRedisServer, startRedis, type RedisServer } from "../support/redis.ts";
 
 const T = 20_000;
 const DENO = join(ROOT, "node_modules/.bin/deno");
@@ -35,14 +37,17 @@ function startCommand(): string[] {
 }
 
 let relay: RelayProcess | undefined;
+// With redis-server installed the Deno relay also runs store.redis (ioredis under Deno).
+let redis: RedisServer | undefined;
 const clients: StratumClient[] = [];
 
 beforeAll(async () => {
   if (!hasDeno) return;
+  if (findRedisServer() !== null) redis = await startRedis();
   // First start under Deno may compile the module graph (seconds), hence the longer wait.
   relay = await startRelay({
     command: startCommand(),
-    sets: { "upstream.devnet.bits": "207fffff", "upstream.devnet.blockIntervalSeconds": "3600", "difficulty.suggestFloor": "1e-12" },
+    sets: { "upstream.devnet.bits": "207fffff", "upstream.devnet.blockIntervalSeconds": "3600", "difficulty.suggestFloor": "1e-12", ...(redis !== undefined ? { "store.redis.url": redis.url } : {}) },
     startTimeoutMs: 40_000,
   });
 }, 60_000);
@@ -50,6 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.close();
   await relay?.stop();
+  await redis?.stop();
 });
 
 describe.skipIf(!hasDeno)("relay under Deno (deno run src/main.ts)", () => {
@@ -100,6 +106,19 @@ describe.skipIf(!hasDeno)("relay under Deno (deno run src/main.ts)", () => {
     expect(s.pool.height).toBe(heightBefore + 1);
     const journal = readFileSync(join(r.dataDir, "blocks.jsonl"), "utf8");
     expect(journal).toContain(`"hash":"${block.hashHex}"`);
+    if (redis === undefined) return;
+    // store.redis under Deno: both shares in the share stream, the block in the block stream.
+    const cl = redis.client();
+    const read = async (key: string) => ((await cl.xrange(key, "-", "+")) as [string, string[]][]).map(([, f]) => fieldsToObject(f));
+    const shares = await until(async () => {
+      const x = (await read("stratum-edge:shares")).filter((e) => e.worker === "deno.w1");
+      return x.length >= 2 ? x : undefined;
+    }, 5000, "two share entries from the Deno relay", () => r.tail());
+    expect(shares.map((e) => e.accepted)).toEqual(["1", "1"]);
+    // A block this relay submits itself goes to the block stream (the share's own `block` field is for relay mode).
+    const blocks = await read("stratum-edge:blocks");
+    cl.disconnect();
+    expect(blocks.map((b) => [b.hash, b.worker, b.pool])).toEqual([[block.hashHex, "deno.w1", "btc"]]);
   }, T);
 
   test("the share log is node:sqlite's under Deno: both shares in dataDir/shares.sqlite (the block flagged), history at /api/workers/deno.w1", async () => {

@@ -1,6 +1,7 @@
 // End-to-end test helpers: spawn the relay (compiled binary or any command) on 127.0.0.1 with a temp data dir, a line-oriented TCP client, HTTP GET and share crafting; no assertions.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createConnection, type Socket } from "node:net";
+import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -281,9 +282,10 @@ export interface StratumClient {
 export const byId = (id: unknown) => (m: Msg) => m.id === id && m.method === undefined;
 export const byMethod = (method: string) => (m: Msg) => m.method === method;
 
-export function connectStratum(port: number, relay?: RelayProcess): Promise<StratumClient> {
+/** `tls`: connect with node:tls using these options (e.g. { rejectUnauthorized: false } for a self-signed cert); resolves after the handshake. */
+export function connectStratum(port: number, relay?: RelayProcess, o: { tls?: ConnectionOptions } = {}): Promise<StratumClient & { sock: Socket }> {
   return new Promise((resolve, reject) => {
-    const sock: Socket = createConnection({ host: HOST, port });
+    const sock: Socket = o.tls !== undefined ? tlsConnect({ host: HOST, port, ...o.tls }) : createConnection({ host: HOST, port });
     const received: Msg[] = [];
     const taken = new Set<number>();
     const listeners = new Set<() => void>();
@@ -318,7 +320,8 @@ export function connectStratum(port: number, relay?: RelayProcess): Promise<Stra
       `client received (last 12): \n${received.slice(-12).map((m) => JSON.stringify(m)).join("\n")}\nclosed=${closed}` +
       (relay ? "\n" + relay.tail() : "");
 
-    const client: StratumClient = {
+    const client: StratumClient & { sock: Socket } = {
+      sock,
       received,
       send(obj) {
         sock.write(JSON.stringify(obj) + "\n");
@@ -362,7 +365,7 @@ export function connectStratum(port: number, relay?: RelayProcess): Promise<Stra
       },
     };
     let connected = false;
-    sock.once("connect", () => {
+    sock.once(o.tls !== undefined ? "secureConnect" : "connect", () => {
       connected = true;
       resolve(client);
     });

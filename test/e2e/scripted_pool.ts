@@ -1,5 +1,6 @@
 // A scripted upstream Stratum v1 pool for relay-mode tests: real jobs, every submit re-hashed with its own extranonce1, verdicts by policy (accept, reject, silence), and on-demand set_difficulty / set_extranonce / client.reconnect / show_message / death; no assertions.
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { buildJob } from "../../protocols/stratum-v1/job.ts";
 import type { StratumJob } from "../../protocols/stratum-v1/job_types.ts";
 import { computeShareHash } from "../../src/client/stratum_miner.ts";
@@ -54,7 +55,8 @@ export interface ScriptedPool {
 
 const TEMPLATE_TIME = 1_700_000_000;
 
-export async function startScriptedPool(o: { port?: number; extranonce2Size?: number; difficulty?: number; tag?: string; refuseLogin?: boolean } = {}): Promise<ScriptedPool> {
+/** `tls`: serve stratum+ssl:// (node:tls; a connection counts as accepted only once its handshake completed). */
+export async function startScriptedPool(o: { port?: number; extranonce2Size?: number; difficulty?: number; tag?: string; refuseLogin?: boolean; tls?: { cert: string; key: string } } = {}): Promise<ScriptedPool> {
   const en2Size = o.extranonce2Size ?? 8;
   const conns = new Map<number, Conn>();
   const submits: ScriptedSubmit[] = [];
@@ -191,7 +193,7 @@ export async function startScriptedPool(o: { port?: number; extranonce2Size?: nu
     }
   };
 
-  const server: Server = createServer((sock) => {
+  const onConnection = (sock: Socket) => {
     const id = ++seq;
     accepted++;
     const c: Conn = { id, sock, extranonce1: (0x10000000 + id * 0x01010101).toString(16).slice(-8), authorized: false, partial: "" };
@@ -205,7 +207,10 @@ export async function startScriptedPool(o: { port?: number; extranonce2Size?: nu
     });
     sock.on("error", () => {});
     sock.on("close", () => conns.delete(id));
-  });
+  };
+  const server: Server = o.tls !== undefined ? createTlsServer({ cert: o.tls.cert, key: o.tls.key }, onConnection) : createServer(onConnection);
+  // A client that refuses our certificate ends the handshake: not an error of the pool's.
+  server.on("tlsClientError", () => {});
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port ?? 0, HOST, () => resolve());

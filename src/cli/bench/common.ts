@@ -2,7 +2,8 @@
 import { readFileSync, rmSync } from "node:fs";
 import type { Runtime } from "../../runtime/types.ts";
 import type { Load } from "../../loadgen/load_client.ts";
-import { fetchText, readCpuSeconds, resolveRelayCommand, startRelay, type RelayChild, type RelayCommand } from "../../loadgen/relay_child.ts";
+import { fetchText, readCpuSeconds, resolveRelayCommand, startRelay, tryConnect, type RelayChild, type RelayCommand } from "../../loadgen/relay_child.ts";
+import { BENCH_TLS, tlsRelaySetup } from "./tls.ts";
 
 /** The figures README promises; printed next to each measurement. */
 export const TARGETS = {
@@ -40,7 +41,14 @@ export interface Ctx {
   connections: number | undefined;
   /** stratum.threads for the relay under test (--threads; default: the relay's own default, 1). */
   threads: number | undefined;
+  /** --tls: the miners dial TLS (a [[listeners]] port with a throw-away certificate, or --target's TLS port). */
+  tls: boolean;
+  /** store.redis.url for the relay under test (--redis): measures share publishing to Redis. */
+  redis?: string | undefined;
 }
+
+/** The load generator's TLS options for this run (spread into createLoad). */
+export const loadTls = (ctx: Ctx) => (ctx.tls ? { tls: BENCH_TLS } : {});
 
 /** Base overrides for a relay under load: fixed tiny difficulty allowed, room for 10k+ miners, quiet logs. */
 export function baseSets(dataDir: string, threads: number | undefined): Record<string, string> {
@@ -100,11 +108,17 @@ export function selfCommand(): RelayCommand {
 
 export async function withRelay<T>(ctx: Ctx, extra: Record<string, string>, fn: (host: string, port: number, child: RelayChild | undefined) => Promise<T>): Promise<T> {
   if (ctx.target) return fn(ctx.target.host, ctx.target.port, undefined);
-  const child = await startRelay(ctx.relayCmd!, { ...baseSets(tmpDataDir(), ctx.threads), ...extra });
-  console.log(`  relay pid ${child.pid} (${ctx.relayCmd!.label}) listening on :${child.stratumPort} after ${r1(child.startMs)} ms`);
+  const tls = ctx.tls ? await tlsRelaySetup(ctx.relayCmd!) : undefined;
+  const cmd = tls?.cmd ?? ctx.relayCmd!;
+  const child = await startRelay(cmd, { ...baseSets(tmpDataDir(), ctx.threads), ...(ctx.redis !== undefined ? { "store.redis.url": ctx.redis } : {}), ...extra });
+  const port = tls?.port ?? child.stratumPort;
+  // startRelay waits for the main port; the [[listeners]] port is bound just after it.
+  for (let i = 0; tls !== undefined && i < 500 && !(await tryConnect("127.0.0.1", port)); i++) await sleep(10);
+  console.log(`  relay pid ${child.pid} (${cmd.label}) listening on :${port} after ${r1(child.startMs)} ms`);
   try {
-    return await fn("127.0.0.1", child.stratumPort, child);
+    return await fn("127.0.0.1", port, child);
   } finally {
+    tls?.cleanup();
     await child.stop();
     rmSync(tmpDataDir(), { recursive: true, force: true });
     const warn = child.output().trim();

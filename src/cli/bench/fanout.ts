@@ -80,7 +80,7 @@ function printSpread(label: string, s: SpreadRun): void {
 }
 
 /** Starts `processes` floor listeners on one port (SO_REUSEPORT when more than one); resolves once all print FLOOR listening. */
-async function startFloor(processes: number): Promise<{ port: number; stop: () => Promise<void>; writeMs: number[] }> {
+export async function startFloor(processes: number, env: Record<string, string> = {}): Promise<{ port: number; stop: () => Promise<void>; writeMs: number[]; pids: number[] }> {
   const port = await freePort();
   const writeMs: number[] = [];
   const cmd = selfCommand();
@@ -96,7 +96,7 @@ async function startFloor(processes: number): Promise<{ port: number; stop: () =
     await Promise.all(Array.from({ length: processes }, () => new Promise<void>((resolve, reject) => {
       const p = spawn(cmd.cmd, [...cmd.args, "bench", "--mode", "fanout-floor", "--target", `127.0.0.1:${port}`], {
         stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, BENCH_FLOOR_INTERVAL_MS: String(INTERVAL_S * 1000), BENCH_FLOOR_REUSE_PORT: processes > 1 ? "1" : "0" },
+        env: { ...process.env, BENCH_FLOOR_INTERVAL_MS: String(INTERVAL_S * 1000), BENCH_FLOOR_REUSE_PORT: processes > 1 ? "1" : "0", ...env },
       });
       procs.push(p);
       let out = "";
@@ -128,7 +128,7 @@ async function startFloor(processes: number): Promise<{ port: number; stop: () =
     await stop();
     throw e;
   }
-  return { port, stop, writeMs };
+  return { port, stop, writeMs, pids: procs.map((p) => p.pid ?? 0) };
 }
 
 type FloorRun = SpreadRun & { processes: number; writeLoopMs: Summary };

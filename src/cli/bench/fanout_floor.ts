@@ -1,14 +1,38 @@
-// `bench --mode fanout-floor` (internal, spawned by --mode fanout): a bare listener doing only fan-out's I/O (answer the handshake, write one notify to every socket each interval); no relay logic, no checks.
+// `bench --mode fanout-floor` (internal, spawned by --mode fanout and --mode shares): a bare listener doing only the I/O (answer the handshake, write one notify to every socket each interval, answer each submit with a fixed reply); no relay logic, no checks.
 import type { Runtime, SocketHandle } from "../../runtime/types.ts";
 import type { Ctx } from "./common.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Env of the floor process: the broadcast interval (ms) and whether it shares its port with sibling floors (SO_REUSEPORT). */
-export function floorSettings(env: (k: string) => string | undefined): { intervalMs: number; reusePort: boolean } {
+/** What the floor answers to lines after the handshake: nothing (fan-out), or a fixed true / code-23 reply per request id (shares). */
+export type FloorShares = "off" | "accept" | "reject";
+
+/** Env of the floor process: the broadcast interval (ms), whether it shares its port with sibling floors (SO_REUSEPORT), and its share answers. */
+export function floorSettings(env: (k: string) => string | undefined): { intervalMs: number; reusePort: boolean; shares: FloorShares } {
   const ms = Number(env("BENCH_FLOOR_INTERVAL_MS"));
-  return { intervalMs: Number.isFinite(ms) && ms >= 100 ? Math.floor(ms) : 2000, reusePort: env("BENCH_FLOOR_REUSE_PORT") === "1" };
+  const sh = env("BENCH_FLOOR_SHARES");
+  return {
+    intervalMs: Number.isFinite(ms) && ms >= 100 ? Math.floor(ms) : 2000,
+    reusePort: env("BENCH_FLOOR_REUSE_PORT") === "1",
+    shares: sh === "accept" || sh === "reject" ? sh : "off",
+  };
+}
+
+/**
+ * The floor's reply to one line after the handshake: the request's id copied byte for byte (found by
+ * scanning, not JSON.parse: the floor does the I/O and nothing more), or undefined for a line without one.
+ */
+export function floorShareReply(line: string, shares: "accept" | "reject"): string | undefined {
+  const k = line.indexOf('"id":');
+  if (k < 0) return undefined;
+  let a = k + 5;
+  while (line.charCodeAt(a) === 32) a++;
+  let b = a;
+  while (b < line.length && line.charCodeAt(b) !== 44 && line.charCodeAt(b) !== 125) b++;
+  const id = line.slice(a, b).trim();
+  if (id === "" || id === "null") return undefined;
+  return shares === "accept" ? '{"id":' + id + ',"result":true,"error":null}\n' : '{"id":' + id + ',"result":null,"error":[23,"Low difficulty share",null]}\n';
 }
 
 /**
@@ -41,7 +65,7 @@ interface FloorConn {
  */
 export async function runFanoutFloor(ctx: Ctx): Promise<number> {
   const rt: Runtime = ctx.runtime;
-  const { intervalMs, reusePort } = floorSettings((k) => rt.env(k));
+  const { intervalMs, reusePort, shares } = floorSettings((k) => rt.env(k));
   const live = new Set<SocketHandle>();
   let tick = Math.floor(rt.clock.now() / intervalMs);
   let current = encodeFloorNotify(tick);
@@ -62,13 +86,29 @@ export async function runFanoutFloor(ctx: Ctx): Promise<number> {
       live.add(s);
     }
   };
+  /** One write per chunk, as the relay batches the replies to one read. */
+  const answerShares = (s: SocketHandle, c: FloorConn, chunk: Uint8Array) => {
+    c.pending += dec.decode(chunk);
+    let out = "";
+    let nl: number;
+    while ((nl = c.pending.indexOf("\n")) >= 0) {
+      const r = floorShareReply(c.pending.slice(0, nl), shares as "accept" | "reject");
+      c.pending = c.pending.slice(nl + 1);
+      if (r !== undefined) out += r;
+    }
+    if (c.pending.length > 16_384) c.pending = "";
+    if (out !== "") s.write(enc.encode(out));
+  };
   const listener = await rt.listen(ctx.target!.host, ctx.target!.port, {
     open(s) {
       s.ctx = { pending: "", live: false } satisfies FloorConn;
     },
     data(s, chunk) {
       const c = s.ctx as FloorConn;
-      if (c.live) return;
+      if (c.live) {
+        if (shares !== "off") answerShares(s, c, chunk);
+        return;
+      }
       c.pending += dec.decode(chunk);
       let nl: number;
       while (!c.live && (nl = c.pending.indexOf("\n")) >= 0) {
@@ -76,7 +116,12 @@ export async function runFanoutFloor(ctx: Ctx): Promise<number> {
         c.pending = c.pending.slice(nl + 1);
         answer(s, c, line);
       }
-      if (c.live || c.pending.length > 16_384) c.pending = "";
+      if (c.live && shares !== "off" && c.pending !== "") {
+        // Submits pipelined right behind the authorize.
+        const rest = c.pending;
+        c.pending = "";
+        answerShares(s, c, enc.encode(rest));
+      } else if (c.live || c.pending.length > 16_384) c.pending = "";
     },
     close(s) {
       live.delete(s);
@@ -95,7 +140,7 @@ export async function runFanoutFloor(ctx: Ctx): Promise<number> {
     }, Math.max(0, next - rt.clock.now()));
   };
   schedule();
-  console.log(`FLOOR listening ${listener.host}:${listener.port} interval ${intervalMs} ms${reusePort ? " (shared port)" : ""}`);
+  console.log(`FLOOR listening ${listener.host}:${listener.port} interval ${intervalMs} ms${reusePort ? " (shared port)" : ""}${shares !== "off" ? ` answering shares (${shares})` : ""}`);
   await new Promise<never>(() => {});
   return 0;
 }

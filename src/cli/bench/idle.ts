@@ -1,7 +1,7 @@
 // `bench --mode idle`: resident memory per 1,000 idle (subscribed, authorized) miners; no relay logic.
 import { createLoad } from "../../loadgen/load_client.ts";
 import { fetchText, readRss } from "../../loadgen/relay_child.ts";
-import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, withRelay, openAll } from "./common.ts";
+import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, withRelay, openAll, loadTls } from "./common.ts";
 
 export interface IdleFigures {
   connections: number;
@@ -30,10 +30,10 @@ async function waitSettled(httpPort: number, timeoutMs: number): Promise<void> {
 }
 
 export async function runIdle(ctx: Ctx, n: number): Promise<IdleFigures> {
-  console.log(`\n== idle: ${fmtInt(n)} subscribed+authorized connections, relay RSS ==`);
+  console.log(`\n== idle: ${fmtInt(n)} subscribed+authorized connections${ctx.tls ? " over TLS" : ""}, relay RSS ==`);
   return withRelay(ctx, {}, async (host, port, child) => {
-    const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12" });
-    const warm = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12", userPrefix: "warmup." });
+    const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12", ...loadTls(ctx) });
+    const warm = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12", userPrefix: "warmup.", ...loadTls(ctx) });
     try {
       // The baseline must include the one-off start-up allocations: the ethash light cache (16 MiB
       // at epoch 0) is built in a worker during the first 1-3 s; read before it is done, its pages

@@ -116,7 +116,7 @@ export function createEthPoolSource(o: EthPoolSourceOptions): EthPoolSource {
     let up = false;
     // deno-lint-ignore no-explicit-any
     const link = openLineLink<any, Out>(
-      { runtime: o.runtime, id, host: ep.host, port: ep.port, maxLineBytes: o.maxLineBytes, connectTimeoutMs: o.handshakeTimeoutMs, stallMs: o.stallMs, maxTimeoutsInRow: o.maxTimeoutsInRow, tickMs: 250, log },
+      { runtime: o.runtime, id, host: ep.host, port: ep.port, ...(ep.tls !== undefined ? { tls: ep.tls } : {}), maxLineBytes: o.maxLineBytes, connectTimeoutMs: o.handshakeTimeoutMs, stallMs: o.stallMs, maxTimeoutsInRow: o.maxTimeoutsInRow, tickMs: 250, log },
       ep.protocol === "ethereum-stratum"
         ? {
           open: (now: number) => es.openUpstream({

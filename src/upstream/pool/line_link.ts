@@ -1,5 +1,5 @@
 // One TCP connection to an upstream pool speaking a line-based JSON-RPC dialect: socket, framing, timers, stall detection and submit promises around a pure client session; it does not choose pools, retry or build jobs.
-import type { Runtime, SocketHandle } from "../../runtime/types.ts";
+import type { Runtime, SocketHandle, TlsConnectOptions } from "../../runtime/types.ts";
 import { createLineFramer } from "../../../protocols/jsonrpc/framer.ts";
 import { parseLine, type RpcMessage, type RpcParseError } from "../../../protocols/jsonrpc/envelope.ts";
 import type { UpstreamVerdict } from "../../../protocols/core/upstream.ts";
@@ -41,6 +41,8 @@ export interface LineLinkOptions {
   id: number;
   host: string;
   port: number;
+  /** stratum+ssl:// pools: the link is up only after the TLS handshake and its checks. */
+  tls?: TlsConnectOptions;
   /** A pool line longer than this ends the link (a broken or hostile pool must not grow our memory). */
   maxLineBytes: number;
   /** TCP connect must succeed within this time. */
@@ -148,7 +150,7 @@ export function openLineLink<S, O extends { kind: string }>(
     close() {
       down("connection closed by the pool");
     },
-  }).then((s) => {
+  }, o.tls !== undefined ? { tls: { ...o.tls, handshakeTimeoutMs: o.connectTimeoutMs } } : undefined).then((s) => {
     if (closed()) return s.destroy();
     sock = s;
     phase = "handshake";

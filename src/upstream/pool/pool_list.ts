@@ -1,4 +1,5 @@
 // Relay mode's choice among the configured upstream pools: priority order, backoff after failures, and when a better pool is worth trying again; pure, no sockets or timers.
+import type { TlsConnectOptions } from "../../runtime/types.ts";
 
 export interface PoolEndpoint {
   /** As configured (stratum+tcp://host:port), for logs and stats. */
@@ -9,6 +10,8 @@ export interface PoolEndpoint {
   password: string;
   /** Lower is preferred; ties keep the configured order. */
   priority: number;
+  /** Set for stratum+ssl:// pools: how the connection is verified. */
+  tls?: TlsConnectOptions;
 }
 
 export interface EndpointHealth {
@@ -24,14 +27,19 @@ export interface Backoff {
   maxMs: number;
 }
 
-/** Parses stratum+tcp://host:port (also stratum1+tcp://, tcp://, or a bare host:port). */
-export function parsePoolUrl(url: string): { host: string; port: number } | undefined {
-  const m = /^(?:(?:stratum1?\+tcp|tcp):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})\/?$/.exec(url.trim());
+/**
+ * Parses stratum+tcp://host:port (also stratum1+tcp://, tcp://, or a bare host:port) and the TLS
+ * forms stratum+ssl:// and stratum+tls:// (also stratum1+ssl://, ssl://, tls://: ethminer, lolMiner
+ * and the pools' own docs use each of them for the same thing).
+ */
+export function parsePoolUrl(url: string): { host: string; port: number; tls: boolean } | undefined {
+  const m = /^(?:(?:stratum1?\+(tcp|ssl|tls)|(tcp|ssl|tls)):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})\/?$/.exec(url.trim());
   if (m === null) return undefined;
-  const port = Number(m[2]);
+  const port = Number(m[4]);
   if (!(port >= 1 && port <= 65535)) return undefined;
-  const host = m[1]!.startsWith("[") ? m[1]!.slice(1, -1) : m[1]!;
-  return { host, port };
+  const host = m[3]!.startsWith("[") ? m[3]!.slice(1, -1) : m[3]!;
+  const scheme = m[1] ?? m[2] ?? "tcp";
+  return { host, port, tls: scheme !== "tcp" };
 }
 
 /** Indices of the endpoints, best first. */

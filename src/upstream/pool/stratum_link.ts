@@ -1,5 +1,5 @@
 // A link to an upstream Stratum v1 pool: the generic line link driving the Stratum v1 client session, its outputs as typed events; it does not choose pools, retry or build jobs.
-import type { Runtime } from "../../runtime/types.ts";
+import type { Runtime, TlsConnectOptions } from "../../runtime/types.ts";
 import {
   openUpstream,
   upstreamClosed,
@@ -50,6 +50,7 @@ export interface LinkOptions {
   id: number;
   host: string;
   port: number;
+  tls?: TlsConnectOptions;
   session: UpstreamOptions;
   maxLineBytes: number;
   stallMs: number;

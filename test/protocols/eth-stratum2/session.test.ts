@@ -225,3 +225,60 @@ describe("detection on the auto-detecting port", () => {
     });
   }
 });
+
+describe("Ethereum-style sessions with their port's own difficulty (OpenInfo.difficulty)", () => {
+  // The pool-wide policy starts at 7e-7 with vardiff down to 1e-9; this port starts at 4e-6 and stays in [1e-6, 8e-6].
+  const port = { initialDifficulty: 4e-6, suggestFloor: 1e-6, vardiff: { targetShareSeconds: 10, retargetSeconds: 60, variancePercent: 30, min: 1e-6, max: 8e-6 } };
+  const info = { remoteAddress: "10.0.0.2", extranonce1: EN, difficulty: port };
+  const targetOf = (lines: string[]) => JSON.parse(lines.find((l) => l.includes('"mining.set"'))!).params.target as string;
+
+  test("EIP-1571: the first mining.set carries the port's target, the pool's without one", () => {
+    const e = env();
+    expect(targetOf(writes(ready(e).out))).toBe(difficultyToTarget(7e-7).toString(16));
+    e.jobs.add(work(0x6526d6), true);
+    const s = ethStratum2.open(info, e);
+    recv(s, e, HELLO);
+    recv(s, e, { id: 1, method: "mining.subscribe" });
+    expect(targetOf(writes(recv(s, e, { id: 2, method: "mining.authorize", params: ["0xabc.rig1", "x"] })))).toBe(difficultyToTarget(4e-6).toString(16));
+  });
+
+  test("EthereumStratum/1.0.0: set_difficulty starts at the port's value and vardiff lowering stops at its min; d=NUMBER is bounded by it", () => {
+    const e = env();
+    e.jobs.add(work(7), true);
+    const s = ethStratum.open(info, e);
+    const out: Action[] = [];
+    for (const m of [{ id: 1, method: "mining.subscribe", params: ["ethminer-0.19.0", "EthereumStratum/1.0.0"] }, { id: 2, method: "mining.authorize", params: ["0xabc.rig1", "x"] }]) {
+      ethStratum.receive(s, parseLine(JSON.stringify(m)), e, out);
+    }
+    ethStratum.flush(s, e, out);
+    const diffs = (o: Action[]) => writes(o).filter((l) => l.includes("set_difficulty")).map((l) => JSON.parse(l).params[0] as number);
+    expect(diffs(out)).toEqual([4e-6]);
+    const lowered: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      e.now += 61_000; // a quiet retarget window halves the difficulty
+      const t: Action[] = [];
+      ethStratum.tick(s, e, t);
+      lowered.push(...diffs(t));
+    }
+    expect(lowered).toEqual([2e-6, 1e-6]);
+    const fixed = ethStratum.open(info, e);
+    const o2: Action[] = [];
+    ethStratum.receive(fixed, parseLine(JSON.stringify({ id: 1, method: "mining.subscribe", params: ["m", "EthereumStratum/1.0.0"] })), e, o2);
+    ethStratum.receive(fixed, parseLine(JSON.stringify({ id: 2, method: "mining.authorize", params: ["0xabc.rig1", "d=1e-9"] })), e, o2);
+    ethStratum.flush(fixed, e, o2);
+    expect(diffs(o2)).toEqual([1e-6]);
+  });
+
+  test("eth-proxy: eth_getWork's target is the port's", () => {
+    const e = env();
+    e.jobs.add(work(9), true);
+    const getWork = (s: ReturnType<typeof ethProxy.open>) => {
+      const out: Action[] = [];
+      ethProxy.receive(s, parseLine(JSON.stringify({ id: 1, jsonrpc: "2.0", method: "eth_submitLogin", params: ["0xb85150eb365e7df0941f0cf08235f987ba91506a"] })), e, out);
+      ethProxy.receive(s, parseLine(JSON.stringify({ id: 2, jsonrpc: "2.0", method: "eth_getWork", params: [] })), e, out);
+      return BigInt(JSON.parse(writes(out).find((l) => l.startsWith('{"id":2'))!).result[2]);
+    };
+    expect(getWork(ethProxy.open({ remoteAddress: "10.0.0.3", extranonce1: "" }, e))).toBe(difficultyToTarget(7e-7));
+    expect(getWork(ethProxy.open({ remoteAddress: "10.0.0.3", extranonce1: "", difficulty: port }, e))).toBe(difficultyToTarget(4e-6));
+  });
+});

@@ -255,6 +255,54 @@ describe("stratum v1 session", () => {
   });
 });
 
+describe("stratum v1 session with its port's own difficulty (OpenInfo.difficulty)", () => {
+  // The pool-wide policy starts at 1 with no floor to speak of; the port's: start 64, vardiff in [16, 256].
+  const port = { initialDifficulty: 64, suggestFloor: 16, vardiff: { targetShareSeconds: 10, retargetSeconds: 60, variancePercent: 30, min: 16, max: 256 } };
+  function onPort() {
+    const t = setup("1a44b9f2"); // network difficulty 244112: above every value here
+    t.s = stratumV1.open({ remoteAddress: "127.0.0.1", extranonce1: t.en1.allocate(), difficulty: port }, t.env);
+    return t;
+  }
+
+  test("a new connection starts at the port's difficulty, not the pool's", () => {
+    const a = setup("1a44b9f2");
+    expect(login(a.s, a.env).writes.find((w) => w.method === "mining.set_difficulty").params).toEqual([1]);
+    const b = onPort();
+    expect(login(b.s, b.env).writes.find((w) => w.method === "mining.set_difficulty").params).toEqual([64]);
+  });
+
+  test("mining.suggest_difficulty is held inside the port's [suggestFloor, max]", () => {
+    for (const [asked, got] of [[1, 16], [100, 100], [1e6, 256]] as const) {
+      const t = onPort();
+      const { writes } = feed(t.s, t.env, req(1, "mining.subscribe", []), req(2, "mining.authorize", ["w1", "x"]), req(3, "mining.suggest_difficulty", [asked]));
+      expect(writes.find((w) => w.method === "mining.set_difficulty").params).toEqual([got]);
+    }
+    // The same suggestions on the pool-wide policy are taken as they are.
+    const g = setup("1a44b9f2");
+    const { writes } = feed(g.s, g.env, req(1, "mining.subscribe", []), req(2, "mining.authorize", ["w1", "x"]), req(3, "mining.suggest_difficulty", [1]));
+    expect(writes.find((w) => w.method === "mining.set_difficulty").params).toEqual([1]);
+  });
+
+  test("a d=NUMBER password is held inside the port's bounds too", () => {
+    const t = onPort();
+    const { writes } = login(t.s, t.env, "d=2");
+    expect(writes.find((w) => w.method === "mining.set_difficulty").params).toEqual([16]);
+  });
+
+  test("vardiff lowering a quiet miner stops at the port's min", () => {
+    const t = onPort();
+    login(t.s, t.env);
+    const seen: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      t.env.now += 61_000; // one quiet retarget window: vardiff halves
+      const out: Action[] = [];
+      stratumV1.tick(t.s, t.env, out);
+      for (const w of split(out).writes) if (w.method === "mining.set_difficulty") seen.push(w.params[0]);
+    }
+    expect(seen).toEqual([32, 16]);
+  });
+});
+
 describe("stratum v1 session on a scrypt chain", () => {
   test("the share goes to the verifier with its 80-byte header; the scrypt hash decides (diff1 = 0xffff·2^224)", () => {
     const book = createJobBook({ keep: 4, sha, coinbase: { payoutScript: new Uint8Array([0x51]), poolTag: "/t/", extranonce1Size: 4, extranonce2Size: 4 } });

@@ -79,7 +79,27 @@ describe("schema", () => {
       },
       listeners: [],
       shutdown: { drainMs: 1000, reconnectHost: "", reconnectPort: 0 },
-      store: { shareLog: true, commitIntervalMs: 5, retentionDays: 30, fsync: false },
+      store: {
+        shareLog: true,
+        commitIntervalMs: 5,
+        retentionDays: 30,
+        fsync: false,
+        redis: {
+          url: "",
+          keyPrefix: "stratum-edge",
+          instancePrefix: "",
+          prefixBytes: 1,
+          leaseSeconds: 60,
+          sharesStream: "shares",
+          blocksStream: "blocks",
+          streamMaxLen: 1_000_000,
+          bufferMaxEntries: 200_000,
+          batchSize: 2000,
+          banPollMs: 2000,
+          statsIntervalMs: 2000,
+          connectTimeoutMs: 5000,
+        },
+      },
     });
     expect(loadConfig(undefined, "none")).toEqual(DEFAULT_CONFIG);
     expect(loadConfig("", "empty.toml")).toEqual(DEFAULT_CONFIG);

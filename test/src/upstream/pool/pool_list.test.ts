@@ -33,7 +33,16 @@ describe("parsePoolUrl", () => {
     ["stratum+tcp://pool.example.com:3333/", "pool.example.com", 3333],
     ["  stratum+tcp://pool.example.com:3333  ", "pool.example.com", 3333],
   ];
-  for (const [url, host, port] of good) test(`${JSON.stringify(url)} → ${host}:${port}`, () => expect(parsePoolUrl(url)).toEqual({ host, port }));
+  for (const [url, host, port] of good) test(`${JSON.stringify(url)} → ${host}:${port}`, () => expect(parsePoolUrl(url)).toEqual({ host, port, tls: false }));
+
+  const secure: [string, string, number][] = [
+    ["stratum+ssl://pool.example.com:443", "pool.example.com", 443],
+    ["stratum+tls://pool.example.com:3443", "pool.example.com", 3443],
+    ["stratum1+ssl://eth.example.com:5555", "eth.example.com", 5555],
+    ["ssl://10.0.0.7:4444", "10.0.0.7", 4444],
+    ["tls://[::1]:3334", "::1", 3334],
+  ];
+  for (const [url, host, port] of secure) test(`${JSON.stringify(url)} → TLS to ${host}:${port}`, () => expect(parsePoolUrl(url)).toEqual({ host, port, tls: true }));
 
   const bad = [
     "stratum+tcp://pool.example.com", // no port
@@ -42,7 +51,9 @@ describe("parsePoolUrl", () => {
     "stratum+tcp://pool.example.com:70000",
     "h:123456",
     "http://pool.example.com:80",
-    "stratum+ssl://pool.example.com:443",
+    "stratum+ssl://pool.example.com", // no port
+    "stratum2+ssl://pool.example.com:443", // EthereumStratum is chosen with `protocol`, not the scheme
+    "https://pool.example.com:443",
     "stratum+tcp://pool.example.com:3333/path",
     "::1:3333", // an IPv6 literal needs brackets
     "stratum+tcp://:3333",
