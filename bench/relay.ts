@@ -37,6 +37,8 @@ const COMMON: Record<string, string> = {
   "stratum.messageBurst": "1000000000",
   "stratum.maxConnections": "30000",
   "log.level": "warn",
+  // RELAY_SHARE_LOG=off: neither process keeps the share log (each reply then skips its commit wait).
+  ...(process.env.RELAY_SHARE_LOG === "off" ? { "store.shareLog": "false" } : {}),
 };
 
 async function upstream(name: string): Promise<RelayChild> {

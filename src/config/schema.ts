@@ -400,7 +400,7 @@ export const RedisSchema = z
 export const StoreSchema = z
   .strictObject({
     shareLog: z.boolean().default(true).describe("Append every judged share (time, worker, source address, pool, job, difficulties, verdict and reason, upstream verdict, block flag) to the SQLite share log `dataDir/shares.sqlite` (WAL; bun:sqlite on Bun, node:sqlite on Deno). A miner is told a share was accepted only once its batch is committed. Also serves per-worker history (`/api/workers`)."),
-    commitIntervalMs: z.number().int().min(0).max(1000).default(5).describe("Share log group commit: a batch is committed this long after its first share; replies to those shares wait for the commit (the latency the log adds)."),
+    commitIntervalMs: z.number().int().min(0).max(1000).default(0).describe("Share log group commit; replies to shares wait for their commit (the latency the log adds). 0 = adaptive: a batch is committed as soon as the writer is free (shares arriving while it commits form the next batch), so a lone share waits ~0.1 ms and a flood is still batched. N > 0: a batch is committed N ms after its first share."),
     retentionDays: z.number().min(0).default(30).describe("Shares and worker history older than this are deleted (checked every 10 minutes); 0 = keep forever."),
     fsync: z.boolean().default(false).describe("fsync every share log commit (SQLite synchronous=FULL): survives power loss, not just a crash of the process, at the cost of a disk flush per batch."),
     redis: RedisSchema.prefault({}),

@@ -3,6 +3,7 @@ import type { ShareRecord } from "../../protocols/core/actions.ts";
 import type { Clock, SqliteDb, SqliteStatement, TimerId } from "../runtime/types.ts";
 import type { ShareSink } from "./share_sink.ts";
 import { FIRST_MINUTE, INSERT_SHARE, ROLL_UP, ROLL_UP_WORKERS, setupShareDb } from "./share_db.ts";
+import { afterIo } from "./after_io.ts";
 
 export const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -20,7 +21,10 @@ const ROLLUP_EVERY_MS = 1000;
 export interface ShareLogOptions {
   db: SqliteDb;
   clock: Clock;
-  /** A batch is committed this long after its first share (the longest a reply waits for the log). */
+  /**
+   * A batch is committed this long after its first share (the longest a reply waits for the log);
+   * 0 = as soon as this event-loop turn's I/O callbacks are done (adaptive group commit).
+   */
   commitIntervalMs: number;
   /** Shares and history older than this are deleted; 0 = kept forever. */
   retentionDays: number;
@@ -221,7 +225,9 @@ export function createShareLog(opts: ShareLogOptions): ShareLog {
       let b = current;
       if (b === undefined) {
         b = current = newBatch();
-        timer = clock.setTimeout(flush, opts.commitIntervalMs);
+        // 0: the batch is committed after this event-loop turn's I/O callbacks (see share_log_client.ts).
+        if (opts.commitIntervalMs > 0) timer = clock.setTimeout(flush, opts.commitIntervalMs);
+        else afterIo(flush);
       }
       b.shares.push(share);
       b.pools.push(pool);

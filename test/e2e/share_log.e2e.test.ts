@@ -91,8 +91,8 @@ function flood(port: number, name: string, window: number): Promise<Flood> {
 }
 
 /** Accepted rows per job for a worker, read straight from the SQLite file. */
-function loggedByJob(worker: string): Map<string, number> {
-  const db = new Database(join(dataDir, "shares.sqlite"));
+function loggedByJob(worker: string, dir = dataDir): Map<string, number> {
+  const db = new Database(join(dir, "shares.sqlite"));
   try {
     const rows = db.prepare("SELECT job, count(*) AS n FROM shares WHERE worker = ? AND accepted = 1 GROUP BY job").all(worker) as { job: string; n: number }[];
     return new Map(rows.map((r) => [r.job, r.n]));
@@ -108,10 +108,11 @@ const MINERS = 6;
 describe("share log (compiled binary)", () => {
   let floods: Flood[] = [];
 
-  test("SIGKILL during a share flood: after restart every share the miners saw accepted is in the log", async () => {
-    const relay = await startRelay({ sets: SETS });
+  /** Floods the relay from MINERS miners, SIGKILLs it, restarts it on the same directory, and checks every acknowledged share is logged. */
+  async function killDuringFlood(sets: Record<string, string>, dir: string): Promise<Flood[]> {
+    const relay = await startRelay({ sets });
     relays.push(relay);
-    floods = await Promise.all(Array.from({ length: MINERS }, (_, i) => flood(relay.stratumPort, `flood.m${i}`, WINDOW)));
+    const floods = await Promise.all(Array.from({ length: MINERS }, (_, i) => flood(relay.stratumPort, `flood.m${i}`, WINDOW)));
     // Let the flood run, then kill the relay without any chance to flush.
     await until(() => (floods.every((f) => f.accepted.length >= 300) ? true : undefined), 20_000, "300 accepted shares per miner", () => relay.tail());
     relay.child.kill("SIGKILL");
@@ -120,14 +121,14 @@ describe("share log (compiled binary)", () => {
     await Promise.all(floods.map((f) => f.closed));
 
     // Restart on the same data directory (SQLite replays its WAL on open).
-    const again = await startRelay({ sets: SETS });
+    const again = await startRelay({ sets });
     relays.push(again);
     let seenTotal = 0;
     let loggedTotal = 0;
     for (const f of floods) {
       expect(f.rejected).toBe(0);
       const seen = countBy(f.accepted);
-      const logged = loggedByJob(f.name);
+      const logged = loggedByJob(f.name, dir);
       for (const [jobId, n] of seen) {
         // Every acknowledged share is there (the log may hold a few more: stored, but killed before the reply went out).
         expect({ worker: f.name, job: jobId, logged: logged.get(jobId) ?? 0 }).toEqual({ worker: f.name, job: jobId, logged: Math.max(n, logged.get(jobId) ?? 0) });
@@ -141,7 +142,13 @@ describe("share log (compiled binary)", () => {
     }
     expect(seenTotal).toBeGreaterThanOrEqual(MINERS * 300);
     expect(loggedTotal).toBeGreaterThanOrEqual(seenTotal);
+    return floods;
+  }
+
+  test("SIGKILL during a share flood: after restart every share the miners saw accepted is in the log", async () => {
+    floods = await killDuringFlood(SETS, dataDir);
   }, 60_000);
+
 
   test("worker history survives the restart: /api/stats says workerHistory, /api/workers lists them, /api/workers/:name has buckets, best difficulty and rejects by reason", async () => {
     const relay = relays[relays.length - 1]!;
@@ -220,6 +227,16 @@ describe("share log (compiled binary)", () => {
       } finally {
         db.close();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test("the same with the default adaptive group commit (store.commitIntervalMs = 0: a batch goes as soon as the writer is free)", async () => {
+    const dir = tempDir("stratum-edge-sharelog-adaptive-");
+    try {
+      const { "store.commitIntervalMs": _, ...rest } = SETS;
+      await killDuringFlood({ ...rest, dataDir: dir }, dir);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -81,7 +81,7 @@ describe("schema", () => {
       shutdown: { drainMs: 1000, reconnectHost: "", reconnectPort: 0 },
       store: {
         shareLog: true,
-        commitIntervalMs: 5,
+        commitIntervalMs: 0,
         retentionDays: 30,
         fsync: false,
         redis: {
