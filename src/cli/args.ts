@@ -28,7 +28,7 @@ Usage:
       blocks (block share → submitblock latency and new-tip fan-out, against a simulated bitcoind).
       Without --target it starts the relay itself as a child process (--threads sets its stratum.threads,
       --redis URL its store.redis.url: shares are then also published to that Redis;
-      --share-log on|off|both sets store.shareLog for --mode shares, both = off then on, with the log's cost).
+      --share-log on|off|both sets store.shareLog for --mode shares and idle, both = off then on, with the log's cost).
       --tls (shares, idle): miners connect over TLS (to a TLS [[listeners]] port of the child, made
       with a throw-away openssl certificate, or to --target's TLS port), to compare with plain runs.
   stratum-edge --help | --version

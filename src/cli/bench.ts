@@ -127,7 +127,10 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
     }
     figures.shares = out;
   }
-  if (mode === "idle" || mode === "all") await step("idle", () => runIdle(ctx, ctx.connections ?? 10000));
+  if (mode === "idle" || mode === "all") {
+    // --share-log on|off|both: the idle figure with and without the log's writer thread.
+    for (const log of shareLogRuns) await step(log === undefined ? "idle" : `idle-share-log-${log ? "on" : "off"}`, () => runIdle(ctx, ctx.connections ?? 10000, log));
+  }
   if (mode === "fanout" || mode === "all") await step("fanout", () => runFanout(ctx, ctx.connections ?? 10000));
   if (mode === "abuse") await step("abuse", () => runAbuseBench(ctx));
   if (mode === "blocks") {

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeProxyV1, encodeProxyV2 } from "../../protocols/proxy/proxy_protocol.ts";
+import { scratchDir } from "../support/scratch_dir.ts";
 import {
   byId,
   byMethod,
@@ -42,7 +43,7 @@ export async function startAbuseRelay(o: { sets?: Record<string, string>; toml?:
   const sets: Record<string, string> = { "bans.enabled": "true", ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}), ...o.sets };
   let command: string[] | undefined;
   if (o.toml !== undefined) {
-    const dir = mkdtempSync(join(tmpdir(), "stratum-edge-abuse-cfg-"));
+    const dir = scratchDir("stratum-edge-abuse-cfg-");
     const file = join(dir, "config.toml");
     writeFileSync(file, o.toml);
     command = [await ensureBinary(), "--config", file];

@@ -14,6 +14,7 @@ import { writeHeader } from "../../protocols/bitcoin/header.ts";
 import { writeU32LE } from "../../protocols/bitcoin/script.ts";
 import { bytesToHexReversed, hexToBytes, hexToU32, u32ToHex } from "../../protocols/pow/hex.ts";
 import { bitsToTarget, difficultyToTarget, hashMeetsTarget, targetToLE } from "../../protocols/pow/target.ts";
+import { scratchDir } from "../support/scratch_dir.ts";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const BINARY = join(ROOT, "dist/stratum-edge");
@@ -43,8 +44,9 @@ export function ensureBinary(): Promise<string> {
   return building;
 }
 
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix = "stratum-edge-e2e-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return scratchDir(prefix);
 }
 
 // --- output capture --------------------------------------------------------------------------

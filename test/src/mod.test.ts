@@ -1,6 +1,6 @@
 // The embedding API: createRelay() runs a real relay in-process; a real CPU miner gets shares accepted through it.
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRelay, VERSION } from "../../src/mod.ts";
@@ -32,6 +32,7 @@ describe("embedding", () => {
     expect(stats.pool.accepted).toBeGreaterThanOrEqual(2);
     expect(stats.workers.map((w) => w.name)).toContain("embed.w1");
     await relay.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }, 20_000);
 
   test("createRelay validates config up front and names the bad path", () => {

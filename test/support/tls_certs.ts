@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { scratchDir } from "./scratch_dir.ts";
 
 export interface TestCert {
   certFile: string;
@@ -15,7 +16,7 @@ export interface TestCert {
 
 /** An EC P-256 (or RSA 2048) certificate for CN=`cn` (localhost and 127.0.0.1 in its names unless `san` says otherwise), valid one day. */
 export function makeCert(cn = "localhost", san = "DNS:localhost,IP:127.0.0.1", key: "ec" | "rsa" = "ec"): TestCert {
-  const dir = mkdtempSync(join(tmpdir(), "stratum-edge-tls-"));
+  const dir = scratchDir("stratum-edge-tls-");
   const certFile = join(dir, "cert.pem");
   const keyFile = join(dir, "key.pem");
   execFileSync("openssl", ["req", "-x509", ...(key === "ec" ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"] : ["-newkey", "rsa:2048"]), "-nodes", "-days", "1", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=${san}`, "-keyout", keyFile, "-out", certFile], { stdio: "pipe" });

@@ -29,9 +29,10 @@ async function waitSettled(httpPort: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function runIdle(ctx: Ctx, n: number): Promise<IdleFigures> {
-  console.log(`\n== idle: ${fmtInt(n)} subscribed+authorized connections${ctx.tls ? " over TLS" : ""}, relay RSS ==`);
-  return withRelay(ctx, {}, async (host, port, child) => {
+/** `shareLog`: store.shareLog for the relay started here (undefined: the relay's default, on). */
+export async function runIdle(ctx: Ctx, n: number, shareLog?: boolean): Promise<IdleFigures> {
+  console.log(`\n== idle: ${fmtInt(n)} subscribed+authorized connections${ctx.tls ? " over TLS" : ""}${shareLog === undefined ? "" : `, share log ${shareLog ? "on" : "off"}`}, relay RSS ==`);
+  return withRelay(ctx, shareLog === undefined ? {} : { "store.shareLog": String(shareLog) }, async (host, port, child) => {
     const load = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12", ...loadTls(ctx) });
     const warm = createLoad({ runtime: ctx.runtime, host, port, password: "d=1e-12", userPrefix: "warmup.", ...loadTls(ctx) });
     try {
