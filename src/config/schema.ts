@@ -271,7 +271,7 @@ export const EthashSchema = z
     maxDifficulty: z.number().positive().default(1e6).describe("Highest share difficulty vardiff may set for Ethereum-style miners."),
     suggestFloor: z.number().positive().default(1e-9).describe("Lowest difficulty a `d=NUMBER` password may set."),
     keepHeights: z.number().int().min(1).max(64).default(8).describe("Work for this many recent block heights stays valid (geth refuses work more than 7 blocks old)."),
-    extranonceBytes: z.number().int().min(1).max(3).default(2).describe("EthereumStratum/1.0.0 and EIP-1571 extranonce bytes per connection (the miner rolls the other 8 − n nonce bytes)."),
+    extranonceBytes: z.number().int().min(1).max(3).default(2).describe("EthereumStratum/1.0.0 and EIP-1571 extranonce bytes per connection (the miner rolls the other 8 − n nonce bytes). With a Redis instance prefix (`store.redis.instancePrefix` or leased) the prefix comes first, then these bytes, 3 bytes at most in all."),
     verifierThreads: z.number().int().min(0).max(64).default(0).describe("Worker threads verifying ethash shares; 0 = one per CPU."),
     prebuild: z.boolean().default(false).describe("Build the current epoch's light cache (and start the verifier threads) at start-up. Off: they are built when the first Ethereum-style miner asks for work, which then waits logged in until it is ready (seconds); an edge serving only Bitcoin-family miners never spends the memory."),
     saveCaches: z.boolean().default(true).describe("Keep built light caches in dataDir/caches so a restart does not rebuild them."),

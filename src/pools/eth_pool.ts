@@ -12,7 +12,7 @@ import type { Logger } from "../observe/log.ts";
 import type { PoolPort } from "../server/server.ts";
 import type { BlockReport } from "./btc_pool.ts";
 import type { EthashVerifier } from "../verify/ethash_verifier.ts";
-import { createExtranonceAllocator } from "./extranonce.ts";
+import { createEthExtranonceAllocator, createExtranonceAllocator } from "./extranonce.ts";
 import { chainEpochInfo, createEthJobBook, ethashChain, type EthJobBook } from "./eth_job_book.ts";
 import { createShareStats, type ShareStats } from "../observe/stats.ts";
 
@@ -54,13 +54,15 @@ export function createEthPool(opts: {
   extranonceBytes: number;
   /** This thread's slice of the extranonce space when session threads share the port. */
   extranoncePart?: { index: number; count: number };
+  /** Leading extranonce bytes of this instance (store.redis.instancePrefix, hex); not in relay mode, where the pool's prefix leads. */
+  instancePrefix?: string;
   log: Logger;
   hooks: EthPoolHooks;
 }): EthPool {
   const { runtime, source, journal, log, hooks, verifier } = opts;
   const clock = runtime.clock;
   const chain = ethashChain(opts.algo, opts.activationBlock);
-  let en = createExtranonceAllocator(opts.extranonceBytes, "", Math.random, opts.extranoncePart);
+  let en = createEthExtranonceAllocator(opts.extranonceBytes, opts.instancePrefix ?? "", Math.random, opts.extranoncePart);
   /** Relay mode over an EthereumStratum pool: every miner nonce starts with the pool's extranonce. */
   let sharedPrefix: string | undefined;
   let evictStratum: () => void = () => {};

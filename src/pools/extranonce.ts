@@ -70,3 +70,13 @@ export function createExtranonceAllocator(
     },
   };
 }
+
+/**
+ * EthereumStratum/1.0.0 and EIP-1571 extranonces: `ownBytes` per connection behind the instance's
+ * prefix (store.redis.instancePrefix, so relays sharing one pool never hand two miners the same nonce
+ * space), capped at the 3 bytes those dialects allow (the prefix then takes from the own bytes).
+ */
+export function createEthExtranonceAllocator(ownBytes: number, instancePrefix = "", random: () => number = Math.random, part?: { index: number; count: number }): ExtranonceAllocator {
+  const size = Math.min(3, ownBytes + instancePrefix.length / 2);
+  return createExtranonceAllocator(size, instancePrefix, random, part);
+}

@@ -103,6 +103,7 @@ export function createEthSide(config: Config, runtime: Runtime, logger: Logger, 
     prebuild: e.prebuild,
     extranonceBytes: e.extranonceBytes,
     extranoncePart: part,
+    instancePrefix: config.store.redis.instancePrefix,
     log: logger,
     hooks: metrics.poolHooks,
   });

@@ -11,7 +11,7 @@ import { loadRuntime } from "../runtime/select.ts";
 import { createLogger } from "../observe/log.ts";
 import { createJobBook } from "../pools/job_book.ts";
 import { chainEpochInfo, createEthJobBook, ethashChain } from "../pools/eth_job_book.ts";
-import { createExtranonceAllocator } from "../pools/extranonce.ts";
+import { createEthExtranonceAllocator, createExtranonceAllocator } from "../pools/extranonce.ts";
 import { ethPolicy, listenerRoutes, minerPayout, payoutScript, stratumPolicy } from "../pools/policies.ts";
 import { startStratumServer, type HttpAnswer, type HttpPort, type PoolPort, type Route, type ServerHooks, type StratumServer } from "../server/server.ts";
 import type { HttpRequest } from "../../protocols/http/parse_request.ts";
@@ -111,7 +111,7 @@ function ethReplica(msg: Extract<ToSessionThread, { t: "init" }>): Replica {
   const { config, index, count } = msg;
   const e = config.ethash;
   const book = createEthJobBook({ algo: e.algo, keepHeights: e.keepHeights, epochInfo: chainEpochInfo(ethashChain(e.algo, e.etchashActivationBlock)) });
-  const en = createExtranonceAllocator(e.extranonceBytes, "", Math.random, { index, count });
+  const en = createEthExtranonceAllocator(e.extranonceBytes, config.store.redis.instancePrefix, Math.random, { index, count });
   // No job yet (the main thread builds the light cache when a miner first asks): say a miner asked, at most once a second.
   let wantedAt = 0;
   const jobs: EthEnv["jobs"] = {

@@ -56,7 +56,7 @@ async function miner(r: AbuseRelay, worker: string): Promise<HonestMiner> {
 }
 
 describe.skipIf(!hasRedis)("two relays, one Redis (compiled binary)", () => {
-  test("each instance leased its own extranonce1 prefix: their miners' extranonce1 values differ in it", async () => {
+  test("each instance leased its own extranonce1 prefix: their miners' extranonce1 values (and EthereumStratum extranonces) differ in it", async () => {
     const pa = A.logs().find((l) => l.msg === "redis connected")!;
     const pb = B.logs().find((l) => l.msg === "redis connected")!;
     expect(pa.leased).toBe(true);
@@ -70,6 +70,16 @@ describe.skipIf(!hasRedis)("two relays, one Redis (compiled binary)", () => {
     mb.close();
     expect(ea.startsWith(pa.prefix as string)).toBe(true);
     expect(eb.startsWith(pb.prefix as string)).toBe(true);
+    // EthereumStratum/1.0.0 (NiceHash) miners: the extranonce (their nonce prefix) leads with it too.
+    const [xa, xb] = [await rawConnect(A.mainPort), await rawConnect(B.mainPort)];
+    for (const c of [xa, xb]) c.write(JSON.stringify({ id: 1, method: "mining.subscribe", params: ["ethminer-0.19.0", "EthereumStratum/1.0.0"] }) + "\n");
+    const xn = async (c: typeof xa) => ((await c.next((m) => m.id === 1, 5000, "EthereumStratum subscribe")).result as [unknown, string])[1];
+    const [na, nb] = [await xn(xa), await xn(xb)];
+    xa.close();
+    xb.close();
+    expect(na).toMatch(/^[0-9a-f]{6}$/);
+    expect(na.startsWith(pa.prefix as string)).toBe(true);
+    expect(nb.startsWith(pb.prefix as string)).toBe(true);
   });
 
   test("an abuse ban decided by A is enforced by B within a second", async () => {
