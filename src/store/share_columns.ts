@@ -1,6 +1,6 @@
 // Packs a batch of shares into columns (typed arrays + string arrays) to post to the share log worker, and unpacks them there; no I/O.
 import type { ShareRecord } from "../../protocols/core/actions.ts";
-import type { ShareRows } from "./share_log.ts";
+import type { ShareRows } from "./share_batch.ts";
 
 /**
  * Measured: structured-cloning the share objects themselves cost the main thread ~0.7–1.9 µs a

@@ -1,9 +1,11 @@
 // Append-only SQLite share log with group commit: put() queues, a timer commits each batch in one transaction and only then releases the replies waiting on it; the worker-history rollup and retention pruning. Reads live in worker_history.ts.
-import type { ShareRecord } from "../../protocols/core/actions.ts";
 import type { Clock, SqliteDb, SqliteStatement, TimerId } from "../runtime/types.ts";
 import type { ShareSink } from "./share_sink.ts";
 import { FIRST_MINUTE, INSERT_SHARE, ROLL_UP, ROLL_UP_WORKERS, setupShareDb } from "./share_db.ts";
 import { afterIo } from "./after_io.ts";
+import { addShare, newBatch, type PendingBatch, type ShareRows } from "./share_batch.ts";
+
+export type { ShareRows } from "./share_batch.ts";
 
 export const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -62,31 +64,6 @@ export interface ShareLog extends ShareSink {
   append(rows: ShareRows): void;
 }
 
-/** A batch's shares with the pool and source address of each, as parallel arrays (cheap to post to a worker). */
-export interface ShareRows {
-  shares: ShareRecord[];
-  pools: string[];
-  addresses: string[];
-}
-
-interface Batch extends ShareRows {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-function newBatch(): Batch {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Every waiter attaches its own handler; this one only keeps a batch nobody waits on from being an unhandled rejection.
-  promise.catch(() => {});
-  return { shares: [], pools: [], addresses: [], promise, resolve, reject };
-}
-
 export function createShareLog(opts: ShareLogOptions): ShareLog {
   const { db, clock } = opts;
   if (!(opts.commitIntervalMs >= 0)) throw new RangeError(`commitIntervalMs must be >= 0, got ${opts.commitIntervalMs}`);
@@ -102,7 +79,7 @@ export function createShareLog(opts: ShareLogOptions): ShareLog {
   const deleteMinutes = db.prepare("DELETE FROM worker_minutes WHERE minute < ?");
   const deleteWorkers = db.prepare("DELETE FROM workers WHERE last_at < ?");
   const fig: ShareLogFigures = { committedShares: 0, batches: 0, failedBatches: 0, queued: 0, commitMs: 0 };
-  let current: Batch | undefined;
+  let current: PendingBatch | undefined;
   let timer: TimerId | undefined;
   let closed = false;
 
@@ -229,11 +206,8 @@ export function createShareLog(opts: ShareLogOptions): ShareLog {
         if (opts.commitIntervalMs > 0) timer = clock.setTimeout(flush, opts.commitIntervalMs);
         else afterIo(flush);
       }
-      b.shares.push(share);
-      b.pools.push(pool);
-      b.addresses.push(address);
       fig.queued++;
-      return b.promise;
+      return addShare(b, share, pool, address);
     },
     flush,
     pruneNow,

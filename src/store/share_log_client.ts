@@ -1,11 +1,11 @@
 // The main thread's share log: batches shares like share_log.ts but commits them on a worker thread (share_log_worker.ts), so SQLite costs the event loop only a postMessage per batch; reads go through a connection of its own.
-import type { ShareRecord } from "../../protocols/core/actions.ts";
 import type { Clock, SqliteDb, TimerId } from "../runtime/types.ts";
 import type { ShareLogFigures } from "./share_log.ts";
 import type { ShareSink } from "./share_sink.ts";
 import type { FromShareLogWorker, ToShareLogWorker } from "./share_log_worker.ts";
 import { packShares } from "./share_columns.ts";
 import { afterIo } from "./after_io.ts";
+import { addShare, newBatch, type PendingBatch } from "./share_batch.ts";
 
 export interface WorkerShareLog extends ShareSink {
   /**
@@ -18,26 +18,6 @@ export interface WorkerShareLog extends ShareSink {
   figures(): ShareLogFigures;
   /** Post what is queued now (its promise resolves once the worker committed it). */
   flush(): void;
-}
-
-interface Batch {
-  shares: ShareRecord[];
-  pools: string[];
-  addresses: string[];
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-function newBatch(): Batch {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {});
-  return { shares: [], pools: [], addresses: [], promise, resolve, reject };
 }
 
 export function openWorkerShareLog(opts: {
@@ -55,9 +35,9 @@ export function openWorkerShareLog(opts: {
   const url = opts.workerUrl ?? new URL("./share_log_worker.ts", import.meta.url).href;
   const worker = new Worker(url, { type: "module" } as WorkerOptions);
   const send = (m: ToShareLogWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
-  const inFlight = new Map<number, Batch>();
+  const inFlight = new Map<number, PendingBatch>();
   let workerFigures: ShareLogFigures = { committedShares: 0, batches: 0, failedBatches: 0, queued: 0, commitMs: 0 };
-  let current: Batch | undefined;
+  let current: PendingBatch | undefined;
   let timer: TimerId | undefined;
   let seq = 0;
   let closed = false;
@@ -151,10 +131,7 @@ export function openWorkerShareLog(opts: {
         if (opts.commitIntervalMs > 0) timer = clock.setTimeout(flush, opts.commitIntervalMs);
         else if (inFlight.size === 0) scheduleImmediate();
       }
-      b.shares.push(share);
-      b.pools.push(pool);
-      b.addresses.push(address);
-      return b.promise;
+      return addShare(b, share, pool, address);
     },
     flush,
     figures: () => ({ ...workerFigures, queued: (current?.shares.length ?? 0) + [...inFlight.values()].reduce((n, b) => n + b.shares.length, 0) }),

@@ -1,7 +1,6 @@
 // Abuse/ban end-to-end helpers: relays with a TOML config or a kept dataDir, raw sockets from chosen loopback addresses, PROXY headers, an honest miner, RSS and admin calls; no assertions.
 import { createConnection, type Socket } from "node:net";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeProxyV1, encodeProxyV2 } from "../../protocols/proxy/proxy_protocol.ts";
 import { scratchDir } from "../support/scratch_dir.ts";
@@ -57,7 +56,7 @@ export async function startAbuseRelay(o: { sets?: Record<string, string>; toml?:
 }
 
 export function keptDataDir(): string {
-  return mkdtempSync(join(tmpdir(), "stratum-edge-bans-data-"));
+  return scratchDir("stratum-edge-bans-data-");
 }
 
 /** VmRSS of a process in MB (Linux /proc), or NaN when unreadable. */

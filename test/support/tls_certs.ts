@@ -1,7 +1,6 @@
 // Throwaway self-signed certificates for TLS tests, made with the openssl CLI, and their SPKI pins as openssl computes them; no assertions.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { scratchDir } from "./scratch_dir.ts";
 

@@ -87,8 +87,8 @@ export async function runFanoutFloor(ctx: Ctx): Promise<number> {
     }
   };
   /** One write per chunk, as the relay batches the replies to one read. */
-  const answerShares = (s: SocketHandle, c: FloorConn, chunk: Uint8Array) => {
-    c.pending += dec.decode(chunk);
+  const answerShares = (s: SocketHandle, c: FloorConn, text: string) => {
+    c.pending += text;
     let out = "";
     let nl: number;
     while ((nl = c.pending.indexOf("\n")) >= 0) {
@@ -106,7 +106,7 @@ export async function runFanoutFloor(ctx: Ctx): Promise<number> {
     data(s, chunk) {
       const c = s.ctx as FloorConn;
       if (c.live) {
-        if (shares !== "off") answerShares(s, c, chunk);
+        if (shares !== "off") answerShares(s, c, dec.decode(chunk));
         return;
       }
       c.pending += dec.decode(chunk);
@@ -116,12 +116,9 @@ export async function runFanoutFloor(ctx: Ctx): Promise<number> {
         c.pending = c.pending.slice(nl + 1);
         answer(s, c, line);
       }
-      if (c.live && shares !== "off" && c.pending !== "") {
-        // Submits pipelined right behind the authorize.
-        const rest = c.pending;
-        c.pending = "";
-        answerShares(s, c, enc.encode(rest));
-      } else if (c.live || c.pending.length > 16_384) c.pending = "";
+      // Submits pipelined right behind the authorize are still pending: answer them.
+      if (c.live && shares !== "off" && c.pending !== "") answerShares(s, c, "");
+      else if (c.live || c.pending.length > 16_384) c.pending = "";
     },
     close(s) {
       live.delete(s);

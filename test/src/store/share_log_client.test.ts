@@ -1,8 +1,8 @@
 // The main thread's share log over a real worker thread and a temp SQLite file: a share's promise resolves only once another connection can read it; the worker sums the history; close commits the rest.
 import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { scratchDir } from "../../support/scratch_dir.ts";
 import { join } from "node:path";
 import { openWorkerShareLog } from "../../../src/store/share_log_client.ts";
 import { createWorkerHistory } from "../../../src/store/worker_history.ts";
@@ -27,7 +27,7 @@ const count = (path: string) => {
 
 describe("share log on a worker thread", () => {
   test("put → the batch's promise resolves after the worker committed it; history summed there; close commits the rest", async () => {
-    const d = mkdtempSync(join(tmpdir(), "se-sharelog-worker-"));
+    const d = scratchDir("se-sharelog-worker-");
     dirs.push(d);
     const path = join(d, "shares.sqlite");
     const rt = createBunRuntime();
@@ -56,7 +56,7 @@ describe("share log on a worker thread", () => {
   });
 
   test("a writer thread that dies fails ready and every share put, so none is ever acknowledged", async () => {
-    const d = mkdtempSync(join(tmpdir(), "se-sharelog-worker-"));
+    const d = scratchDir("se-sharelog-worker-");
     dirs.push(d);
     const broken = join(d, "broken_worker.ts");
     writeFileSync(broken, 'self.onmessage = () => { throw new Error("writer crashed"); };\n');
