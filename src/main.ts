@@ -7,6 +7,7 @@ import type { Runtime } from "./runtime/types.ts";
 import { createRelayWith } from "./relay/relay.ts";
 import { createLogger } from "./observe/log.ts";
 import { VERSION } from "./version.ts";
+import { normalJitPolicy } from "./runtime/jit_policy.ts";
 
 function readConfig(cli: CliOptions, runtime: Runtime): Config {
   let text: string | undefined;
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
     console.error(`stratum-edge: ${e instanceof Error ? e.message : String(e)}`);
     return runtime.exit(2);
   }
+  // bench and demo are load generators: full JIT from the start.
+  if (cli.command === "bench" || cli.command === "demo") normalJitPolicy();
   if (cli.command === "bench") {
     const { runBench } = await import("./cli/bench.ts");
     return runtime.exit(await runBench(runtime, cli.flags));
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
       return runtime.exit(2);
     }
     await relay.start();
+    normalJitPolicy();
   } catch (e) {
     log.error("could not start", { error: e instanceof Error ? e.message : String(e) });
     return runtime.exit(1);

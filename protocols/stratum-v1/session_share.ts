@@ -1,8 +1,9 @@
 // Stratum v1 share handling: mining.submit checks, the verdict at the miner's difficulty, block candidates, and (relay mode) forwarding to the upstream pool and relaying its verdict; performs no I/O.
 import type { Reason } from "../errors/reasons.ts";
 import type { JsonRpcId } from "../jsonrpc/envelope.ts";
-import type { Action, ForwardRequest, ForwardResult, StratumForward, VerifyRequest, VerifyResult } from "../core/actions.ts";
+import type { Action, ShareRecord, ForwardRequest, ForwardResult, StratumForward, VerifyRequest, VerifyResult } from "../core/actions.ts";
 import { vardiffOnShare } from "../core/vardiff.ts";
+import { dupAdd, newDupSet } from "../core/dup_set.ts";
 import type { StratumJob } from "./job_types.ts";
 import type { ClientMessage } from "./client_to_server.ts";
 import { encodeTrue } from "./server_to_client.ts";
@@ -38,13 +39,12 @@ export function onSubmit(
   }
   const en1 = s.extranonce1Bytes ?? (s.extranonce1Bytes = hexToBytes(s.extranonce1)!);
   hashShare(job, en1, v, env.sha, hashOut);
-  // 48 bits of the hash as a number: two different shares of one job collide with odds ~2^-48.
+  // 52 bits of the hash as a number (exact in a double): two different shares of one job collide with odds ~2^-52.
   const key = hashOut[0]! + hashOut[1]! * 0x100 + hashOut[2]! * 0x10000 + hashOut[3]! * 0x1000000 +
-    (hashOut[4]! + hashOut[5]! * 0x100) * 0x100000000;
+    (hashOut[4]! + hashOut[5]! * 0x100 + (hashOut[6]! & 0x0f) * 0x10000) * 0x100000000;
   let seen = sent.seen;
-  if (seen === undefined) seen = sent.seen = new Set();
-  if (seen.has(key)) return shareResult(s, m.worker, m.jobId, job.height, sent.difficulty, "duplicate", now, out, m.id);
-  seen.add(key);
+  if (seen === undefined) seen = sent.seen = newDupSet();
+  if (!dupAdd(seen, key)) return shareResult(s, m.worker, m.jobId, job.height, sent.difficulty, "duplicate", now, out, m.id);
   if (env.policy.algo === "scrypt") {
     // The header's sha256d (just computed) is the block id; the proof of work is scrypt, done off-loop.
     const blockHash = new Uint8Array(32);
@@ -53,9 +53,7 @@ export function onSubmit(
     out.push({ kind: "verify", request: { algo: "scrypt", header: buildHeader(job, en1, v, env.sha), ctx } });
     return;
   }
-  const display = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) display[i] = hashOut[31 - i]!;
-  judge(s, m.id, m.worker, m.jobId, job, sent, v, en1, hashOut, display, env, out);
+  judge(s, m.id, m.worker, m.jobId, job, sent, v, en1, hashOut, undefined, env, out);
 }
 
 /** Compare a share's PoW hash (raw, little-endian) with its share and network targets; answer and account. */
@@ -69,7 +67,8 @@ function judge(
   v: SubmitFields,
   en1: Uint8Array,
   powLE: Uint8Array,
-  blockHashDisplay: Uint8Array,
+  /** The block id in display order when it is not the PoW hash reversed (scrypt); undefined: reverse powLE, only for a block. */
+  blockHashDisplay: Uint8Array | undefined,
   env: StratumV1Env,
   out: Action[],
 ): void {
@@ -97,14 +96,15 @@ function judge(
     out.push({ kind: "forward", request });
   } else {
     out.push({ kind: "write", data: encodeTrue(id) });
-    out.push({
-      kind: "share",
-      share: { worker, accepted: true, difficulty: sent.difficulty, shareDifficulty: shareDiff, jobId, height: job.height, at: now, ...(isBlock ? { block: true } : {}) },
-    });
+    // One object per share, no spread: the share path allocates as little as it can (issue: memory under load).
+    const share: ShareRecord = { worker, accepted: true, difficulty: sent.difficulty, shareDifficulty: shareDiff, jobId, height: job.height, at: now };
+    if (isBlock) share.block = true;
+    out.push({ kind: "share", share });
     if (isBlock) {
+      const hash = blockHashDisplay ?? reversed(powLE);
       out.push({
         kind: "block",
-        block: { algo: env.policy.algo, worker, height: job.height, hash: bytesToHex(blockHashDisplay), job, extranonce1: en1, fields: { ...v }, at: now },
+        block: { algo: env.policy.algo, worker, height: job.height, hash: bytesToHex(hash), job, extranonce1: en1, fields: { ...v }, at: now },
       });
     }
   }
@@ -124,6 +124,12 @@ interface ForwardCtx {
   difficulty: number;
   shareDifficulty: number;
   block: boolean;
+}
+
+function reversed(b: Uint8Array): Uint8Array {
+  const r = new Uint8Array(b.length);
+  for (let i = 0; i < b.length; i++) r[i] = b[b.length - 1 - i]!;
+  return r;
 }
 
 function u32Hex(n: number): string {

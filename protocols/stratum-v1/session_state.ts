@@ -1,4 +1,5 @@
 // Stratum v1 session state, its environment and the helpers every part of the session shares (difficulty in force, jobs sent, replies); performs no I/O.
+import { newDupSet, type DupSet } from "../core/dup_set.ts";
 import type { Sha256Into } from "../pow/types.ts";
 import type { Reason } from "../errors/reasons.ts";
 import type { JsonRpcId } from "../jsonrpc/envelope.ts";
@@ -70,8 +71,8 @@ export interface SentJob {
   id: string;
   difficulty: number;
   targetLE: Uint8Array;
-  /** Duplicate detection: 48 low bits of each share hash seen for this job (collision odds ~2^-48 per pair). */
-  seen: Set<number> | undefined;
+  /** Duplicate detection: 52 low bits of each share hash seen for this job (collision odds ~2^-52 per pair). */
+  seen: DupSet | undefined;
 }
 
 export interface StratumV1State extends VardiffState {
@@ -184,7 +185,7 @@ export function recordSent(s: StratumV1State, job: StratumJob, difficulty: numbe
   // A re-issue shares its original's duplicate set: a miner rolling ntime on the old job can
   // reach exactly the header of the new one.
   const base = job.aliasOf === undefined ? undefined : findSent(s, job.aliasOf);
-  if (base !== undefined && base.seen === undefined) base.seen = new Set();
+  if (base !== undefined && base.seen === undefined) base.seen = newDupSet();
   s.sentJobs.push({ id: job.id, difficulty, targetLE: shareTargetLE(difficulty, env.policy.diff1), seen: base?.seen });
 }
 

@@ -67,8 +67,12 @@ export interface Load {
   open(n: number, concurrency: number): Promise<void>;
   /** Resolves once `want` connections have received their first job, or after timeoutMs (returns how many are ready). */
   waitReady(want: number, timeoutMs: number): Promise<number>;
-  /** Start keeping `window` submits outstanding on every ready connection. */
-  startSubmitting(window: number): void;
+  /**
+   * Start keeping `window` submits outstanding on every ready connection; with `perSecond`, submit at
+   * that total rate instead (spread over the connections every 5 ms, still at most `window` each), so two
+   * relays can be compared at the same load.
+   */
+  startSubmitting(window: number, perSecond?: number): void;
   stopSubmitting(): void;
   /** Called for each mining.notify with the receipt time of the chunk it came in. */
   onNotify: ((index: number, n: NotifyInfo, t: number) => void) | undefined;
@@ -147,13 +151,16 @@ export function createLoad(opts: LoadOptions): Load {
     onNotify: undefined,
     open,
     waitReady,
-    startSubmitting(w) {
+    startSubmitting(w, perSecond) {
       window = Math.max(1, Math.min(MAX_WINDOW, Math.floor(w)));
       const now = performance.now();
+      if (perSecond !== undefined && perSecond > 0) return startPaced(perSecond, now);
       for (const c of conns) refill(c, now);
     },
     stopSubmitting() {
       window = 0;
+      if (pacer !== undefined) clearInterval(pacer);
+      pacer = undefined;
     },
     closeAll() {
       for (const c of conns) {
@@ -174,11 +181,36 @@ export function createLoad(opts: LoadOptions): Load {
     c.suffix = '","' + info.ntime + '","' + c.nonce + '"]}\n';
   }
 
-  /** Tops the connection up to `window` outstanding submits, written as one buffer. */
-  function refill(c: Conn, now: number): void {
-    if (window === 0 || !c.ready || c.closed || c.jobId === undefined || c.sock === undefined) return;
-    let k = window - c.inflight;
-    if (k <= 0) return;
+  let pacer: ReturnType<typeof setInterval> | undefined;
+  /** Paced mode: submits owed (fractional), and where the round-robin over connections goes on. */
+  let budget = 0;
+  let cursor = 0;
+  function startPaced(perSecond: number, t0: number): void {
+    let last = t0;
+    pacer = setInterval(() => {
+      const now = performance.now();
+      // At most 50 ms owed: a stalled relay is not flooded with a backlog when it recovers.
+      budget = Math.min(budget + (perSecond * (now - last)) / 1000, perSecond / 20);
+      last = now;
+      let idle = 0;
+      while (budget >= 1 && idle < conns.length) {
+        const c = conns[cursor]!;
+        cursor = (cursor + 1) % conns.length;
+        if (refill(c, now, 1) === 0) idle++;
+        else {
+          idle = 0;
+          budget--;
+        }
+      }
+    }, 5);
+  }
+
+  /** Tops the connection up to `window` outstanding submits (or `max` more), written as one buffer; returns how many. */
+  function refill(c: Conn, now: number, max = Infinity): number {
+    if (window === 0 || !c.ready || c.closed || c.jobId === undefined || c.sock === undefined) return 0;
+    let k = Math.min(window - c.inflight, max);
+    if (k <= 0) return 0;
+    const sent = k;
     if (c.builtFor !== c.jobId) buildSubmitParts(c, c.job!);
     let text = "";
     while (k-- > 0) {
@@ -189,6 +221,7 @@ export function createLoad(opts: LoadOptions): Load {
       counters.submitted++;
     }
     c.sock.write(enc.encode(text));
+    return sent;
   }
 
   function onReply(c: Conn, b: Uint8Array, s: number, e: number, now: number): void {
@@ -320,7 +353,7 @@ export function createLoad(opts: LoadOptions): Load {
         s = nl + 1;
       }
       if (s < b.length) c.carry = b.slice(s);
-      refill(c, now);
+      if (pacer === undefined) refill(c, now);
     },
     close(sock) {
       const c = sock.ctx as Conn | undefined;

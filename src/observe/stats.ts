@@ -69,10 +69,24 @@ export function createShareStats(opts: { startedAt: number; hashesPerDifficulty?
   const maxWorkers = opts.maxWorkers ?? 10_000;
   const workers = new Map<string, WorkerStats>();
   const pool = newWindow();
-  const last: (ShareRecord & { address: string })[] = [];
+  // The newest keepLast shares as a ring of references (share objects are not changed after they are
+  // judged): one slot write per share instead of a copied object and a periodic splice.
+  const lastShares: (ShareRecord | undefined)[] = new Array(keepLast).fill(undefined);
+  const lastAddresses: string[] = new Array(keepLast).fill("");
+  let lastCount = 0;
   const byReason: Record<string, number> = {};
   let accepted = 0;
   let rejected = 0;
+
+  const newestFirst = (): [ShareRecord, string][] => {
+    const out: [ShareRecord, string][] = [];
+    const n = Math.min(lastCount, keepLast);
+    for (let i = 1; i <= n; i++) {
+      const slot = (lastCount - i) % keepLast;
+      out.push([lastShares[slot]!, lastAddresses[slot]!]);
+    }
+    return out;
+  };
 
   return {
     record(share, remoteAddress) {
@@ -101,8 +115,12 @@ export function createShareStats(opts: { startedAt: number; hashesPerDifficulty?
         const r = share.reason ?? "internal";
         byReason[r] = (byReason[r] ?? 0) + 1;
       }
-      last.push({ ...share, address: remoteAddress });
-      if (last.length > keepLast * 2) last.splice(0, last.length - keepLast);
+      if (keepLast > 0) {
+        const slot = lastCount % keepLast;
+        lastShares[slot] = share;
+        lastAddresses[slot] = remoteAddress;
+        lastCount++;
+      }
     },
     snapshot(now) {
       return {
@@ -118,7 +136,7 @@ export function createShareStats(opts: { startedAt: number; hashesPerDifficulty?
           bestShareDifficulty: w.bestShareDifficulty,
           lastShareAt: new Date(w.lastShareAt).toISOString(),
         })),
-        lastShares: last.slice(-keepLast).reverse().map((s) => ({
+        lastShares: newestFirst().map(([s, address]) => ({
           worker: s.worker,
           accepted: s.accepted,
           ...(s.reason ? { reason: s.reason } : {}),
@@ -126,7 +144,7 @@ export function createShareStats(opts: { startedAt: number; hashesPerDifficulty?
           shareDifficulty: s.shareDifficulty,
           height: s.height,
           at: new Date(s.at).toISOString(),
-          address: s.address,
+          address,
         })),
       };
     },

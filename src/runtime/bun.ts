@@ -1,10 +1,11 @@
 // Bun adapter for the Runtime seam: Bun.listen/connect sockets (plain or TLS) with an ordered user-space write queue, Bun.serve, Bun.SHA256; no protocol logic.
 import type { Socket } from "bun";
-import { isIP } from "node:net";
-import { rootCertificates } from "node:tls";
+import { parseAddress } from "../../protocols/net/ip_address.ts";
+import { nodeBuiltin } from "./node_builtin.ts";
 import { nodeFiles, normalizeAddress, realClock, tlsErrorText } from "./shared.ts";
 import { DEFAULT_TLS_HANDSHAKE_MS, type HttpServer, type Runtime, type SocketHandle, type SocketHandlers, type SqliteDb, type TcpListener, type TlsConnectOptions, type TlsPem } from "./types.ts";
 
+const textEncoder = new TextEncoder();
 let nextSocketId = 1;
 
 /** Our handle plus the two hooks the Bun handlers call; stored in Bun's `socket.data`. */
@@ -49,8 +50,22 @@ const connProto = {
   get buffered(): number {
     return (this as unknown as ConnImpl).queued;
   },
-  write(this: ConnImpl, data: Uint8Array) {
-    if (this.closed || this.ending || data.byteLength === 0) return this.queued;
+  write(this: ConnImpl, data: Uint8Array | string) {
+    if (this.closed || this.ending || data.length === 0) return this.queued;
+    if (typeof data === "string") {
+      // Text goes to the kernel as it is (Bun encodes it natively): no Uint8Array per reply on the share
+      // path. Only a partial write pays for an encode, of what is left.
+      if (this.queue !== undefined) return this.write(textEncoder.encode(data));
+      const n = this.raw.write(data);
+      if (n < 0) return this.queued;
+      const total = Buffer.byteLength(data, "utf8");
+      if (n < total) {
+        const rest = textEncoder.encode(data).subarray(n);
+        this.queue = [rest];
+        this.queued += rest.byteLength;
+      }
+      return this.queued;
+    }
     if (this.queue !== undefined) {
       this.queue.push(data);
       this.queued += data.byteLength;
@@ -152,14 +167,15 @@ function connectBunTls(host: string, port: number, h: SocketHandlers, t: TlsConn
       reject(new Error(why));
     };
     const base = bunHandlers(h);
-    const serverName = t.serverName ?? (isIP(host) === 0 ? host : undefined);
+    // SNI carries names only; node:net isIP is not imported for this (loading node:net costs idle RSS).
+    const serverName = t.serverName ?? (parseAddress(host) === undefined ? host : undefined);
     const verify = t.rejectUnauthorized ?? true;
     Bun.connect<BunConn>({
       hostname: host,
       port,
       tls: {
         rejectUnauthorized: verify,
-        ...(t.ca !== undefined && t.ca.length > 0 ? { ca: [...rootCertificates, ...t.ca] } : {}),
+        ...(t.ca !== undefined && t.ca.length > 0 ? { ca: [...nodeBuiltin<typeof import("node:tls")>("node:tls").rootCertificates, ...t.ca] } : {}),
         ...(serverName !== undefined ? { serverName } : {}),
       },
       socket: {

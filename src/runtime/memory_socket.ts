@@ -34,6 +34,7 @@ export interface SocketPair {
   resumeReading(side: Side): void;
 }
 
+const textEncoder = new TextEncoder();
 let nextMemoryId = 1_000_000_000; // far from real socket ids, so logs show which kind it was
 
 const noop: SocketHandlers = { open() {}, data() {}, close() {} };
@@ -101,8 +102,9 @@ export function createSocketPair(opts: SocketPairOptions): SocketPair {
         return e.closed;
       },
       write(data) {
-        if (e.closed || e.ending || data.byteLength === 0) return e.queued;
-        const copy = data.slice(); // a real socket copies into the kernel; the receiver may keep it
+        if (e.closed || e.ending || data.length === 0) return e.queued;
+        // A real socket copies into the kernel; the receiver may keep it.
+        const copy = typeof data === "string" ? textEncoder.encode(data) : data.slice();
         e.queue.push(copy);
         e.queued += copy.byteLength;
         pump(side);

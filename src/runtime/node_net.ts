@@ -46,7 +46,7 @@ function wrap(sock: Socket, h: SocketHandlers): SocketHandle {
     },
     write(data) {
       if (closed || sock.writableEnded || sock.destroyed) return 0;
-      if (data.byteLength > 0) sock.write(data);
+      if (data.length > 0) sock.write(data);
       return sock.writableLength;
     },
     end() {

@@ -7,8 +7,11 @@ export interface SocketHandle {
   readonly id: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  /** Queue bytes for sending; returns bytes now buffered in user space (0 = all handed to the kernel). */
-  write(data: Uint8Array): number;
+  /**
+   * Queue bytes (or text, sent as UTF-8) for sending; returns bytes now buffered in user space (0 = all
+   * handed to the kernel). Text lets an adapter hand a reply to the kernel without a Uint8Array per write.
+   */
+  write(data: Uint8Array | string): number;
   /** Flush what is queued, then close. */
   end(): void;
   /** Close now, dropping anything queued. */

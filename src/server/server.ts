@@ -58,6 +58,7 @@ export async function startStratumServer(opts: {
   const perAddress = new Map<string, number>();
   /** Sessions append here; perform() takes the array, so a nested broadcast gets a fresh one. */
   let out: Action[] = [];
+  let spare: Action[] | undefined;
   /** The connection perform() is carrying out, and whether a ban hit it meanwhile. */
   let performing: Conn | undefined;
   let kickedWhilePerforming = false;
@@ -66,9 +67,14 @@ export async function startStratumServer(opts: {
   /** Carry out a session's actions in order (after any replies still waiting for the share sink). */
   function perform(c: Conn): void {
     const acts = out;
-    out = [];
+    // A nested perform (a broadcast from inside a batch) takes another array; a finished one is
+    // reused, so the share path allocates no array per batch (hold() copies what it parks).
+    out = spare ?? [];
+    spare = undefined;
     if (c.held !== undefined) hold(c, undefined, acts, 0, "");
     else run(c, acts);
+    acts.length = 0;
+    spare = acts;
   }
 
   /** What a share does here: the pool's figures, the ban guard, the sink; returns what its reply must wait for. */
@@ -136,7 +142,7 @@ export async function startStratumServer(opts: {
           if (typeof a.data === "string") text += a.data;
           else {
             if (text) {
-              c.sock.write(encoder.encode(text));
+              c.sock.write(text);
               text = "";
             }
             c.sock.write(a.data);
@@ -171,7 +177,7 @@ export async function startStratumServer(opts: {
           break;
       }
     }
-    if (text) c.sock.write(encoder.encode(text));
+    if (text) c.sock.write(text);
     performing = undefined;
     if (kickedWhilePerforming) closeConn(c, "banned", true);
     else if (closeReason !== undefined) closeConn(c, closeReason, true);

@@ -1,6 +1,7 @@
 // Reads a listener's TLS certificate and key files and checks them (PEM, parseable, key matches cert) with errors naming the config path; it opens no socket.
-import { X509Certificate, createPrivateKey } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import type { Files, TlsPem } from "../runtime/types.ts";
+import { nodeBuiltin } from "../runtime/node_builtin.ts";
 
 /** A checked pair, plus what an operator wants to see in the log after a (re)load. */
 export interface LoadedTls extends TlsPem {
@@ -34,6 +35,8 @@ export function loadTlsFiles(files: Files, paths: { cert: string; key: string },
   // Checked before parsing: node:crypto also takes DER, and its messages for non-PEM text are cryptic.
   if (!cert.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`${where}.cert: ${paths.cert} is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line)`);
   if (!/-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/.test(key)) throw new Error(`${where}.key: ${paths.key} is not a PEM private key (no "-----BEGIN … PRIVATE KEY-----" line)`);
+  // Loaded here, not at import: see node_builtin.ts.
+  const { X509Certificate, createPrivateKey } = nodeBuiltin<typeof import("node:crypto")>("node:crypto");
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);

@@ -33,7 +33,7 @@ export function openWorkerShareLog(opts: {
 }): WorkerShareLog {
   const { clock } = opts;
   const url = opts.workerUrl ?? new URL("./share_log_worker.ts", import.meta.url).href;
-  const worker = new Worker(url, { type: "module" } as WorkerOptions);
+  const worker = new Worker(url, { type: "module", smol: true } as WorkerOptions);
   const send = (m: ToShareLogWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
   const inFlight = new Map<number, PendingBatch>();
   let workerFigures: ShareLogFigures = { committedShares: 0, batches: 0, failedBatches: 0, queued: 0, commitMs: 0 };

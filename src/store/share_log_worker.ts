@@ -1,4 +1,5 @@
 // Worker thread of the share log: owns the writing SQLite connection to the share log file, commits the batches the main thread posts, sums the history and prunes; no sockets, no batching of its own.
+import { normalJitPolicy } from "../runtime/jit_policy.ts";
 import { loadRuntime } from "../runtime/select.ts";
 import { createShareLog, type ShareLog, type ShareLogFigures } from "./share_log.ts";
 import { unpackShares, type ShareColumns } from "./share_columns.ts";
@@ -33,6 +34,9 @@ async function open(m: Extract<ToShareLogWorker, { t: "open" }>): Promise<void> 
     onError: (e) => post({ t: "warn", error: String(e instanceof Error ? e.message : e) }),
   });
 }
+
+// A worker thread is ready once loaded: its hot code (hashing, commits, sessions) compiles as usual.
+normalJitPolicy();
 
 self.onmessage = (e: MessageEvent<ToShareLogWorker>) => {
   const m = e.data;

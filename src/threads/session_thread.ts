@@ -1,4 +1,5 @@
 // Entry point of one session thread: listens on the shared Stratum ports, runs the sessions of the connections the kernel gives it, and reports to the main thread; it builds no jobs and submits no blocks.
+import { normalJitPolicy } from "../runtime/jit_policy.ts";
 import type { BlockCandidate, CloseReason, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { JobEvent } from "../../protocols/core/dialect.ts";
 import type { StratumJob } from "../../protocols/stratum-v1/job_types.ts";
@@ -272,7 +273,10 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
         return;
     }
   };
-  self.onmessage = (e) => handle(e.data);
+  // A worker thread is ready once loaded: its hot code (hashing, commits, sessions) compiles as usual.
+normalJitPolicy();
+
+self.onmessage = (e) => handle(e.data);
   log.debug("session thread listening", { port: msg.port });
   post({ t: "up" });
   // Jobs and bans that arrived while the listeners were starting.

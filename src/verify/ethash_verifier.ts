@@ -114,7 +114,7 @@ export function createEthashVerifier(opts: {
     if (stopped) throw new Error("verifier stopped");
     if (slots.length > 0) return;
     for (let i = 0; i < n; i++) {
-      const worker = new Worker(url, { type: "module" } as WorkerOptions);
+      const worker = new Worker(url, { type: "module", smol: true } as WorkerOptions);
       const slot: Slot = { worker, busy: 0, index: i };
       worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(slot, e.data);
       worker.onerror = (e: ErrorEvent) => opts.log.error("ethash worker error", { worker: i, error: e.message });

@@ -1,4 +1,5 @@
 // Worker thread of the ethash verifier: builds light caches into shared memory and runs hashimoto (two queued shares at a time); no sockets, no logging.
+import { normalJitPolicy } from "../runtime/jit_policy.ts";
 import { hashimotoLight, hashimotoLightPair, makeCache } from "../../protocols/pow/ethash.ts";
 import type { HashimotoResult } from "../../protocols/pow/ethash.ts";
 
@@ -88,6 +89,9 @@ function step(): void {
   }
   if (head < queue.length) schedule();
 }
+
+// A worker thread is ready once loaded: its hot code (hashing, commits, sessions) compiles as usual.
+normalJitPolicy();
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const m = e.data;

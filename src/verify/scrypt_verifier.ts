@@ -21,7 +21,7 @@ export function createScryptVerifier(opts: { threads?: number; log: Logger; work
   let nextId = 1;
   let verified = 0;
   for (let i = 0; i < n; i++) {
-    const worker = new Worker(url, { type: "module" } as WorkerOptions);
+    const worker = new Worker(url, { type: "module", smol: true } as WorkerOptions);
     const slot = { worker, busy: 0 };
     worker.onmessage = (e: MessageEvent<FromScryptWorker>) => {
       const p = pending.get(e.data.id);

@@ -31,6 +31,8 @@ export interface SharesFigures {
   rssMb: RssMb;
   /** Shares fully checked and rejected (BENCH_REJECT=1: the relay's difficulty floor is 1, so every share is hashed and refused as low difficulty). */
   rejectMode: boolean;
+  /** BENCH_RATE: the paced submit rate (null: as fast as replies come). */
+  pacedPerSecond: number | null;
   /**
    * The same load on a bare listener of the same binary (`bench --mode fanout-floor` answering every
    * submit with a fixed reply, nothing parsed or checked): what the runtime needs for this I/O alone.
@@ -67,6 +69,12 @@ function sampleRss(pid: number | undefined): { stop(): { mean: number | null; pe
   };
 }
 
+/** BENCH_RATE=N: submit N shares/s in all (paced) instead of as fast as replies come, for relay and floor alike. */
+function pacedRate(): number | undefined {
+  const v = Number(process.env.BENCH_RATE);
+  return Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
 function rejectMode(): boolean {
   return process.env.BENCH_REJECT === "1";
 }
@@ -82,7 +90,7 @@ async function runFloor(ctx: Ctx, n: number, window: number, warmup: number, sec
     const { ready } = await openAll(load, n);
     await sleep(500);
     const connected = pid === undefined ? undefined : readRss(pid);
-    load.startSubmitting(window);
+    load.startSubmitting(window, pacedRate());
     await sleep(warmup * 1000);
     const c0 = load.counters.accepted + load.counters.rejected;
     const sampler = sampleRss(pid);
@@ -134,6 +142,8 @@ export async function runShares(ctx: Ctx, n: number, shareLog?: boolean): Promis
   // Reject mode: the difficulty the miners ask for (d=1e-12) is lifted to 1, so every share is hashed and refused (code 23).
   if (reject) Object.assign(extra, { "difficulty.min": "1", "difficulty.suggestFloor": "1", "difficulty.initial": "1" });
   const window = defaultWindow(n);
+  const paced = pacedRate();
+  if (paced !== undefined) console.log(`  paced: ${fmtInt(paced)} submits/s in all (BENCH_RATE), at most ${window} outstanding per connection`);
   const warmup = n >= 5000 ? 3 : 2;
   const seconds = ctx.seconds ?? 10;
   const fig = await withRelay(ctx, extra, async (host, port, child) => {
@@ -145,7 +155,7 @@ export async function runShares(ctx: Ctx, n: number, shareLog?: boolean): Promis
       const rssConnected = child ? readRss(child.pid) : undefined;
       console.log(`  ${fmtInt(ready)}/${fmtInt(n)} connections subscribed+authorized+notified in ${fmtInt(ms)} ms (connect failures ${load.counters.connectFailures})`);
       if (ready === 0) throw new Error("no connection became ready");
-      load.startSubmitting(window);
+      load.startSubmitting(window, pacedRate());
       await sleep(warmup * 1000);
       const a0 = load.counters.accepted;
       const r0 = load.counters.rejected;
@@ -210,6 +220,7 @@ export async function runShares(ctx: Ctx, n: number, shareLog?: boolean): Promis
         machineBusyPercent: sc0 && sc1 && sc1.total > sc0.total ? Math.round(((sc1.busy - sc0.busy) / (sc1.total - sc0.total)) * 100) : null,
         rssMb: { before: mb(rssBefore), connected: mb(rssConnected), loadedMean: rss.mean, loadedPeak: rss.peak },
         rejectMode: reject,
+        pacedPerSecond: paced ?? null,
         floor: null,
         rssOverFloor: null,
         ...(redisFig !== undefined ? { redis: redisFig } : {}),

@@ -92,7 +92,7 @@ async function harness(o: { http?: Partial<HttpConnLimits> | false; burst?: numb
   const connect = (addr = "10.0.0.7"): FakeSock => {
     const s: FakeSock = {
       id: nextId++, remoteAddress: addr, remotePort: 1000, ctx: undefined, buffered: 0, writes: [], ended: false, destroyed: false,
-      write(d) { this.writes.push(d); return 0; },
+      write(d) { this.writes.push(typeof d === "string" ? new TextEncoder().encode(d) : d); return 0; },
       end() { this.ended = true; handlers!.close(this); },
       destroy() { this.destroyed = true; handlers!.close(this); },
       text() { return this.writes.map((w) => dec.decode(w)).join(""); },

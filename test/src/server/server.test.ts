@@ -61,7 +61,7 @@ function harness(limits: Partial<ServerLimits> = {}, shares?: ShareSink) {
   const connect = (addr = "10.0.0.1"): FakeSock => {
     const s: FakeSock = {
       id: nextId++, remoteAddress: addr, remotePort: 1000, ctx: undefined, buffered: 0, writes: [], ended: false, destroyed: false,
-      write(d) { this.writes.push(d); return 0; },
+      write(d) { this.writes.push(typeof d === "string" ? new TextEncoder().encode(d) : d); return 0; },
       end() { this.ended = true; handlers!.close(this); },
       destroy() { this.destroyed = true; handlers!.close(this); },
       text() { return this.writes.map((w) => new TextDecoder().decode(w)).join(""); },
