@@ -3,7 +3,7 @@ import type { Reason } from "../errors/reasons.ts";
 import type { JsonRpcId } from "../jsonrpc/envelope.ts";
 import type { Action, ShareRecord, ForwardRequest, ForwardResult, StratumForward, VerifyRequest, VerifyResult } from "../core/actions.ts";
 import { vardiffOnShare } from "../core/vardiff.ts";
-import { dupAdd, newDupSet } from "../core/dup_set.ts";
+import { dupAdd, dupHas, newDupSet } from "../core/dup_set.ts";
 import type { StratumJob } from "./job_types.ts";
 import type { ClientMessage } from "./client_to_server.ts";
 import { encodeTrue } from "./server_to_client.ts";
@@ -44,7 +44,10 @@ export function onSubmit(
     (hashOut[4]! + hashOut[5]! * 0x100 + (hashOut[6]! & 0x0f) * 0x10000) * 0x100000000;
   let seen = sent.seen;
   if (seen === undefined) seen = sent.seen = newDupSet();
-  if (!dupAdd(seen, key)) return shareResult(s, m.worker, m.jobId, job.height, sent.difficulty, "duplicate", now, out, m.id);
+  if (dupHas(seen, key)) return shareResult(s, m.worker, m.jobId, job.height, sent.difficulty, "duplicate", now, out, m.id);
+  // A share under its target is not kept: sent again it is just as low (same hash), so remembering it
+  // would only grow memory under a flood of bad shares (bench BENCH_REJECT=1). scrypt's PoW is judged off-loop.
+  if (env.policy.algo === "scrypt" || hashMeetsTarget(hashOut, sent.targetLE)) dupAdd(seen, key);
   if (env.policy.algo === "scrypt") {
     // The header's sha256d (just computed) is the block id; the proof of work is scrypt, done off-loop.
     const blockHash = new Uint8Array(32);

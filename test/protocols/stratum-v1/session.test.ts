@@ -142,6 +142,11 @@ describe("stratum v1 session", () => {
     const bad = findNonce(job, s.extranonce1, "00000002", 0.001, false);
     r = feed(s, env, req(7, "mining.submit", ["w1", job.id, "00000002", job.ntimeHex, bad]));
     expect(r.writes[0].error).toEqual([23, "Low difficulty share", null]);
+    // Sent again it is as low as before (same hash): 23 again, not 22, and nothing was remembered for it.
+    const size = s.sentJobs.find((j) => j.id === job.id)!.seen!.size;
+    r = feed(s, env, req(8, "mining.submit", ["w1", job.id, "00000002", job.ntimeHex, bad]));
+    expect(r.writes[0].error).toEqual([23, "Low difficulty share", null]);
+    expect(size).toBe(1);
   });
 
   test("NerdMiner short nonce is left-padded; bad ntime and out-of-mask version bits are 20", () => {
