@@ -1,6 +1,7 @@
 // Benchmark: lines/s through framer + parseLine + parseClientMessage on realistic mining.submit traffic (and the zod reference path).
 import { createLineFramer } from "../protocols/jsonrpc/framer.ts";
-import { parseLine, parseLineWithZod, type RpcMessage, type RpcParseError } from "../protocols/jsonrpc/envelope.ts";
+import { parseLine, type RpcMessage, type RpcParseError } from "../protocols/jsonrpc/envelope.ts";
+import { parseLineWithZod } from "../protocols/jsonrpc/envelope_schema.ts";
 import { parseClientMessage } from "../protocols/stratum-v1/client_to_server.ts";
 
 const LINES = 200_000;

@@ -1,5 +1,5 @@
 // Generates README's config-reference and error-code tables from the zod schema and the typed error tables; prints markdown.
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ConfigSchema, DEFAULT_CONFIG, EthPoolUpstreamSchema, ListenerSchema, PoolUpstreamSchema } from "../src/config/schema.ts";
 import { STRATUM_V1_ERRORS } from "../protocols/stratum-v1/errors.ts";
 import { ETH_PROXY_ERRORS } from "../protocols/eth-proxy/errors.ts";

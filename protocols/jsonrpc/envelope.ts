@@ -1,5 +1,4 @@
 // JSON-RPC line envelopes: one line → request / response / typed invalid, and the line encoders; no method-specific params here.
-import { z } from "zod";
 
 export type JsonRpcId = number | string | null;
 
@@ -31,58 +30,15 @@ export interface RpcParseError {
   detail: string;
 }
 
-// --- zod schemas: the documented shape. parseLine validates by hand (same rules) because the
-// zod path measured slower on the submit hot path (see bench/framer_parse.ts; figures in the
-// report / test/protocols/jsonrpc/envelope.test.ts checks both agree on a corpus).
-export const JsonRpcIdSchema = z.union([z.number(), z.string(), z.null()]);
-
-export const RpcRequestSchema = z.looseObject({
-  id: JsonRpcIdSchema.optional(),
-  method: z.string(),
-  params: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]).nullish(),
-  worker: z.unknown().optional(),
-});
-
-export const RpcResponseSchema = z
-  .looseObject({
-    id: JsonRpcIdSchema.optional(),
-    result: z.unknown().optional(),
-    error: z.unknown().optional(),
-  })
-  .refine((o) => !("method" in o) && ("result" in o || "error" in o), "response needs result or error and no method");
-
-export const RpcEnvelopeSchema = z.union([RpcRequestSchema, RpcResponseSchema]);
-
-/** Parses with the zod schemas (reference path; slower). Same outputs as parseLine for valid envelopes. */
-export function parseLineWithZod(line: string): RpcMessage | RpcParseError {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch (e) {
-    return invalid(null, jsonErrorDetail(e));
-  }
-  const r = RpcEnvelopeSchema.safeParse(v);
-  if (!r.success) return invalid(recoverId(v), "bad envelope: " + (r.error.issues[0]?.message ?? "invalid"));
-  const o = r.data as Record<string, unknown>;
-  const id = (o.id ?? null) as JsonRpcId;
-  if ("method" in o) {
-    const req: RpcRequest = {
-      kind: "request",
-      id,
-      method: o.method as string,
-      params: (o.params ?? []) as unknown[] | Record<string, unknown>,
-    };
-    if (typeof o.worker === "string") req.worker = o.worker;
-    return req;
-  }
-  return { kind: "response", id, result: o.result ?? null, error: o.error ?? null };
-}
+// The same envelopes as zod schemas (the documented shape) and a zod reference parser live in
+// envelope_schema.ts, which only tests and benches import: this file is on the hot path and loads no zod.
 
 function invalid(id: JsonRpcId, detail: string): RpcParseError {
   return { kind: "invalid", id, detail };
 }
 
-function jsonErrorDetail(e: unknown): string {
+/** The detail of a line JSON.parse refused (also used by envelope_schema.ts). */
+export function jsonErrorDetail(e: unknown): string {
   // Deep nesting throws RangeError (stack) in some engines; report it as what it is.
   if (e instanceof RangeError) return "JSON too deeply nested";
   return "JSON parse error";
@@ -93,7 +49,8 @@ function isId(x: unknown): x is JsonRpcId {
   return x === null || typeof x === "string" || (typeof x === "number" && Number.isFinite(x));
 }
 
-function recoverId(v: unknown): JsonRpcId {
+/** The id of an object line that failed the envelope rules, when usable (also used by envelope_schema.ts). */
+export function recoverId(v: unknown): JsonRpcId {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return null;
   const id = (v as Record<string, unknown>).id;
   return isId(id) ? id : null;

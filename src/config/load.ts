@@ -1,6 +1,6 @@
 // Turns TOML text and --set overrides into a validated Config, with one "source: path = value: problem" line per error; no file or env access.
 import { parse as parseToml, TomlError } from "smol-toml";
-import type { core } from "zod";
+import type { core } from "zod/mini";
 import { ConfigSchema, DEFAULT_CONFIG, type Config } from "./schema.ts";
 
 /** Every problem found, one per line in `message` and in `problems`. */

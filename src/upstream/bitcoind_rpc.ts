@@ -1,5 +1,6 @@
 // JSON-RPC 1.0 client for Bitcoin Core-family nodes (Basic auth, cookie re-read on 401, timeouts) and the getblocktemplate → BlockTemplate mapping; no polling or failover.
-import { z } from "zod";
+import * as z from "zod/mini";
+import { en } from "zod/locales";
 import type { BlockTemplate } from "../../protocols/bitcoin/template.ts";
 import type { Clock } from "../runtime/types.ts";
 import { mwebProblem } from "../../protocols/stratum-v1/job.ts";
@@ -179,23 +180,27 @@ export function createRpcClient(node: BitcoindNode, opts: RpcClientOptions): Rpc
 
 // --- getblocktemplate (BIP22/23/9/141) ---
 
-const hex = z.string().regex(/^(?:[0-9a-fA-F]{2})*$/);
-const hash32 = z.string().regex(/^[0-9a-fA-F]{64}$/);
-const u32 = z.number().int().min(0).max(0xffffffff);
+// A refused template's message quotes zod's English text ("Invalid input: expected string, received
+// number"); zod/mini loads no locale by itself (classic zod did), so English is set here.
+z.config(en());
+
+const hex = z.string().check(z.regex(/^(?:[0-9a-fA-F]{2})*$/));
+const hash32 = z.string().check(z.regex(/^[0-9a-fA-F]{64}$/));
+const u32 = z.int().check(z.minimum(0), z.maximum(0xffffffff));
 
 const GbtSchema = z.object({
   version: u32,
   previousblockhash: hash32,
-  transactions: z.array(z.object({ data: hex.min(2), txid: hash32, hash: hash32.optional() })),
-  coinbaseaux: z.object({ flags: hex.optional() }).passthrough().optional(),
-  coinbasevalue: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  longpollid: z.string().optional(),
+  transactions: z.array(z.object({ data: hex.check(z.minLength(2)), txid: hash32, hash: z.optional(hash32) })),
+  coinbaseaux: z.optional(z.looseObject({ flags: z.optional(hex) })),
+  coinbasevalue: z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER)),
+  longpollid: z.optional(z.string()),
   curtime: u32,
-  bits: z.string().regex(/^[0-9a-fA-F]{8}$/),
-  height: z.number().int().min(0),
-  rules: z.array(z.string()).optional(),
-  default_witness_commitment: hex.min(2).optional(),
-  mweb: z.string().optional(),
+  bits: z.string().check(z.regex(/^[0-9a-fA-F]{8}$/)),
+  height: z.int().check(z.minimum(0)),
+  rules: z.optional(z.array(z.string())),
+  default_witness_commitment: z.optional(hex.check(z.minLength(2))),
+  mweb: z.optional(z.string()),
 });
 
 export type ParsedTemplate = { ok: true; template: BlockTemplate; longpollid?: string } | { ok: false; message: string };

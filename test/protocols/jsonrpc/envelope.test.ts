@@ -1,14 +1,7 @@
 // Tests for JSON-RPC envelopes: request/response/invalid classification, id recovery, zod schema agreement, encoders.
 import { describe, expect, test } from "bun:test";
-import {
-  encodeErrorRaw,
-  encodeNotification,
-  encodeRequest,
-  encodeResult,
-  parseLine,
-  parseLineWithZod,
-  RpcEnvelopeSchema,
-} from "../../../protocols/jsonrpc/envelope.ts";
+import { encodeErrorRaw, encodeNotification, encodeRequest, encodeResult, parseLine } from "../../../protocols/jsonrpc/envelope.ts";
+import { parseLineWithZod, RpcEnvelopeSchema } from "../../../protocols/jsonrpc/envelope_schema.ts";
 
 describe("parseLine", () => {
   test("request with params", () => {

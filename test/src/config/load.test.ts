@@ -1,6 +1,6 @@
 // Config loading: defaults, a good TOML file, and exact error messages for typos, wrong types, refine failures, TOML syntax and --set overrides.
 import { describe, expect, test } from "bun:test";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { applyOverrides, ConfigError, loadConfig } from "../../../src/config/load.ts";
 import { ConfigSchema, DEFAULT_CONFIG } from "../../../src/config/schema.ts";
 
