@@ -9,7 +9,7 @@ import type { ClientMessage } from "./client_to_server.ts";
 import { encodeTrue } from "./server_to_client.ts";
 import { buildHeader, hashShare, validateSubmit, type SubmitFields } from "./share.ts";
 import { hashMeetsTarget, hashToDifficulty } from "../pow/target.ts";
-import { bytesToHex, hexToBytes } from "../pow/hex.ts";
+import { bytesToHex, bytesToHexReversed, hexToBytes } from "../pow/hex.ts";
 import { close, findSent, reject, setDifficulty, type ScryptCtx, type SentJob, type StratumV1Env, type StratumV1State } from "./session_state.ts";
 
 const hashOut = new Uint8Array(32);
@@ -104,10 +104,10 @@ function judge(
     if (isBlock) share.block = true;
     out.push({ kind: "share", share });
     if (isBlock) {
-      const hash = blockHashDisplay ?? reversed(powLE);
+      const hash = blockHashDisplay !== undefined ? bytesToHex(blockHashDisplay) : bytesToHexReversed(powLE);
       out.push({
         kind: "block",
-        block: { algo: env.policy.algo, worker, height: job.height, hash: bytesToHex(hash), job, extranonce1: en1, fields: { ...v }, at: now },
+        block: { algo: env.policy.algo, worker, height: job.height, hash, job, extranonce1: en1, fields: { ...v }, at: now },
       });
     }
   }
@@ -127,12 +127,6 @@ interface ForwardCtx {
   difficulty: number;
   shareDifficulty: number;
   block: boolean;
-}
-
-function reversed(b: Uint8Array): Uint8Array {
-  const r = new Uint8Array(b.length);
-  for (let i = 0; i < b.length; i++) r[i] = b[b.length - 1 - i]!;
-  return r;
 }
 
 function u32Hex(n: number): string {
