@@ -87,8 +87,10 @@ export async function startStratumServer(opts: {
   /**
    * Park `text` (replies not written yet: sessions push a share's reply just before the share) and
    * acts[from..] behind `wait` (undefined: behind what is already parked). Shares among them are
-   * recorded now, so pipelined submits join the sink's current batch instead of one batch each; the
-   * other actions keep their order and go out when the batch before them is stored.
+   * recorded now, so pipelined submits join the sink's current batch instead of one batch each.
+   * Actions before a share go out with that share's batch (its reply must not be read before it is
+   * stored, even when the segment before is an earlier batch that commits first); actions after the
+   * last share keep their order behind everything parked.
    */
   function hold(c: Conn, wait: Promise<void> | undefined, acts: Action[], from: number, text: string): void {
     const queue = c.held ?? (c.held = []);
@@ -97,15 +99,17 @@ export async function startStratumServer(opts: {
     if (wait !== undefined) queue.push((seg = { wait, acts: [] }));
     else seg = queue[queue.length - 1]!;
     if (text !== "") seg.acts.push({ kind: "write", data: text });
+    /** Index in acts of the first action not yet placed in a segment. */
+    let pending = from;
     for (let i = from; i < acts.length; i++) {
       const a = acts[i]!;
-      if (a.kind !== "share") {
-        seg.acts.push(a);
-        continue;
-      }
+      if (a.kind !== "share") continue;
       const w = record(c, a.share);
       if (w !== undefined && w !== seg.wait) queue.push((seg = { wait: w, acts: [] }));
+      for (let j = pending; j < i; j++) seg.acts.push(acts[j]!);
+      pending = i + 1;
     }
+    for (let j = pending; j < acts.length; j++) seg.acts.push(acts[j]!);
     if (idle) release(c);
   }
 

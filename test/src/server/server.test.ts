@@ -191,4 +191,43 @@ describe("connection core", () => {
     expect(ids()).toEqual([10, 11, 12]);
     expect(m.ended).toBe(true);
   });
+
+  test("share sink: a reply parked behind an earlier batch still waits for its own share's batch (no acknowledgement before the store)", async () => {
+    // Batches the test posts and commits by hand, as the writer thread does: A is posted (new shares form B) before A commits.
+    const batches: { promise: Promise<void>; resolve: () => void }[] = [];
+    let open: { promise: Promise<void>; resolve: () => void } | undefined;
+    const sink: ShareSink = {
+      put() {
+        if (open === undefined) {
+          let resolve!: () => void;
+          const promise = new Promise<void>((a) => (resolve = a));
+          batches.push((open = { promise, resolve }));
+        }
+        return open.promise;
+      },
+      close: async () => {},
+    };
+    const h = harness({}, sink);
+    await h.start();
+    const m = h.connect("10.0.0.9");
+    h.send(m, login);
+    m.writes.length = 0;
+    const submit = (id: number) => `{"id":${id},"method":"mining.submit","params":["w","nojob","00000000","6553f100","00000000"]}\n`;
+    const ids = () => m.text().trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).id);
+    h.send(m, submit(10));
+    open = undefined; // batch A posted: still uncommitted
+    h.send(m, submit(11) + submit(12)); // both in batch B, parked behind A
+    expect(batches).toHaveLength(2);
+    batches[0]!.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ids()).toEqual([10]); // 11 and 12 are not stored yet
+    open = undefined;
+    h.send(m, submit(13)); // batch C
+    batches[1]!.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ids()).toEqual([10, 11, 12]);
+    batches[2]!.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ids()).toEqual([10, 11, 12, 13]);
+  });
 });
