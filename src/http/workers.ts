@@ -2,12 +2,25 @@
 import type { Hono } from "hono";
 import type { WorkerHistory } from "../store/worker_history.ts";
 
-export function mountWorkers(app: Hono, deps: { history: WorkerHistory; clock: { now(): number } }): void {
+/** `history` is asked per request: the share log opens its file on the first share or read, not at start-up. */
+export function mountWorkers(app: Hono, deps: { history: () => Promise<WorkerHistory>; clock: { now(): number } }): void {
+  const history = async (): Promise<WorkerHistory | string> => {
+    try {
+      return await deps.history();
+    } catch (e) {
+      return `share log unavailable: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  };
   // The dashboard reads {workers: [{name, buckets: [{at, hashrate}]}]} from the list.
-  app.get("/api/workers", (c) => c.json({ workers: deps.history.list(deps.clock.now()) }));
-  app.get("/api/workers/:name", (c) => {
+  app.get("/api/workers", async (c) => {
+    const h = await history();
+    return typeof h === "string" ? c.json({ error: h }, 503) : c.json({ workers: h.list(deps.clock.now()) });
+  });
+  app.get("/api/workers/:name", async (c) => {
     const name = c.req.param("name");
-    const w = deps.history.worker(name, deps.clock.now());
+    const h = await history();
+    if (typeof h === "string") return c.json({ error: h, worker: name }, 503);
+    const w = h.worker(name, deps.clock.now());
     return w === undefined ? c.json({ error: "no shares from this worker in the share log", worker: name }, 404) : c.json(w);
   });
 }

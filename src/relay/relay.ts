@@ -29,7 +29,7 @@ import type { UpstreamSnapshot } from "../pools/relay_figures.ts";
 import { ethStats, type RelayStats } from "./stats.ts";
 import { openShareLog, type OpenShareLog } from "../store/open_share_log.ts";
 import { combineSinks, type ShareSink } from "../store/share_sink.ts";
-import { createWorkerHistory } from "../store/worker_history.ts";
+import { createWorkerHistory, type WorkerHistory } from "../store/worker_history.ts";
 import { mountWorkers } from "../http/workers.ts";
 import { registerShareLogMetrics } from "../store/share_log_metrics.ts";
 import type { RedisStore } from "../store/redis_store.ts";
@@ -284,8 +284,10 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger, 
         logger.info("session threads listening", { threads });
       }
       logger.info("stratum listening", { host: config.stratum.host, port: server.port, upstream: upstreamKind });
-      // The share log's writer thread opened the file meanwhile (shares already judged wait for it).
-      await shareLog?.ready;
+      // Session threads commit to the file themselves, and only the main thread's writer sums their
+      // shares into the history and prunes: it starts now. A single-thread relay starts it at the
+      // first share or history read (an idle edge keeps no second VM; see share_log_client.ts).
+      if (shareLog !== undefined && sessionThreads !== undefined) await shareLog.open();
       if (config.http.enabled) {
         const app = createHttpApp({
           metrics: metrics.registry,
@@ -302,8 +304,13 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger, 
           }));
         if (config.http.adminToken !== "") mountAdmin(app, { token: config.http.adminToken, guard, clock });
         if (getwork !== undefined) mountGetworkRoutes(app, getwork);
-        // 2^32 hashes per difficulty-1 share, as /api/stats counts them.
-        if (shareLog !== undefined) mountWorkers(app, { history: createWorkerHistory(shareLog.db, () => 2 ** 32), clock });
+        if (shareLog !== undefined) {
+          const log = shareLog;
+          let history: Promise<WorkerHistory> | undefined;
+          // 2^32 hashes per difficulty-1 share, as /api/stats counts them.
+          const open = () => (history ??= log.open().then((db) => createWorkerHistory(db, () => 2 ** 32)));
+          mountWorkers(app, { history: open, clock });
+        }
         http = await runtime.serveHttp(config.http.host, config.http.port, app.fetch);
         logger.info("http listening", { host: config.http.host, port: http.port });
       }

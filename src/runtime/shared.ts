@@ -1,5 +1,5 @@
 // Runtime pieces identical on Bun, Deno and Node: the real clock and node:fs file helpers; no sockets, no runtime globals.
-import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants as fsConstants, fdatasyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import type { Clock, Files } from "./types.ts";
 
 /** Wall-clock milliseconds (Date.now, not performance.now: timestamps are compared with ntime and logged). */
@@ -71,6 +71,31 @@ export const nodeFiles: Files = {
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, data);
     renameSync(tmp, path);
+  },
+  readHead(path, bytes) {
+    let fd: number;
+    try {
+      fd = openSync(path, "r");
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT") return undefined;
+      throw e;
+    }
+    try {
+      const buf = new Uint8Array(bytes);
+      let n = 0;
+      for (let k; n < bytes && (k = readSync(fd, buf, n, bytes - n, n)) > 0; ) n += k;
+      return buf.subarray(0, n);
+    } finally {
+      closeSync(fd);
+    }
+  },
+  writable(path) {
+    try {
+      accessSync(path, fsConstants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
   },
 };
 

@@ -92,6 +92,10 @@ export interface Files {
   readBytes(path: string): Uint8Array | undefined;
   /** Whole-file write that never leaves a partial file under `path` (write to a temp name, then rename). */
   writeBytesAtomic(path: string, data: Uint8Array): void;
+  /** The first `bytes` bytes (fewer when the file is shorter); undefined when there is no such file. */
+  readHead(path: string, bytes: number): Uint8Array | undefined;
+  /** Whether this process may write `path` (a file, or a directory to create files in). */
+  writable(path: string): boolean;
 }
 
 /** A prepared SQLite statement; positional `?` parameters. */

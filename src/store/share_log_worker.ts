@@ -38,13 +38,8 @@ async function open(m: Extract<ToShareLogWorker, { t: "open" }>): Promise<void> 
 // A worker thread is ready once loaded: its hot code (hashing, commits, sessions) compiles as usual.
 normalJitPolicy();
 
-self.onmessage = (e: MessageEvent<ToShareLogWorker>) => {
-  const m = e.data;
-  if (m.t === "open") {
-    open(m).then(() => post({ t: "ready" }), (err) => post({ t: "failed_open", error: String(err instanceof Error ? err.message : err) }));
-    return;
-  }
-  if (log === undefined) return;
+function handle(m: ToShareLogWorker): void {
+  if (log === undefined) return; // the open failed: the main thread has failed every share already
   if (m.t === "batch") {
     let error: string | undefined;
     try {
@@ -55,5 +50,24 @@ self.onmessage = (e: MessageEvent<ToShareLogWorker>) => {
     post({ t: "done", seq: m.seq, ...(error !== undefined ? { error } : {}), figures: log.figures() });
     return;
   }
-  void log.close().then(() => post({ t: "closed" }));
+  if (m.t === "close") void log.close().then(() => post({ t: "closed" }));
+}
+
+/** Batches (and a close) that arrive while the file is being opened: the main thread posts its first batch right after "open". */
+let waiting: ToShareLogWorker[] | undefined;
+
+self.onmessage = (e: MessageEvent<ToShareLogWorker>) => {
+  const m = e.data;
+  if (m.t === "open") {
+    waiting = [];
+    const drain = () => {
+      const queued = waiting ?? [];
+      waiting = undefined;
+      for (const q of queued) handle(q);
+    };
+    open(m).then(() => (post({ t: "ready" }), drain()), (err) => (post({ t: "failed_open", error: String(err instanceof Error ? err.message : err) }), drain()));
+    return;
+  }
+  if (waiting !== undefined) waiting.push(m);
+  else handle(m);
 };

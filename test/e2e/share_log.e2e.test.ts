@@ -2,9 +2,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { createConnection, type Socket } from "node:net";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HOST, byId, byMethod, connectStratum, httpGet, startRelay, tempDir, until, type RelayProcess } from "./helpers.ts";
+import { HOST, byId, byMethod, connectStratum, httpGet, runBinary, startRelay, tempDir, until, type RelayProcess } from "./helpers.ts";
 
 const dataDir = tempDir("stratum-edge-sharelog-");
 const relays: RelayProcess[] = [];
@@ -231,6 +231,56 @@ describe("share log (compiled binary)", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test("an idle relay has not started the writer (no file yet); the first share starts it and is acknowledged once stored; a history read alone starts it too", async () => {
+    const dir = tempDir("stratum-edge-sharelog-lazy-");
+    try {
+      const relay = await startRelay({ sets: { ...SETS, dataDir: dir } });
+      relays.push(relay);
+      const file = join(dir, "shares.sqlite");
+      await new Promise((r) => setTimeout(r, 300));
+      expect(existsSync(file)).toBe(false);
+      expect(((await httpGet(relay.httpPort, "/api/stats")).json() as { workerHistory: boolean }).workerHistory).toBe(true);
+      const c = await connectStratum(relay.stratumPort, relay);
+      c.send({ id: 1, method: "mining.subscribe", params: [] });
+      c.send({ id: 2, method: "mining.authorize", params: ["lazy.rig", "d=1e-12"] });
+      const sub = await c.next(byId(1));
+      const notify = await c.next(byMethod("mining.notify"));
+      expect(existsSync(file)).toBe(false); // a connected miner is not a share yet
+      c.send({ id: 3, method: "mining.submit", params: ["lazy.rig", notify.params![0], "00".repeat((sub.result as unknown[])[2] as number), notify.params![7], "00000000"] });
+      expect((await c.next(byId(3))).result).toBe(true);
+      c.close();
+      expect(loggedByJob("lazy.rig", dir).get(notify.params![0] as string)).toBe(1);
+
+      // Killed before its once-a-second rollup, restarted on the same file: /api/workers starts the
+      // writer, which sums what the last run left un-summed before the read answers.
+      relay.child.kill("SIGKILL");
+      await relay.exited;
+      const again = await startRelay({ sets: { ...SETS, dataDir: dir } });
+      relays.push(again);
+      const r = await httpGet(again.httpPort, "/api/workers");
+      expect(r.status).toBe(200);
+      expect((r.json() as { workers: { name: string; accepted1h: number }[] }).workers.map((w) => [w.name, w.accepted1h])).toEqual([["lazy.rig", 1]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test("a shares.sqlite that is not an SQLite database stops start-up: exit 1, the path named, nothing listening", async () => {
+    const dir = tempDir("stratum-edge-sharelog-bad-");
+    try {
+      writeFileSync(join(dir, "shares.sqlite"), "not a database\n".repeat(10));
+      const args = ["--log-json", "--set", `dataDir=${dir}`, "--set", `stratum.host=${HOST}`, "--set", "stratum.port=0", "--set", `http.host=${HOST}`, "--set", "http.port=0"];
+      const r = await runBinary(args, 15_000);
+      expect(r.timedOut).toBe(false);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain("could not start");
+      expect(r.stdout).toContain("shares.sqlite is not an SQLite database");
+      expect(r.stdout).not.toContain("stratum listening");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   test("the same with the default adaptive group commit (store.commitIntervalMs = 0: a batch goes as soon as the writer is free)", async () => {
     const dir = tempDir("stratum-edge-sharelog-adaptive-");

@@ -32,17 +32,21 @@ describe("share log on a worker thread", () => {
     const path = join(d, "shares.sqlite");
     const rt = createBunRuntime();
     const log = openWorkerShareLog({ path, clock: rt.clock, commitIntervalMs: 20, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p) });
-    // Shares put before the worker is ready wait in its queue.
+    // Nothing runs before the first share: no thread, no file.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(log.started).toBe(false);
+    expect(existsSync(path)).toBe(false);
+    // The first share starts the writer; shares put before it is ready wait in its queue.
     const p = log.put(share(0), "btc", "10.0.0.1")!;
-    expect(() => log.db).toThrow("not ready");
+    expect(log.started).toBe(true);
     for (let i = 1; i < 100; i++) expect(log.put(share(i), "btc", "10.0.0.1")).toBe(p);
     expect(count(path)).toBe(0); // queued on this thread, not yet posted
     await p;
-    await log.ready;
+    const db = await log.open();
     expect(count(path)).toBe(100);
     expect(log.figures()).toMatchObject({ committedShares: 100, batches: 1, failedBatches: 0 });
     // The worker rolls up about once a second.
-    const h = createWorkerHistory(log.db, () => 1);
+    const h = createWorkerHistory(db, () => 1);
     const deadline = Date.now() + 5000;
     while (h.list(Date.now()).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const list = h.list(Date.now());
@@ -55,7 +59,7 @@ describe("share log on a worker thread", () => {
     await expect(log.put(share(101), "btc", "x")!).rejects.toThrow("closed");
   });
 
-  test("a writer thread that dies fails ready and every share put, so none is ever acknowledged", async () => {
+  test("a writer thread that dies fails open() and every share put, so none is ever acknowledged", async () => {
     const d = scratchDir("se-sharelog-worker-");
     dirs.push(d);
     const broken = join(d, "broken_worker.ts");
@@ -64,9 +68,47 @@ describe("share log on a worker thread", () => {
     const errors: string[] = [];
     const log = openWorkerShareLog({ path: join(d, "s.sqlite"), clock: rt.clock, commitIntervalMs: 5, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p), onError: (e) => void errors.push(String(e)), workerUrl: broken });
     const first = log.put(share(0), "btc", "a")!;
-    await expect(log.ready).rejects.toThrow();
+    await expect(log.open()).rejects.toThrow();
     await expect(first).rejects.toThrow("share log worker");
     await expect(log.put(share(1), "btc", "a")!).rejects.toThrow("share log worker");
+    expect(errors.length).toBeGreaterThan(0);
+    await log.close();
+  });
+
+  test("a first read starts the writer, which sums what an earlier run left un-summed before the read sees it", async () => {
+    const d = scratchDir("se-sharelog-worker-");
+    dirs.push(d);
+    const path = join(d, "shares.sqlite");
+    const rt = createBunRuntime();
+    const first = openWorkerShareLog({ path, clock: rt.clock, commitIntervalMs: 0, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p) });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => first.put(share(i), "btc", "10.0.0.1")));
+    // Killed before its rollup ran: the shares are in the file, not yet in the history.
+    await first.close();
+    const raw = new Database(path);
+    // The closing connections may checkpoint the WAL for a moment after close() returns.
+    raw.exec("PRAGMA busy_timeout = 3000");
+    raw.exec("DELETE FROM worker_minutes; DELETE FROM workers; UPDATE rollup_state SET upto = 0");
+    raw.close();
+    const again = openWorkerShareLog({ path, clock: rt.clock, commitIntervalMs: 0, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p) });
+    expect(again.started).toBe(false);
+    const list = createWorkerHistory(await again.open(), () => 1).list(Date.now());
+    expect(again.started).toBe(true);
+    expect(list.reduce((n, w) => n + w.accepted1h, 0)).toBe(10);
+    await again.close();
+  });
+
+  test("a file the writer cannot open fails open() and every share at once, never a wait; close returns", async () => {
+    const d = scratchDir("se-sharelog-worker-");
+    dirs.push(d);
+    const path = join(d, "shares.sqlite");
+    writeFileSync(path, "this is not a database, but long enough to have a header ".repeat(100));
+    const rt = createBunRuntime();
+    const errors: string[] = [];
+    const log = openWorkerShareLog({ path, clock: rt.clock, commitIntervalMs: 0, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p), onError: (e) => void errors.push(String(e)) });
+    const p = log.put(share(0), "btc", "a")!;
+    await expect(p).rejects.toThrow("share log");
+    await expect(log.open()).rejects.toThrow("share log");
+    await expect(log.put(share(1), "btc", "a")!).rejects.toThrow("share log");
     expect(errors.length).toBeGreaterThan(0);
     await log.close();
   });
