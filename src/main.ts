@@ -24,18 +24,8 @@ function readConfig(cli: CliOptions, runtime: Runtime): Config {
   return config;
 }
 
-const fsx = (globalThis as any).process.getBuiltinModule("fs");
-const mt = (label: string) => {
-  if (!(globalThis as any).process.env.MEMTRACE) return;
-  const t = fsx.readFileSync("/proc/self/smaps_rollup", "utf8") as string;
-  const r = Number(/Rss:\s+(\d+)/.exec(t)![1]) / 1024, a = Number(/Anonymous:\s+(\d+)/.exec(t)![1]) / 1024;
-  console.error(`MT ${label} rss=${r.toFixed(1)} anon=${a.toFixed(1)} file=${(r - a).toFixed(1)}`);
-};
-(globalThis as any).__mt = mt;
 async function main(): Promise<void> {
-  mt("main");
   const runtime = await loadRuntime();
-  mt("runtime");
   let cli: CliOptions;
   let config: Config;
   try {
@@ -49,7 +39,6 @@ async function main(): Promise<void> {
       return runtime.exit(0);
     }
     config = readConfig(cli, runtime);
-    mt("config");
   } catch (e) {
     console.error(`stratum-edge: ${e instanceof Error ? e.message : String(e)}`);
     return runtime.exit(2);
@@ -76,16 +65,13 @@ async function main(): Promise<void> {
     }
     try {
       relay = createRelayWith(config, runtime, log, redis);
-      mt("created");
     } catch (e) {
       // Settings that parse but cannot be used (a CA file that does not load, a bad payout address): one line, no stack.
       console.error(`stratum-edge: ${e instanceof Error ? e.message : String(e)}`);
       return runtime.exit(2);
     }
     await relay.start();
-    mt("started");
     normalJitPolicy();
-    setTimeout(() => mt("2s"), 2000);
   } catch (e) {
     log.error("could not start", { error: e instanceof Error ? e.message : String(e) });
     return runtime.exit(1);
