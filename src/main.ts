@@ -1,15 +1,15 @@
 // CLI entry point: picks the runtime (Bun, Deno or Node), parses arguments and config, runs a command; nothing else.
 import { loadRuntime } from "./runtime/select.ts";
 import { HELP, parseCli, type CliOptions } from "./cli/args.ts";
-import { applyOverrides, loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { Runtime } from "./runtime/types.ts";
-import { createRelayWith } from "./relay/relay.ts";
+import type { createRelayWith as CreateRelayWith } from "./relay/relay.ts";
 import { createLogger } from "./observe/log.ts";
 import { VERSION } from "./version.ts";
 import { normalJitPolicy } from "./runtime/jit_policy.ts";
 
-function readConfig(cli: CliOptions, runtime: Runtime): Config {
+async function readConfig(cli: CliOptions, runtime: Runtime): Promise<Config> {
+  const { applyOverrides, loadConfig } = await import("./config/load.ts");
   let text: string | undefined;
   let source = "defaults";
   if (cli.configFile !== undefined) {
@@ -27,7 +27,7 @@ function readConfig(cli: CliOptions, runtime: Runtime): Config {
 async function main(): Promise<void> {
   const runtime = await loadRuntime();
   let cli: CliOptions;
-  let config: Config;
+  let config!: Config;
   try {
     cli = parseCli(runtime.args());
     if (cli.command === "help") {
@@ -38,7 +38,9 @@ async function main(): Promise<void> {
       console.log(`stratum-edge ${VERSION} (${runtime.name})`);
       return runtime.exit(0);
     }
-    config = readConfig(cli, runtime);
+    // bench reads no config and loads no relay code (modules are imported per command), so its
+    // bare-listener floor costs what the runtime's I/O costs, not what loading the relay does.
+    if (cli.command !== "bench") config = await readConfig(cli, runtime);
   } catch (e) {
     console.error(`stratum-edge: ${e instanceof Error ? e.message : String(e)}`);
     return runtime.exit(2);
@@ -54,9 +56,10 @@ async function main(): Promise<void> {
     return runtime.exit(await runDemo(runtime, config, cli.flags));
   }
   const log = createLogger({ format: config.log.format, level: config.log.level });
-  let relay: ReturnType<typeof createRelayWith>;
+  const { createRelayWith } = await import("./relay/relay.ts");
+  let relay: ReturnType<typeof CreateRelayWith>;
   try {
-    let redis: Parameters<typeof createRelayWith>[3];
+    let redis: Parameters<typeof CreateRelayWith>[3];
     if (config.store.redis.url !== "") {
       // Before the relay is built: the pools' extranonce1 allocators need this instance's prefix.
       const { openRedisStore, withPrefix } = await import("./store/redis_store.ts");
