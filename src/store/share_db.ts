@@ -81,9 +81,11 @@ best = max(best, excluded.best), first_at = min(first_at, excluded.first_at), la
  * write the same file through their own connections and wait their turn for the write lock.
  */
 export function setupShareDb(db: SqliteDb, fsync: boolean): void {
+  // First: switching a fresh file to WAL takes an exclusive lock, and the writer thread and session
+  // threads open it at the same moment; without the timeout the loser failed at once ("database is locked").
+  db.exec("PRAGMA busy_timeout = 10000");
   db.exec("PRAGMA journal_mode = WAL");
   db.exec(`PRAGMA synchronous = ${fsync ? "FULL" : "NORMAL"}`);
-  db.exec("PRAGMA busy_timeout = 10000");
   const v = Number(db.prepare("PRAGMA user_version").all()[0]?.user_version ?? 0);
   if (v !== 0 && v !== SHARE_LOG_VERSION) throw new Error(`share log has schema version ${v}, this build knows ${SHARE_LOG_VERSION}`);
   db.exec(DDL);
