@@ -101,6 +101,16 @@ function loggedByJob(worker: string, dir = dataDir): Map<string, number> {
   }
 }
 
+/** Runs `fn` with a fresh temp directory, removed afterwards whatever happens. */
+async function inTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = tempDir(prefix);
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const countBy = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
 const WINDOW = 4;
 const MINERS = 6;
@@ -233,8 +243,7 @@ describe("share log (compiled binary)", () => {
   }, 60_000);
 
   test("an idle relay has not started the writer (no file yet); the first share starts it and is acknowledged once stored; a history read alone starts it too", async () => {
-    const dir = tempDir("stratum-edge-sharelog-lazy-");
-    try {
+    await inTempDir("stratum-edge-sharelog-lazy-", async (dir) => {
       const relay = await startRelay({ sets: { ...SETS, dataDir: dir } });
       relays.push(relay);
       const file = join(dir, "shares.sqlite");
@@ -261,14 +270,11 @@ describe("share log (compiled binary)", () => {
       const r = await httpGet(again.httpPort, "/api/workers");
       expect(r.status).toBe(200);
       expect((r.json() as { workers: { name: string; accepted1h: number }[] }).workers.map((w) => [w.name, w.accepted1h])).toEqual([["lazy.rig", 1]]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 30_000);
 
   test("a shares.sqlite that is not an SQLite database stops start-up: exit 1, the path named, nothing listening", async () => {
-    const dir = tempDir("stratum-edge-sharelog-bad-");
-    try {
+    await inTempDir("stratum-edge-sharelog-bad-", async (dir) => {
       writeFileSync(join(dir, "shares.sqlite"), "not a database\n".repeat(10));
       const args = ["--log-json", "--set", `dataDir=${dir}`, "--set", `stratum.host=${HOST}`, "--set", "stratum.port=0", "--set", `http.host=${HOST}`, "--set", "http.port=0"];
       const r = await runBinary(args, 15_000);
@@ -277,18 +283,13 @@ describe("share log (compiled binary)", () => {
       expect(r.stdout).toContain("could not start");
       expect(r.stdout).toContain("shares.sqlite is not an SQLite database");
       expect(r.stdout).not.toContain("stratum listening");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 30_000);
 
   test("the same with the default adaptive group commit (store.commitIntervalMs = 0: a batch goes as soon as the writer is free)", async () => {
-    const dir = tempDir("stratum-edge-sharelog-adaptive-");
-    try {
+    await inTempDir("stratum-edge-sharelog-adaptive-", async (dir) => {
       const { "store.commitIntervalMs": _, ...rest } = SETS;
       await killDuringFlood({ ...rest, dataDir: dir }, dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 });

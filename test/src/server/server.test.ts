@@ -81,6 +81,19 @@ function harness(limits: Partial<ServerLimits> = {}, shares?: ShareSink) {
 }
 
 const login = '{"id":1,"method":"mining.subscribe","params":[]}\n{"id":2,"method":"mining.authorize","params":["w","x"]}\n';
+/** A submit for an unknown job id: a judged (stale) share whose reply is an error; a sink sees it all the same. */
+const staleSubmit = (id: number) => `{"id":${id},"method":"mining.submit","params":["w","nojob","00000000","6553f100","00000000"]}\n`;
+
+/** A started harness with `sink` and one logged-in miner from 10.0.0.9 whose handshake output is cleared; `ids()` lists the reply ids it has read since. */
+async function minerWithSink(sink: ShareSink) {
+  const h = harness({}, sink);
+  await h.start();
+  const m = h.connect("10.0.0.9");
+  h.send(m, login);
+  m.writes.length = 0;
+  const ids = () => m.text().trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).id);
+  return { h, m, ids };
+}
 
 describe("connection core", () => {
   test("one notify encoding is written, as the same bytes, to every miner", async () => {
@@ -167,13 +180,8 @@ describe("connection core", () => {
       else b.resolve();
       await new Promise((r) => setTimeout(r, 0));
     };
-    const h = harness({}, sink);
-    await h.start();
-    const m = h.connect("10.0.0.9");
-    h.send(m, login);
-    m.writes.length = 0;
-    // Unknown job ids: judged (stale) shares whose replies are errors; the sink sees them all the same.
-    const submit = (id: number) => `{"id":${id},"method":"mining.submit","params":["w","nojob","00000000","6553f100","00000000"]}\n`;
+    const { h, m, ids } = await minerWithSink(sink);
+    const submit = staleSubmit;
     h.send(m, submit(10) + submit(11));
     expect(seen).toHaveLength(2);
     expect(seen[0]).toEqual({ worker: "w", pool: "btc", address: "10.0.0.9", accepted: false });
@@ -182,7 +190,6 @@ describe("connection core", () => {
     expect(seen).toHaveLength(3); // joined the same pending batch
     expect(m.text()).toBe("");
     await flush();
-    const ids = () => m.text().trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).id);
     expect(ids()).toEqual([10, 11, 12]);
     // A later submit waits for the next batch; a batch that fails to store is never acknowledged.
     h.send(m, submit(13));
@@ -207,13 +214,8 @@ describe("connection core", () => {
       },
       close: async () => {},
     };
-    const h = harness({}, sink);
-    await h.start();
-    const m = h.connect("10.0.0.9");
-    h.send(m, login);
-    m.writes.length = 0;
-    const submit = (id: number) => `{"id":${id},"method":"mining.submit","params":["w","nojob","00000000","6553f100","00000000"]}\n`;
-    const ids = () => m.text().trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).id);
+    const { h, m, ids } = await minerWithSink(sink);
+    const submit = staleSubmit;
     h.send(m, submit(10));
     open = undefined; // batch A posted: still uncommitted
     h.send(m, submit(11) + submit(12)); // both in batch B, parked behind A

@@ -14,6 +14,13 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** A scratch directory (removed after the test), the share log path in it, and a Bun runtime. */
+function fresh(): { d: string; path: string; rt: ReturnType<typeof createBunRuntime> } {
+  const d = scratchDir("se-sharelog-worker-");
+  dirs.push(d);
+  return { d, path: join(d, "shares.sqlite"), rt: createBunRuntime() };
+}
+
 const share = (i: number): ShareRecord => ({ worker: `w${i % 3}`, accepted: true, difficulty: 2, shareDifficulty: 3 + i, jobId: `j${i}`, height: 7, at: Date.now() });
 const count = (path: string) => {
   if (!existsSync(path)) return 0; // the worker may not have created it yet
@@ -27,10 +34,7 @@ const count = (path: string) => {
 
 describe("share log on a worker thread", () => {
   test("put → the batch's promise resolves after the worker committed it; history summed there; close commits the rest", async () => {
-    const d = scratchDir("se-sharelog-worker-");
-    dirs.push(d);
-    const path = join(d, "shares.sqlite");
-    const rt = createBunRuntime();
+    const { path, rt } = fresh();
     const log = openWorkerShareLog({ path, clock: rt.clock, commitIntervalMs: 20, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p) });
     // Nothing runs before the first share: no thread, no file.
     await new Promise((r) => setTimeout(r, 50));
@@ -60,11 +64,9 @@ describe("share log on a worker thread", () => {
   });
 
   test("a writer thread that dies fails open() and every share put, so none is ever acknowledged", async () => {
-    const d = scratchDir("se-sharelog-worker-");
-    dirs.push(d);
+    const { d, rt } = fresh();
     const broken = join(d, "broken_worker.ts");
     writeFileSync(broken, 'self.onmessage = () => { throw new Error("writer crashed"); };\n');
-    const rt = createBunRuntime();
     const errors: string[] = [];
     const log = openWorkerShareLog({ path: join(d, "s.sqlite"), clock: rt.clock, commitIntervalMs: 5, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p), onError: (e) => void errors.push(String(e)), workerUrl: broken });
     const first = log.put(share(0), "btc", "a")!;
@@ -76,10 +78,7 @@ describe("share log on a worker thread", () => {
   });
 
   test("a first read starts the writer, which sums what an earlier run left un-summed before the read sees it", async () => {
-    const d = scratchDir("se-sharelog-worker-");
-    dirs.push(d);
-    const path = join(d, "shares.sqlite");
-    const rt = createBunRuntime();
+    const { path, rt } = fresh();
     const first = openWorkerShareLog({ path, clock: rt.clock, commitIntervalMs: 0, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p) });
     await Promise.all(Array.from({ length: 10 }, (_, i) => first.put(share(i), "btc", "10.0.0.1")));
     // Killed before its rollup ran: the shares are in the file, not yet in the history.
@@ -98,11 +97,8 @@ describe("share log on a worker thread", () => {
   });
 
   test("a file the writer cannot open fails open() and every share at once, never a wait; close returns", async () => {
-    const d = scratchDir("se-sharelog-worker-");
-    dirs.push(d);
-    const path = join(d, "shares.sqlite");
+    const { path, rt } = fresh();
     writeFileSync(path, "this is not a database, but long enough to have a header ".repeat(100));
-    const rt = createBunRuntime();
     const errors: string[] = [];
     const log = openWorkerShareLog({ path, clock: rt.clock, commitIntervalMs: 0, retentionDays: 1, fsync: false, openSqlite: (p) => rt.openSqlite(p), onError: (e) => void errors.push(String(e)) });
     const p = log.put(share(0), "btc", "a")!;
