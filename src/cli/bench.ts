@@ -17,11 +17,12 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
   try {
     const m = flags.mode ?? "shares";
     // abuse-source and fanout-floor are internal: the processes that --mode abuse and --mode fanout spawn.
-    if (m !== "shares" && m !== "idle" && m !== "fanout" && m !== "all" && m !== "abuse" && m !== "abuse-source" && m !== "fanout-floor" && m !== "blocks") {
-      throw new Error(`--mode expects shares|idle|fanout|all|abuse|blocks, got "${String(m)}"`);
+    if (m !== "shares" && m !== "idle" && m !== "fanout" && m !== "all" && m !== "abuse" && m !== "abuse-source" && m !== "fanout-floor" && m !== "blocks" && m !== "baseline") {
+      throw new Error(`--mode expects shares|idle|fanout|all|abuse|blocks|baseline, got "${String(m)}"`);
     }
     mode = m;
     if (mode === "blocks" && flags.target !== undefined) throw new Error("--mode blocks starts its own relay with a bitcoind upstream (the simulated node in this process); --target is not supported");
+    if (mode === "baseline" && flags.target !== undefined) throw new Error("--mode baseline starts the relay binary itself (5 times in each page cache state); --target is not supported");
     if (mode === "abuse" && flags.target !== undefined) throw new Error("--mode abuse starts its own relay (bans on, bans.maxMalformed=1) and reads its /metrics; --target is not supported");
     if ((mode === "abuse-source" || mode === "fanout-floor") && typeof flags.target !== "string") throw new Error(`--mode ${mode} needs --target HOST:PORT`);
     const target = typeof flags.target === "string" ? parseTarget(flags.target) : undefined;

@@ -31,7 +31,7 @@ export const TARGETS = {
  * with the relay's bitcoind upstream pointed at a simulated node in this process (src/loadgen/fake_bitcoind.ts);
  * --miners sets the block miners (50), --connections the fan-out miners (10,000).
  */
-export type Mode = "shares" | "idle" | "fanout" | "all" | "abuse" | "abuse-source" | "fanout-floor" | "blocks";
+export type Mode = "shares" | "idle" | "fanout" | "all" | "abuse" | "abuse-source" | "fanout-floor" | "blocks" | "baseline";
 
 export interface Ctx {
   runtime: Runtime;

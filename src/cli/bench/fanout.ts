@@ -80,10 +80,11 @@ function printSpread(label: string, s: SpreadRun): void {
 }
 
 /** Starts `processes` floor listeners on one port (SO_REUSEPORT when more than one); resolves once all print FLOOR listening. */
-export async function startFloor(processes: number, env: Record<string, string> = {}): Promise<{ port: number; stop: () => Promise<void>; writeMs: number[]; pids: number[] }> {
+export async function startFloor(processes: number, env: Record<string, string> = {}, binary?: string): Promise<{ port: number; stop: () => Promise<void>; writeMs: number[]; pids: number[] }> {
   const port = await freePort();
   const writeMs: number[] = [];
-  const cmd = selfCommand();
+  // `binary`: another copy of this executable (bench --mode baseline runs the floor from the copy it measures).
+  const cmd = binary !== undefined ? { cmd: binary, args: [] as string[] } : selfCommand();
   const procs: ChildProcess[] = [];
   const stop = async () => {
     await Promise.all(procs.map((p) => new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@ import { runIdle } from "./idle.ts";
 import { runFanout } from "./fanout.ts";
 import { runStart } from "./start.ts";
 import { runAbuseBench } from "./abuse.ts";
+import { runBaseline } from "./baseline.ts";
 import { positiveInt } from "./flags.ts";
 
 /**
@@ -74,6 +75,7 @@ export async function runModes(runtime: Runtime, ctx: Ctx, mode: Mode, flags: Re
   }
   if (mode === "fanout" || mode === "all") await step("fanout", () => runFanout(ctx, ctx.connections ?? 10000));
   if (mode === "abuse") await step("abuse", () => runAbuseBench(ctx));
+  if (mode === "baseline") await step("baseline", () => runBaseline(ctx, 5));
   if (mode === "blocks") {
     const miners = positiveInt(flags.miners, "--miners");
     await step("blocks", () =>

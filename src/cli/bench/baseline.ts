@@ -1,0 +1,130 @@
+// `bench --mode baseline`: the relay's resident memory before the first miner, median of several starts, with its binary just written and with it read from disk; no relay logic.
+import { closeSync, copyFileSync, chmodSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startRelay } from "../../loadgen/relay_child.ts";
+import { startFloor } from "./fanout.ts";
+import { TARGETS, type Ctx, verdict } from "./common.ts";
+
+/** Median RSS, anonymous and file-backed MB over the starts, or why the state could not be measured. */
+export interface BaselineState {
+  rssMb: number | null;
+  anonMb: number | null;
+  fileMb: number | null;
+  /** The floor from the same copy in the same state: a bare listener (`bench --mode fanout-floor`), no relay code loaded. */
+  floorRssMb: number | null;
+  /** rssMb / floorRssMb. */
+  overFloor: number | null;
+  starts: number;
+  skipped?: string;
+}
+
+export interface BaselineFigures {
+  /** The binary copied to a fresh file before each start (as just downloaded or built): the kernel keeps it in the page cache in large folios, and a first touch of its code maps more of it. */
+  justWritten: BaselineState;
+  /** The same copy evicted from the page cache before each start (as after a reboot). */
+  readFromDisk: BaselineState;
+  /** What the relay ran with besides its ports and data directory. */
+  sets: Record<string, string>;
+}
+
+const SETTLE_MS = 2000;
+
+function smapsMb(pid: number): { rss: number; anon: number } | undefined {
+  try {
+    const t = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    const rss = /^Rss:\s+(\d+) kB/m.exec(t);
+    const anon = /^Anonymous:\s+(\d+) kB/m.exec(t);
+    return rss && anon ? { rss: Number(rss[1]) / 1024, anon: Number(anon[1]) / 1024 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? null : Math.round(s[Math.floor(s.length / 2)]! * 10) / 10;
+};
+
+/**
+ * Drops the file's pages from the page cache: GNU dd's `iflag=nocache count=0` is posix_fadvise(DONTNEED)
+ * on the whole file (coreutils manual), which frees clean pages no process maps. Returns an error text.
+ */
+function evict(path: string): string | undefined {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd); // only clean pages can be dropped
+  } finally {
+    closeSync(fd);
+  }
+  const r = spawnSync("dd", [`if=${path}`, "iflag=nocache", "count=0", "status=none"], { encoding: "utf8" });
+  if (r.error !== undefined) return `dd: ${r.error.message}`;
+  return r.status === 0 ? undefined : `dd exited ${r.status}: ${r.stderr.trim()}`;
+}
+
+export async function runBaseline(ctx: Ctx, starts: number): Promise<BaselineFigures> {
+  const cmd = ctx.relayCmd!;
+  // A Bitcoin-only edge (the goal's case); the share log is on as by default (its writer starts with the first share).
+  const sets = { "ethash.enabled": "false", "log.level": "warn" };
+  console.log(`\n== baseline: relay RSS before the first miner, ${SETTLE_MS / 1000} s after start, median of ${starts} starts (${cmd.label}, ${Object.entries(sets).map(([k, v]) => `${k}=${v}`).join(" ")}) ==`);
+  const none = (skipped: string): BaselineState => ({ rssMb: null, anonMb: null, fileMb: null, floorRssMb: null, overFloor: null, starts: 0, skipped });
+  if (cmd.args.length > 0) {
+    const why = "needs a compiled binary (the page cache figures are of the relay's own executable)";
+    console.log(`  skipped: ${why}`);
+    return { justWritten: none(why), readFromDisk: none(why), sets };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "stratum-edge-baseline-"));
+  const copy = join(dir, "stratum-edge");
+  const measure = async (label: string, prepare: () => string | undefined): Promise<BaselineState> => {
+    const rss: number[] = [];
+    const anon: number[] = [];
+    const floor: number[] = [];
+    /** A fresh copy of the binary in this state; an error text when the state cannot be made. */
+    const fresh = (): string | undefined => {
+      rmSync(copy, { force: true });
+      copyFileSync(cmd.cmd, copy);
+      chmodSync(copy, 0o755);
+      return prepare();
+    };
+    for (let i = 0; i < starts; i++) {
+      const problem = fresh();
+      if (problem !== undefined) {
+        console.log(`  ${label}: skipped (${problem})`);
+        return none(problem);
+      }
+      const data = join(dir, `data-${i}`);
+      const child = await startRelay({ cmd: copy, args: [], label }, { ...sets, dataDir: data });
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const m = smapsMb(child.pid);
+      await child.stop();
+      rmSync(data, { recursive: true, force: true });
+      if (m === undefined) return none("no /proc/PID/smaps_rollup (Linux only)");
+      rss.push(m.rss);
+      anon.push(m.anon);
+      // The floor from a copy in the same state (the relay's run has paged the last one in).
+      fresh();
+      const f = await startFloor(1, { BENCH_FLOOR_INTERVAL_MS: "3600000" }, copy);
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const fm = smapsMb(f.pids[0]!);
+      await f.stop();
+      if (fm !== undefined) floor.push(fm.rss);
+    }
+    const r = median(rss);
+    const a = median(anon);
+    const fl = median(floor);
+    const state: BaselineState = {
+      rssMb: r, anonMb: a, fileMb: r !== null && a !== null ? Math.round((r - a) * 10) / 10 : null,
+      floorRssMb: fl, overFloor: r !== null && fl !== null && fl > 0 ? Math.round((r / fl) * 100) / 100 : null, starts,
+    };
+    console.log(`  ${label}: RSS ${state.rssMb} MB (anonymous ${state.anonMb}, file-backed ${state.fileMb}); floor ${state.floorRssMb ?? "n/a"} MB, relay / floor ${state.overFloor ?? "n/a"}×   target ≤ ${TARGETS.baselineRssMb} MB: ${verdict((state.rssMb ?? Infinity) <= TARGETS.baselineRssMb)}`);
+    return state;
+  };
+  try {
+    const justWritten = await measure("binary just written", () => undefined);
+    const readFromDisk = await measure("binary read from disk", () => evict(copy));
+    return { justWritten, readFromDisk, sets };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
