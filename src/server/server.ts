@@ -13,7 +13,6 @@ import type { ShareRecord } from "../../protocols/core/actions.ts";
 export type { HttpAnswer, HttpConnLimits, HttpPort, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
 import type { Conn, HeldReplies, HttpPort, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
 
-const encoder = new TextEncoder();
 
 export async function startStratumServer(opts: {
   runtime: Runtime;
@@ -228,7 +227,7 @@ export async function startStratumServer(opts: {
   function onLine(c: Conn, line: string): void {
     if (c.limiter !== undefined && !c.limiter.take(clock.now())) {
       // Over the message rate: answer once, close, and let the policy count a flood.
-      c.sock.write(encoder.encode(encodeErrorRaw(null, [20, "Rate limited", null])));
+      c.sock.write(encodeErrorRaw(null, [20, "Rate limited", null]));
       guard?.flood(c.addr, clock.now());
       return closeConn(c, "flood", true);
     }
@@ -236,7 +235,7 @@ export async function startStratumServer(opts: {
     if (c.route === undefined) {
       if (msg.kind === "invalid") {
         // Counted here only before a dialect exists; afterwards the session reports its own.
-        c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Malformed request", null])));
+        c.sock.write(encodeErrorRaw(msg.id, [20, "Malformed request", null]));
         closeConn(c, "malformed", true);
         guard?.malformed(c.addr, clock.now());
         return;
@@ -245,12 +244,12 @@ export async function startStratumServer(opts: {
       if (route === undefined) {
         // Unknown first message (or a dialect this port does not take): a prompt error and close, so
         // auto-detecting miners fall through to a dialect we speak without waiting for a timeout.
-        c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Unsupported protocol", null])));
+        c.sock.write(encodeErrorRaw(msg.id, [20, "Unsupported protocol", null]));
         return closeConn(c, "unsupported_dialect", true);
       }
       const port = route.pool.portFor === undefined ? route.pool : route.pool.portFor();
       if (port === undefined) {
-        c.sock.write(encoder.encode(encodeErrorRaw(msg.id, [20, "Relay full: no upstream capacity", null])));
+        c.sock.write(encodeErrorRaw(msg.id, [20, "Relay full: no upstream capacity", null]));
         hooks.refused("no_capacity");
         return closeConn(c, "shutdown", true);
       }
@@ -351,13 +350,13 @@ export async function startStratumServer(opts: {
         // A bug in a session must not take the process (and every other miner) down.
         out.length = 0;
         log.error("session error", { remote: sock.remoteAddress, error: String(e instanceof Error ? e.stack : e) });
-        c.sock.write(encoder.encode(encodeErrorRaw(null, [20, "Other/Unknown", null])));
+        c.sock.write(encodeErrorRaw(null, [20, "Other/Unknown", null]));
         return closeConn(c, "malformed", true);
       }
       if (!c.closing) perform(c);
       else out.length = 0;
       if (r.overflow && !c.closing) {
-        c.sock.write(encoder.encode(encodeErrorRaw(null, [20, `Line longer than ${limits.maxLineBytes} bytes`, null])));
+        c.sock.write(encodeErrorRaw(null, [20, `Line longer than ${limits.maxLineBytes} bytes`, null]));
         closeConn(c, "line_too_long", true);
         guard?.oversize(c.addr, clock.now());
       }

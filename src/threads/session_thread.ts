@@ -273,10 +273,9 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
         return;
     }
   };
-  // A worker thread is ready once loaded: its hot code (hashing, commits, sessions) compiles as usual.
-normalJitPolicy();
-
-self.onmessage = (e) => handle(e.data);
+  // Listening: from here on its hot code (sessions, hashing) compiles as usual.
+  normalJitPolicy();
+  self.onmessage = (e) => handle(e.data);
   log.debug("session thread listening", { port: msg.port });
   post({ t: "up" });
   // Jobs and bans that arrived while the listeners were starting.

@@ -55,7 +55,6 @@ export interface LineLinkOptions {
   log: Logger;
 }
 
-const encoder = new TextEncoder();
 
 export function openLineLink<S, O extends { kind: string }>(
   o: LineLinkOptions,
@@ -116,7 +115,7 @@ export function openLineLink<S, O extends { kind: string }>(
           break;
         }
         case "failed":
-          if (text !== "" && sock !== undefined) sock.write(encoder.encode(text));
+          if (text !== "" && sock !== undefined) sock.write(text);
           text = "";
           down(a.why);
           break;
@@ -131,7 +130,7 @@ export function openLineLink<S, O extends { kind: string }>(
           handle(x);
       }
     }
-    if (text !== "" && sock !== undefined && !closed()) sock.write(encoder.encode(text));
+    if (text !== "" && sock !== undefined && !closed()) sock.write(text);
     if (timeoutsInRow >= o.maxTimeoutsInRow && !closed()) down(`${timeoutsInRow} shares in a row without a verdict`);
   }
 
