@@ -1,7 +1,7 @@
 // `stratum-edge bench`: checks the flags and loads only the chosen mode (the internal floor and abuse-source processes load no load generator, no relay code); the modes are in src/cli/bench/.
 import type { Runtime } from "../runtime/types.ts";
-import type { Ctx, Mode } from "./bench/common.ts";
-import { positiveInt } from "./bench/flags.ts";
+import type { Ctx } from "./bench/common.ts";
+import { MODES, positiveInt, type Mode } from "./bench/flags.ts";
 
 function parseTarget(t: string): { host: string; port: number } {
   const i = t.lastIndexOf(":");
@@ -16,11 +16,11 @@ export async function runBench(runtime: Runtime, flags: Record<string, string | 
   let shareLogRuns: (boolean | undefined)[] = [undefined];
   try {
     const m = flags.mode ?? "shares";
-    // abuse-source and fanout-floor are internal: the processes that --mode abuse and --mode fanout spawn.
-    if (m !== "shares" && m !== "idle" && m !== "fanout" && m !== "all" && m !== "abuse" && m !== "abuse-source" && m !== "fanout-floor" && m !== "blocks" && m !== "baseline") {
-      throw new Error(`--mode expects shares|idle|fanout|all|abuse|blocks|baseline, got "${String(m)}"`);
+    if (!(MODES as readonly unknown[]).includes(m)) {
+      const shown = MODES.filter((x) => x !== "abuse-source" && x !== "fanout-floor").join("|");
+      throw new Error(`--mode expects ${shown}, got "${String(m)}"`);
     }
-    mode = m;
+    mode = m as Mode;
     if (mode === "blocks" && flags.target !== undefined) throw new Error("--mode blocks starts its own relay with a bitcoind upstream (the simulated node in this process); --target is not supported");
     if (mode === "baseline" && flags.target !== undefined) throw new Error("--mode baseline starts the relay binary itself (5 times in each page cache state); --target is not supported");
     if (mode === "abuse" && flags.target !== undefined) throw new Error("--mode abuse starts its own relay (bans on, bans.maxMalformed=1) and reads its /metrics; --target is not supported");

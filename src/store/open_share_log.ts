@@ -40,8 +40,9 @@ export function shareLogProblem(files: Files, dataDir: string, path: string): st
 
 /**
  * `main`: the main thread's log commits on a worker thread of its own (started by the first share or
- * open()), which also sums the history and prunes. Session threads (main = false) are already off the main thread: each opens its own
- * connection to the same file (SQLite serialises the writers) and commits there.
+ * open()), which also sums the history and prunes. Session threads (main = false) are already off
+ * the main thread: each opens its own connection to the same file (SQLite serialises the writers)
+ * and commits there.
  */
 export async function openShareLog(config: Config, runtime: Runtime, log: Logger, main: boolean): Promise<OpenShareLog | undefined> {
   if (!config.store.shareLog) return undefined;

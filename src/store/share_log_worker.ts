@@ -60,12 +60,19 @@ self.onmessage = (e: MessageEvent<ToShareLogWorker>) => {
   const m = e.data;
   if (m.t === "open") {
     waiting = [];
-    const drain = () => {
-      const queued = waiting ?? [];
-      waiting = undefined;
-      for (const q of queued) handle(q);
-    };
-    open(m).then(() => (post({ t: "ready" }), drain()), (err) => (post({ t: "failed_open", error: String(err instanceof Error ? err.message : err) }), drain()));
+    open(m).then(
+      () => {
+        post({ t: "ready" });
+        const queued = waiting ?? [];
+        waiting = undefined;
+        for (const q of queued) handle(q);
+      },
+      (err) => {
+        // Nothing queued can be stored; the main thread fails those shares on "failed_open".
+        waiting = undefined;
+        post({ t: "failed_open", error: String(err instanceof Error ? err.message : err) });
+      },
+    );
     return;
   }
   if (waiting !== undefined) waiting.push(m);

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRelay } from "../../loadgen/relay_child.ts";
 import { startFloor } from "./fanout.ts";
+import { summarize } from "../../loadgen/stats.ts";
 import { TARGETS, type Ctx, verdict } from "./common.ts";
 
 /** Median RSS, anonymous and file-backed MB over the starts, or why the state could not be measured. */
@@ -42,10 +43,7 @@ function smapsMb(pid: number): { rss: number; anon: number } | undefined {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? null : Math.round(s[Math.floor(s.length / 2)]! * 10) / 10;
-};
+const median = (xs: number[]) => (xs.length === 0 ? null : Math.round(summarize(xs).p50 * 10) / 10);
 
 /**
  * Drops the file's pages from the page cache: GNU dd's `iflag=nocache count=0` is posix_fadvise(DONTNEED)

@@ -21,17 +21,7 @@ export const TARGETS = {
   shareLogCostPercent: 30,
 } as const;
 
-/**
- * all = start + shares + idle + fanout. abuse (issue 4) is run on its own, not in all: an honest miner's
- * latency while a banned source opens 1,000 connections/s (env BENCH_ABUSE_RATE, BENCH_ABUSE_FROM,
- * BENCH_HONEST_INTERVAL_MS, BENCH_ABUSE_CONTROL=1; the CLI's flag set lives in args.ts).
- */
-/**
- * blocks (issue 5) is also on its own: block share → submitblock latency and new tip → clean job to 10k miners,
- * with the relay's bitcoind upstream pointed at a simulated node in this process (src/loadgen/fake_bitcoind.ts);
- * --miners sets the block miners (50), --connections the fan-out miners (10,000).
- */
-export type Mode = "shares" | "idle" | "fanout" | "all" | "abuse" | "abuse-source" | "fanout-floor" | "blocks" | "baseline";
+export type { Mode } from "./flags.ts";
 
 export interface Ctx {
   runtime: Runtime;
