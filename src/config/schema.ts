@@ -25,6 +25,8 @@ const hex = (digits: number, what: string) => doc(z.string().check(z.regex(new R
 /** An integer >= min (and <= max when given). */
 const intMin = (min: number, max?: number) => (max === undefined ? z.int().check(z.minimum(min)) : z.int().check(z.minimum(min), z.maximum(max)));
 const positive = () => z.number().check(z.positive());
+/** A list that must hold at least one entry (nodes, pools). */
+const nonEmpty = <T extends z.ZodMiniType>(item: T) => z.array(item).check(z.minLength(1));
 
 export const LogSchema = doc(
   z.strictObject({
@@ -120,13 +122,18 @@ export const DevnetSchema = doc(
   "Embedded simulated chain.",
 );
 
-export const DevnetUpstreamSchema = doc(
-  z.strictObject({
-    type: doc(z._default(z.literal("devnet"), "devnet"), "Upstream kind: `devnet` (embedded simulated chain)."),
-    devnet: z.prefault(DevnetSchema, {}),
-  }),
-  "Work from the embedded devnet.",
-);
+/** `{ type = "devnet", devnet = { … } }`: the upstream kind of the embedded chain, Bitcoin's or Ethereum's. */
+const devnetUpstream = <T extends z.ZodMiniType>(devnet: T, what: string) =>
+  doc(
+    z.strictObject({
+      type: doc(z._default(z.literal("devnet"), "devnet"), "Upstream kind: `devnet` (embedded simulated chain)."),
+      // Every devnet key has a default, so an absent table is {} (the generic T cannot know that).
+      devnet: z.prefault(devnet, {} as z.input<T>),
+    }),
+    what,
+  );
+
+export const DevnetUpstreamSchema = devnetUpstream(DevnetSchema, "Work from the embedded devnet.");
 
 /** TLS settings of one upstream (pool or node); only used when its URL asks for TLS (stratum+ssl://, https://). */
 export const UpstreamTlsSchema = doc(
@@ -155,18 +162,16 @@ export const BitcoindUpstreamSchema = doc(
         payoutAddress: doc(z.string().check(z.minLength(1)), "Address the coinbase pays (bech32/bech32m/base58); a wrong address or one of another chain stops start-up with a message naming it."),
         payout: doc(z._default(z.enum(["pool", "miner"]), "pool"), "`pool`: every block pays payoutAddress. `miner` (solo mode, as Bitaxe users run it): a worker named by a valid address of the chain (`ADDRESS` or `ADDRESS.rig`) mines jobs whose coinbase pays that address; other workers mine for payoutAddress."),
         nodes: doc(
-          z
-            .array(
-              z.strictObject({
-                url: doc(z.url(), "JSON-RPC URL, e.g. http://127.0.0.1:8332 (https:// verified per `tls`)."),
-                user: doc(z._default(z.string(), ""), "RPC user (rpcuser); empty with cookieFile."),
-                password: doc(z._default(z.string(), ""), "RPC password (rpcpassword)."),
-                cookieFile: doc(z._default(z.string(), ""), "Path of the node's .cookie file (used when user is empty; re-read when the node restarts)."),
-                priority: doc(z._default(z.int(), 0), "Lower is preferred; blocks go to every healthy node."),
-                tls: z.prefault(UpstreamTlsSchema, {}),
-              }),
-            )
-            .check(z.minLength(1)),
+          nonEmpty(
+            z.strictObject({
+              url: doc(z.url(), "JSON-RPC URL, e.g. http://127.0.0.1:8332 (https:// verified per `tls`)."),
+              user: doc(z._default(z.string(), ""), "RPC user (rpcuser); empty with cookieFile."),
+              password: doc(z._default(z.string(), ""), "RPC password (rpcpassword)."),
+              cookieFile: doc(z._default(z.string(), ""), "Path of the node's .cookie file (used when user is empty; re-read when the node restarts)."),
+              priority: doc(z._default(z.int(), 0), "Lower is preferred; blocks go to every healthy node."),
+              tls: z.prefault(UpstreamTlsSchema, {}),
+            }),
+          ),
           "Nodes, with failover by priority.",
         ),
         rules: doc(z._default(z.array(z.string()), []), 'getblocktemplate rules; empty = per chain: ["mweb","segwit"] for Litecoin (Litecoin Core refuses templates without "mweb"), ["segwit"] otherwise.'),
@@ -205,17 +210,15 @@ export const PoolUpstreamSchema = doc(
     pool: doc(
       z.strictObject({
         pools: doc(
-          z
-            .array(
-              z.strictObject({
-                url: poolUrl,
-                user: doc(z.string().check(z.minLength(1)), "Worker name the relay authorizes with upstream (e.g. account.farm); every forwarded share is submitted under it."),
-                password: doc(z._default(z.string(), "x"), "Password sent with mining.authorize."),
-                priority: doc(z._default(z.int(), 0), "Lower is preferred; equal priorities keep the listed order. The relay returns to a preferred pool once it answers again."),
-                tls: z.prefault(UpstreamTlsSchema, {}),
-              }),
-            )
-            .check(z.minLength(1)),
+          nonEmpty(
+            z.strictObject({
+              url: poolUrl,
+              user: doc(z.string().check(z.minLength(1)), "Worker name the relay authorizes with upstream (e.g. account.farm); every forwarded share is submitted under it."),
+              password: doc(z._default(z.string(), "x"), "Password sent with mining.authorize."),
+              priority: doc(z._default(z.int(), 0), "Lower is preferred; equal priorities keep the listed order. The relay returns to a preferred pool once it answers again."),
+              tls: z.prefault(UpstreamTlsSchema, {}),
+            }),
+          ),
           "Upstream pools, with failover by priority.",
         ),
         algorithm: doc(z._default(z.enum(["sha256d", "scrypt"]), "sha256d"), "Proof of work of the pools' chain: `sha256d` (Bitcoin) or `scrypt` (Litecoin, Dogecoin); every share is checked locally with it."),
@@ -241,13 +244,7 @@ export const EthDevnetSchema = doc(
   "Embedded simulated ethash/etchash chain.",
 );
 
-export const EthDevnetUpstreamSchema = doc(
-  z.strictObject({
-    type: doc(z._default(z.literal("devnet"), "devnet"), "Upstream kind: `devnet` (embedded simulated chain)."),
-    devnet: z.prefault(EthDevnetSchema, {}),
-  }),
-  "Ethereum-style work from the embedded devnet.",
-);
+export const EthDevnetUpstreamSchema = devnetUpstream(EthDevnetSchema, "Ethereum-style work from the embedded devnet.");
 
 export const EthNodeUpstreamSchema = doc(
   z.strictObject({
@@ -255,9 +252,7 @@ export const EthNodeUpstreamSchema = doc(
     ethnode: doc(
       z.strictObject({
         nodes: doc(
-          z
-            .array(z.strictObject({ url: doc(z.url(), "JSON-RPC URL, e.g. http://127.0.0.1:8545 (https:// verified per `tls`)."), priority: doc(z._default(z.int(), 0), "Lower is preferred."), tls: z.prefault(UpstreamTlsSchema, {}) }))
-            .check(z.minLength(1)),
+          nonEmpty(z.strictObject({ url: doc(z.url(), "JSON-RPC URL, e.g. http://127.0.0.1:8545 (https:// verified per `tls`)."), priority: doc(z._default(z.int(), 0), "Lower is preferred."), tls: z.prefault(UpstreamTlsSchema, {}) })),
           "Nodes, tried by priority; blocks go to every healthy one.",
         ),
         pollIntervalMs: doc(z._default(intMin(10), 250), "eth_getWork polling interval."),
@@ -279,19 +274,17 @@ export const EthPoolUpstreamSchema = doc(
     pool: doc(
       z.strictObject({
         pools: doc(
-          z
-            .array(
-              z.strictObject({
-                url: poolUrl,
-                user: doc(z.string().check(z.minLength(1)), "eth_submitLogin params[0]: the wallet (0x…, optionally 0x….rig) or pool account the relay mines for."),
-                password: doc(z._default(z.string(), "x"), "eth_submitLogin params[1]."),
-                worker: doc(z._default(z.string(), ""), "eth-proxy: the top-level `worker` field of eth_submitLogin / eth_submitWork (ethminer's --worker); EthereumStratum: appended to `user` as user.worker. Empty = none."),
-                protocol: doc(z._default(z.enum(["eth-proxy", "ethereum-stratum"]), "eth-proxy"), "How the relay talks to this pool: `eth-proxy` (eth_submitLogin / eth_getWork / eth_submitWork; ethminer's stratum1+tcp) or `ethereum-stratum` (EthereumStratum/1.0.0, NiceHash: the pool's extranonce becomes the prefix of every miner's nonce; EthereumStratum miners get it plus their own byte(s), eth-proxy and getwork miners, who pick whole nonces, have a share forwarded only when its nonce happens to start with it)."),
-                priority: doc(z._default(z.int(), 0), "Lower is preferred; equal priorities keep the listed order."),
-                tls: z.prefault(UpstreamTlsSchema, {}),
-              }),
-            )
-            .check(z.minLength(1)),
+          nonEmpty(
+            z.strictObject({
+              url: poolUrl,
+              user: doc(z.string().check(z.minLength(1)), "eth_submitLogin params[0]: the wallet (0x…, optionally 0x….rig) or pool account the relay mines for."),
+              password: doc(z._default(z.string(), "x"), "eth_submitLogin params[1]."),
+              worker: doc(z._default(z.string(), ""), "eth-proxy: the top-level `worker` field of eth_submitLogin / eth_submitWork (ethminer's --worker); EthereumStratum: appended to `user` as user.worker. Empty = none."),
+              protocol: doc(z._default(z.enum(["eth-proxy", "ethereum-stratum"]), "eth-proxy"), "How the relay talks to this pool: `eth-proxy` (eth_submitLogin / eth_getWork / eth_submitWork; ethminer's stratum1+tcp) or `ethereum-stratum` (EthereumStratum/1.0.0, NiceHash: the pool's extranonce becomes the prefix of every miner's nonce; EthereumStratum miners get it plus their own byte(s), eth-proxy and getwork miners, who pick whole nonces, have a share forwarded only when its nonce happens to start with it)."),
+              priority: doc(z._default(z.int(), 0), "Lower is preferred; equal priorities keep the listed order."),
+              tls: z.prefault(UpstreamTlsSchema, {}),
+            }),
+          ),
           "Upstream eth-proxy pools (ethminer's stratum1+tcp / EthProxy dialect), with failover by priority.",
         ),
         ...upstreamLinkFields,
