@@ -182,6 +182,14 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger, 
       // First: a bad certificate stops start-up before any port or upstream is touched.
       listenerTls = config.listeners.map((_, i) => loadListenerTls(i));
       shareLog = await openShareLog(config, runtime, logger, true);
+      // Session threads share the Stratum ports (one thread per core); relay mode keeps one thread.
+      const shared = threads > 1 && !("setFanout" in pool);
+      // With session threads the main thread's writer starts now, and the threads open the file only
+      // after it has set it up (WAL, tables): they commit to it themselves, and it alone sums their
+      // shares into the history and prunes. Several connections setting up a fresh file at once could
+      // deadlock on its first write ("database is locked" at once, busy_timeout or not). A single-thread
+      // relay starts the writer at the first share or history read (no second VM while idle).
+      if (shareLog !== undefined && shared) await shareLog.open();
       shareSink = combineSinks(shareLog !== undefined ? [shareLog] : []);
       if (shareLog !== undefined) registerShareLogMetrics(metrics.registry, shareLog.figures);
       redis?.attach({ registry: metrics.registry, guard, stats });
@@ -199,7 +207,6 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger, 
           ? ([{ name: "eth-stratum", dialect: ethStratum, pool: eth }, { name: "eth-stratum2", dialect: ethStratum2, pool: eth }, { name: "eth-proxy", dialect: ethProxy, pool: eth }] as (Route & { name: string })[])
           : []),
       ];
-      const shared = threads > 1 && !("setFanout" in pool);
       // One broadcast's fan-out is the slowest thread's; every thread reports it, observed once.
       const tally = createFanoutTally(threads, (ms, sockets) => metrics.observeFanout(ms / 1000, sockets));
       let mainSockets = 0;
@@ -284,10 +291,6 @@ export function createRelayWith(config: Config, runtime: Runtime, log?: Logger, 
         logger.info("session threads listening", { threads });
       }
       logger.info("stratum listening", { host: config.stratum.host, port: server.port, upstream: upstreamKind });
-      // Session threads commit to the file themselves, and only the main thread's writer sums their
-      // shares into the history and prunes: it starts now. A single-thread relay starts it at the
-      // first share or history read (an idle edge keeps no second VM; see share_log_client.ts).
-      if (shareLog !== undefined && sessionThreads !== undefined) await shareLog.open();
       if (config.http.enabled) {
         const app = createHttpApp({
           metrics: metrics.registry,

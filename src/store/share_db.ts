@@ -81,8 +81,10 @@ best = max(best, excluded.best), first_at = min(first_at, excluded.first_at), la
  * write the same file through their own connections and wait their turn for the write lock.
  */
 export function setupShareDb(db: SqliteDb, fsync: boolean): void {
-  // First: switching a fresh file to WAL takes an exclusive lock, and the writer thread and session
-  // threads open it at the same moment; without the timeout the loser failed at once ("database is locked").
+  // First: switching a file to WAL takes an exclusive lock, which another process or connection may
+  // hold for a moment; without the timeout that failed at once ("database is locked"). Connections
+  // setting up a fresh file at the same moment can still deadlock, so the relay lets the main thread's
+  // writer set it up before session threads open it (relay.ts).
   db.exec("PRAGMA busy_timeout = 10000");
   db.exec("PRAGMA journal_mode = WAL");
   db.exec(`PRAGMA synchronous = ${fsync ? "FULL" : "NORMAL"}`);

@@ -1,4 +1,4 @@
-// Share log set-up against a file another process holds locked: the first connections of a fresh file (the writer thread and session threads open it at once) wait for the lock instead of failing with "database is locked".
+// Share log set-up against a file another process holds locked waits for the lock instead of failing with "database is locked"; on a file already set up, set-up writes nothing, so session threads opening it at once never collide.
 import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { rmSync } from "node:fs";
@@ -38,5 +38,22 @@ db.exec("BEGIN EXCLUSIVE"); db.exec("CREATE TABLE held (x)"); console.log("locke
       db.close();
     }
     expect(await holder.exited).toBe(0);
+  });
+
+  test("on a file already set up, four processes setting it up at the same moment all succeed (it writes nothing: what relay.ts relies on before session threads open the file)", async () => {
+    const d = scratchDir("se-sharedb-");
+    dirs.push(d);
+    const path = join(d, "shares.sqlite");
+    const first = new Database(path, { create: true });
+    setupShareDb(first, false);
+    first.close();
+    const mod = join(import.meta.dir, "../../../src/store/share_db.ts");
+    const at = Date.now() + 300;
+    const script = `const { Database } = require("bun:sqlite"); const { setupShareDb } = require(${JSON.stringify(mod)});
+await Bun.sleep(Math.max(0, ${at} - Date.now()));
+try { const db = new Database(${JSON.stringify(path)}); setupShareDb(db, false); db.close(); console.log("ok"); } catch (e) { console.log("ERR " + e.message); }`;
+    const procs = Array.from({ length: 4 }, () => Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" }));
+    const outs = await Promise.all(procs.map(async (p) => (await new Response(p.stdout).text()).trim()));
+    expect(outs).toEqual(["ok", "ok", "ok", "ok"]);
   });
 });
