@@ -7,6 +7,7 @@ import type { createRelayWith as CreateRelayWith } from "./relay/relay.ts";
 import { createLogger } from "./observe/log.ts";
 import { VERSION } from "./version.ts";
 import { normalJitPolicy } from "./runtime/jit_policy.ts";
+import { releaseStartupMemory } from "./runtime/release_startup.ts";
 
 async function readConfig(cli: CliOptions, runtime: Runtime): Promise<Config> {
   const { applyOverrides, loadConfig } = await import("./config/load.ts");
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     }
     await relay.start();
     normalJitPolicy();
+    releaseStartupMemory();
   } catch (e) {
     log.error("could not start", { error: e instanceof Error ? e.message : String(e) });
     return runtime.exit(1);

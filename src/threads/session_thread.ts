@@ -1,5 +1,6 @@
 // Entry point of one session thread: listens on the shared Stratum ports, runs the sessions of the connections the kernel gives it, and reports to the main thread; it builds no jobs and submits no blocks.
 import { normalJitPolicy } from "../runtime/jit_policy.ts";
+import { releaseStartupMemory } from "../runtime/release_startup.ts";
 import type { BlockCandidate, CloseReason, ShareRecord, VerifyRequest, VerifyResult } from "../../protocols/core/actions.ts";
 import type { JobEvent } from "../../protocols/core/dialect.ts";
 import type { StratumJob } from "../../protocols/stratum-v1/job_types.ts";
@@ -275,6 +276,7 @@ async function start(msg: Extract<ToSessionThread, { t: "init" }>): Promise<void
   };
   // Listening: from here on its hot code (sessions, hashing) compiles as usual.
   normalJitPolicy();
+  releaseStartupMemory();
   self.onmessage = (e) => handle(e.data);
   log.debug("session thread listening", { port: msg.port });
   post({ t: "up" });
