@@ -25,7 +25,7 @@ Usage:
       Load generator (another process). MODE: shares (default), idle, fanout, all,
       abuse (an honest miner's latency while 1,000 connections/s from a banned source are refused),
       blocks (block share → submitblock latency and new-tip fan-out, against a simulated bitcoind),
-      baseline (RSS before the first miner, 5 starts each with the binary just written and read from disk).
+      baseline (RSS before the first miner, 5 starts each with the binary downloaded, copied and read from disk).
       Without --target it starts the relay itself as a child process (--threads sets its stratum.threads,
       --redis URL its store.redis.url: shares are then also published to that Redis;
       --share-log on|off|both sets store.shareLog for --mode shares and idle, both = off then on, with the log's cost).

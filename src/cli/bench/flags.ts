@@ -8,7 +8,7 @@
  * blocks (issue 5) is also on its own: block share → submitblock latency and new tip → clean job to 10k miners,
  * with the relay's bitcoind upstream pointed at a simulated node in this process (src/loadgen/fake_bitcoind.ts);
  * --miners sets the block miners (50), --connections the fan-out miners (10,000).
- * baseline (issue 14): RSS before the first miner, the binary just written and read from disk, beside the floor.
+ * baseline (issue 14): RSS before the first miner, the binary downloaded, copied and read from disk, beside the floor.
  */
 export const MODES = ["shares", "idle", "fanout", "all", "abuse", "abuse-source", "fanout-floor", "blocks", "baseline"] as const;
 export type Mode = (typeof MODES)[number];

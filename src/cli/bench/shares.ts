@@ -230,7 +230,7 @@ export async function runShares(ctx: Ctx, n: number, shareLog?: boolean): Promis
       console.log(`  submit→reply latency ms: p50 ${lat.p50.toFixed(2)}  p99 ${lat.p99.toFixed(2)}  max ${lat.max.toFixed(2)}  (${fmtInt(lat.count)} samples)`);
       console.log(`  replies: ${fmtInt(c.accepted)} true, ${fmtInt(c.rejected)} other ${JSON.stringify(c.rejectedByCode)}; relay rejects by reason ${JSON.stringify(fig.relayRejectedByReason)}; closed by relay ${c.closedByPeer}`);
       const m = fig.rssMb;
-      console.log(`  relay RSS MB: before ${m.before ?? "n/a"}, ${fmtInt(ready)} connected ${m.connected ?? "n/a"}, under load mean ${m.loadedMean ?? "n/a"} / peak ${m.loadedPeak ?? "n/a"}   baseline target ≤ ${TARGETS.baselineRssMb} MB: ${m.before === null ? "n/a" : verdict(m.before <= TARGETS.baselineRssMb)}`);
+      console.log(`  relay RSS MB: before ${m.before ?? "n/a"}, ${fmtInt(ready)} connected ${m.connected ?? "n/a"}, under load mean ${m.loadedMean ?? "n/a"} / peak ${m.loadedPeak ?? "n/a"}   ("before" depends on how the binary file was written: --mode baseline measures each case against its ≤ ${TARGETS.baselineRssMb} MB target)`);
       if (redisFig !== undefined) console.log(`  redis: ${fmtInt(redisFig.publishedDuringMeasurePerSecond)} share entries/s written while measured; backlog ${fmtInt(redisFig.backlogAtStop)} when submitting stopped, empty after ${redisFig.drainMs ?? "n/a (> 60 s)"} ms; dropped ${fmtInt(redisFig.dropped)}`);
       console.log(`  CPU during measurement: relay ${fig.relayCpuPercent ?? "n/a"}%, load generator ${fig.loadCpuPercent}% (100% = one core); whole machine ${fig.machineBusyPercent ?? "n/a"}% busy`);
       return fig;
