@@ -144,6 +144,16 @@ export function readRss(pid: number): number | undefined {
   }
 }
 
+/** RssAnon of a process in bytes from /proc (Linux), undefined elsewhere: its own memory, without the pages of its executable and libraries it maps. */
+export function readRssAnon(pid: number): number | undefined {
+  try {
+    const m = /RssAnon:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds (user+system) a process has used, from /proc/<pid>/stat; undefined off Linux. */
 export function readCpuSeconds(pid: number): number | undefined {
   try {
