@@ -31,6 +31,15 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
     echo "test/run.sh: chromium is missing: install Debian's chromium package (the dashboard test needs it)" >&2
   fi
 fi
+# bench --mode baseline's eviction test reads the page cache with util-linux's fincore (Debian's util-linux-extra).
+if ! command -v fincore >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "== installing util-linux-extra (Debian package: fincore) for the page-cache test"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq util-linux-extra
+  else
+    echo "test/run.sh: fincore is missing: install Debian's util-linux-extra package (the page-cache test checks less without it)" >&2
+  fi
+fi
 echo "== typecheck (tsc --noEmit)"
 tsc --noEmit -p .
 echo "== build (compile.sh)"

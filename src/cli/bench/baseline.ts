@@ -55,7 +55,7 @@ function smapsMb(pid: number): { rss: number; anon: number } | undefined {
 const median = (xs: number[]) => (xs.length === 0 ? null : Math.round(summarize(xs).p50 * 10) / 10);
 
 /** Copies `from` to `to` in 16 KB writes (a download's write size; see BaselineFigures.downloaded). */
-function writeInSmallChunks(from: string, to: string): void {
+export function writeInSmallChunks(from: string, to: string): void {
   const src = openSync(from, "r");
   const dst = openSync(to, "w");
   try {
@@ -73,7 +73,7 @@ function writeInSmallChunks(from: string, to: string): void {
  * Drops the file's pages from the page cache: GNU dd's `iflag=nocache count=0` is posix_fadvise(DONTNEED)
  * on the whole file (coreutils manual), which frees clean pages no process maps. Returns an error text.
  */
-function evict(path: string): string | undefined {
+export function evict(path: string): string | undefined {
   const fd = openSync(path, "r");
   try {
     fsyncSync(fd); // only clean pages can be dropped
