@@ -134,24 +134,25 @@ export async function startRelay(cmd: RelayCommand, sets: Record<string, string>
   };
 }
 
-/** VmRSS of a process in bytes from /proc (Linux), undefined elsewhere. */
-export function readRss(pid: number): number | undefined {
+/**
+ * Resident memory of a process in bytes from one read of /proc/PID/status (Linux), undefined elsewhere:
+ * VmRSS, and RssAnon, its own memory without the pages of the executable and libraries it maps
+ * (the same figures as smaps_rollup's Rss and Anonymous).
+ */
+export function readMemory(pid: number): { rss: number; anon: number } | undefined {
   try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) * 1024 : undefined;
+    const t = readFileSync(`/proc/${pid}/status`, "utf8");
+    const rss = /VmRSS:\s+(\d+)\s+kB/.exec(t);
+    const anon = /RssAnon:\s+(\d+)\s+kB/.exec(t);
+    return rss && anon ? { rss: Number(rss[1]) * 1024, anon: Number(anon[1]) * 1024 } : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** RssAnon of a process in bytes from /proc (Linux), undefined elsewhere: its own memory, without the pages of its executable and libraries it maps. */
-export function readRssAnon(pid: number): number | undefined {
-  try {
-    const m = /RssAnon:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
+/** VmRSS of a process in bytes (see readMemory), undefined elsewhere. */
+export function readRss(pid: number): number | undefined {
+  return readMemory(pid)?.rss;
 }
 
 /** CPU seconds (user+system) a process has used, from /proc/<pid>/stat; undefined off Linux. */

@@ -1,12 +1,12 @@
 // `bench --mode baseline`: the relay's resident memory before the first miner, median of several starts, with its binary downloaded, copied and read from disk; no relay logic.
-import { closeSync, copyFileSync, chmodSync, fsyncSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, chmodSync, fsyncSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startRelay } from "../../loadgen/relay_child.ts";
+import { readMemory, startRelay } from "../../loadgen/relay_child.ts";
 import { startFloor } from "./fanout.ts";
 import { summarize } from "../../loadgen/stats.ts";
-import { TARGETS, type Ctx, verdict } from "./common.ts";
+import { TARGETS, type Ctx, sleep, verdict } from "./common.ts";
 
 /** Median RSS, anonymous and file-backed MB over the starts, or why the state could not be measured. */
 export interface BaselineState {
@@ -40,17 +40,7 @@ export interface BaselineFigures {
 }
 
 const SETTLE_MS = 2000;
-
-function smapsMb(pid: number): { rss: number; anon: number } | undefined {
-  try {
-    const t = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
-    const rss = /^Rss:\s+(\d+) kB/m.exec(t);
-    const anon = /^Anonymous:\s+(\d+) kB/m.exec(t);
-    return rss && anon ? { rss: Number(rss[1]) / 1024, anon: Number(anon[1]) / 1024 } : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const MB = 1024 * 1024;
 
 const median = (xs: number[]) => (xs.length === 0 ? null : Math.round(summarize(xs).p50 * 10) / 10);
 
@@ -117,20 +107,20 @@ export async function runBaseline(ctx: Ctx, starts: number): Promise<BaselineFig
       }
       const data = join(dir, `data-${i}`);
       const child = await startRelay({ cmd: copy, args: [], label }, { ...sets, dataDir: data });
-      await new Promise((r) => setTimeout(r, SETTLE_MS));
-      const m = smapsMb(child.pid);
+      await sleep(SETTLE_MS);
+      const m = readMemory(child.pid);
       await child.stop();
       rmSync(data, { recursive: true, force: true });
-      if (m === undefined) return none("no /proc/PID/smaps_rollup (Linux only)");
-      rss.push(m.rss);
-      anon.push(m.anon);
+      if (m === undefined) return none("no /proc/PID/status memory figures (Linux only)");
+      rss.push(m.rss / MB);
+      anon.push(m.anon / MB);
       // The floor from a copy in the same state (the relay's run has paged the last one in).
       fresh();
       const f = await startFloor(1, { BENCH_FLOOR_INTERVAL_MS: "3600000" }, copy);
-      await new Promise((r) => setTimeout(r, SETTLE_MS));
-      const fm = smapsMb(f.pids[0]!);
+      await sleep(SETTLE_MS);
+      const fm = readMemory(f.pids[0]!);
       await f.stop();
-      if (fm !== undefined) floor.push(fm.rss);
+      if (fm !== undefined) floor.push(fm.rss / MB);
     }
     const r = median(rss);
     const a = median(anon);

@@ -1,6 +1,6 @@
 // `bench --mode idle`: resident memory per 1,000 idle (subscribed, authorized) miners; no relay logic.
 import { createLoad } from "../../loadgen/load_client.ts";
-import { fetchText, readRss, readRssAnon } from "../../loadgen/relay_child.ts";
+import { fetchText, readMemory, readRss } from "../../loadgen/relay_child.ts";
 import { TARGETS, type Ctx, sleep, r1, r3, fmtInt, verdict, withRelay, openAll, loadTls } from "./common.ts";
 import { startFloor } from "./fanout.ts";
 
@@ -52,10 +52,8 @@ interface Ramp {
   secondReady: number;
   ms: number;
   before: number | undefined;
-  mid: number | undefined;
-  after: number | undefined;
-  midAnon: number | undefined;
-  afterAnon: number | undefined;
+  mid: { rss: number; anon: number } | undefined;
+  after: { rss: number; anon: number } | undefined;
 }
 
 /**
@@ -79,15 +77,14 @@ async function ramp(ctx: Ctx, host: string, port: number, n: number, pid: number
     // once, not per miner.
     const half = Math.max(1, Math.floor(n / 2));
     const first = await openAll(load, half);
-    // Let allocation settle (handshake garbage collected) before each reading.
+    // Let allocation settle before each reading. Handshake garbage is not necessarily collected by
+    // then (an idle process allocates nothing that would start a collection): see anonMbPer1k.
     await sleep(3000);
-    const mid = pid !== undefined ? readRss(pid) : undefined;
-    const midAnon = pid !== undefined ? readRssAnon(pid) : undefined;
+    const mid = pid !== undefined ? readMemory(pid) : undefined;
     const second = n > half ? await openAll(more, n - half) : { ready: 0, ms: 0 };
     await sleep(3000);
-    const after = pid !== undefined ? readRss(pid) : undefined;
-    const afterAnon = pid !== undefined ? readRssAnon(pid) : undefined;
-    return { ready: first.ready + second.ready, firstReady: first.ready, secondReady: second.ready, ms: first.ms + second.ms, before, mid, after, midAnon, afterAnon };
+    const after = pid !== undefined ? readMemory(pid) : undefined;
+    return { ready: first.ready + second.ready, firstReady: first.ready, secondReady: second.ready, ms: first.ms + second.ms, before, mid, after };
   } finally {
     load.closeAll();
     more.closeAll();
@@ -106,19 +103,19 @@ export async function runIdle(ctx: Ctx, n: number, shareLog?: boolean): Promise<
     // at epoch 0) is built in a worker during the first 1-3 s; read before it is done, its pages
     // were counted as per-miner memory (+0.6 MB per 1k).
     const r = await ramp(ctx, host, port, n, child?.pid, child ? () => waitSettled(child.httpPort, 20_000) : undefined);
-    const per1k = per(r.mid, r.after, r.secondReady);
-    const whole = per(r.before, r.after, r.ready);
-    const anon1k = per(r.midAnon, r.afterAnon, r.secondReady);
-    console.log(`  ${fmtInt(r.ready)}/${fmtInt(n)} ready in ${fmtInt(r.ms)} ms; relay VmRSS ${mb(r.before) ?? "n/a"} MB → ${mb(r.mid) ?? "n/a"} MB (${fmtInt(r.firstReady)}) → ${mb(r.after) ?? "n/a"} MB`);
+    const per1k = per(r.mid?.rss, r.after?.rss, r.secondReady);
+    const whole = per(r.before, r.after?.rss, r.ready);
+    const anon1k = per(r.mid?.anon, r.after?.anon, r.secondReady);
+    console.log(`  ${fmtInt(r.ready)}/${fmtInt(n)} ready in ${fmtInt(r.ms)} ms; relay VmRSS ${mb(r.before) ?? "n/a"} MB → ${mb(r.mid?.rss) ?? "n/a"} MB (${fmtInt(r.firstReady)}) → ${mb(r.after?.rss) ?? "n/a"} MB`);
     console.log(`  RSS per 1k idle miners (second half): ${per1k ?? "n/a"} MB   target ≤ ${TARGETS.idleRssMbPer1k} MB: ${per1k === null ? "n/a" : verdict(per1k <= TARGETS.idleRssMbPer1k)}   (anonymous ${anon1k ?? "n/a"} MB; whole ramp: ${whole ?? "n/a"} MB)`);
-    return { connections: n, ready: r.ready, rssBeforeMb: mb(r.before), rssMidMb: mb(r.mid), rssAfterMb: mb(r.after), mbPer1k: per1k, mbPer1kWholeRamp: whole, anonMbPer1k: anon1k, floor: null, overFloor: null, connectMs: Math.round(r.ms) };
+    return { connections: n, ready: r.ready, rssBeforeMb: mb(r.before), rssMidMb: mb(r.mid?.rss), rssAfterMb: mb(r.after?.rss), mbPer1k: per1k, mbPer1kWholeRamp: whole, anonMbPer1k: anon1k, floor: null, overFloor: null, connectMs: Math.round(r.ms) };
   });
   // The floor is a plain listener: over TLS the ratio would mix TLS's own cost in; against --target there is no relay RSS to compare.
   if (ctx.target !== undefined || ctx.tls || fig.mbPer1k === null) return fig;
   const floor = await startFloor(1, { BENCH_FLOOR_INTERVAL_MS: "3600000" });
   try {
     const r = await ramp(ctx, "127.0.0.1", floor.port, n, floor.pids[0]);
-    fig.floor = { mbPer1k: per(r.mid, r.after, r.secondReady), anonMbPer1k: per(r.midAnon, r.afterAnon, r.secondReady) };
+    fig.floor = { mbPer1k: per(r.mid?.rss, r.after?.rss, r.secondReady), anonMbPer1k: per(r.mid?.anon, r.after?.anon, r.secondReady) };
     fig.overFloor = fig.floor.mbPer1k !== null && fig.floor.mbPer1k > 0 ? Math.round((fig.mbPer1k / fig.floor.mbPer1k) * 100) / 100 : null;
     console.log(`  floor (bare listener, same binary, same ramp): ${fmtInt(r.ready)}/${fmtInt(n)} ready; RSS per 1k (second half) ${fig.floor.mbPer1k ?? "n/a"} MB (anonymous ${fig.floor.anonMbPer1k ?? "n/a"}); relay / floor ${fig.overFloor ?? "n/a"}×`);
   } catch (e) {
