@@ -13,7 +13,6 @@ import type { ShareRecord } from "../../protocols/core/actions.ts";
 export type { HttpAnswer, HttpConnLimits, HttpPort, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
 import type { Conn, HeldReplies, HttpPort, PoolPort, Route, ServerHooks, ServerLimits, StratumServer } from "./types.ts";
 
-
 export async function startStratumServer(opts: {
   runtime: Runtime;
   host: string;

@@ -55,7 +55,6 @@ export interface LineLinkOptions {
   log: Logger;
 }
 
-
 export function openLineLink<S, O extends { kind: string }>(
   o: LineLinkOptions,
   session: LineSession<S, O>,
